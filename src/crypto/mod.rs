@@ -1,0 +1,42 @@
+//! Pure-Rust cryptography: the value envelope, the key hierarchy and blinded keys.
+//!
+//! Nothing here touches the browser, so every function is unit-tested on the host.
+//! The browser edge supplies randomness (through `getrandom`'s `js` backend) and,
+//! for passphrases, the PBKDF2 output from WebCrypto.
+
+mod blind;
+mod envelope;
+mod keyring;
+
+pub use blind::{database_name, BlindIndex, BLINDED_LEN, DB_NAME_PREFIX};
+pub use envelope::{open, seal, Aad, ENVELOPE_VERSION};
+pub use keyring::{KeyDerivation, KeyMaterial, Keyring, WrappedKeyring, KEY_LEN, SALT_LEN};
+
+/// What can go wrong in the crypto layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    /// The key-encryption key did not unwrap the stored keyring: the key or passphrase is wrong.
+    #[error("the key does not open this mailbox")]
+    WrongKey,
+    /// A sealed value failed authentication: it was altered, truncated or moved.
+    #[error("stored value failed authentication")]
+    Integrity,
+    /// Key material of the wrong length was supplied.
+    #[error("key material must be {expected} bytes, got {actual}")]
+    KeyLength {
+        /// Required length in bytes.
+        expected: usize,
+        /// Length supplied.
+        actual: usize,
+    },
+    /// The platform random number generator failed.
+    #[error("the platform random number generator is unavailable")]
+    Random,
+}
+
+/// Fills a fresh array with cryptographically secure random bytes.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
+    let mut out = [0u8; N];
+    getrandom::getrandom(&mut out).map_err(|_| CryptoError::Random)?;
+    Ok(out)
+}

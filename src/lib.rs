@@ -1,0 +1,31 @@
+//! # offline-mailbox
+//!
+//! An encrypted offline cache of mail, mail folders, contacts and calendar events
+//! for browser mail clients, compiled to WebAssembly.
+//!
+//! Every value is sealed with AES-256-GCM before it reaches IndexedDB; record keys
+//! are HMAC-blinded; the keys themselves are stored only wrapped by a key the host
+//! supplies. See `SECURITY.md` for what is and is not in clear.
+//!
+//! ## Modules
+//! - [`crypto`]: envelope, key hierarchy, blinded keys (pure Rust).
+//! - [`model`]: the Graph-shaped item kinds and their validation (pure Rust).
+//! - [`store`]: IndexedDB schema, migrations, transactions (browser).
+//! - `mailbox`: reads and writes of the model through store and crypto (browser).
+//! - `api`: the `OfflineMailbox` JavaScript class and its errors (browser).
+//!
+//! The JavaScript API is documented in the README.
+
+#![deny(missing_docs)]
+
+pub mod crypto;
+mod error;
+pub mod model;
+pub mod store;
+
+#[cfg(target_arch = "wasm32")]
+mod api;
+#[cfg(target_arch = "wasm32")]
+mod mailbox;
+
+pub use error::Error;

@@ -1,0 +1,50 @@
+//! IndexedDB: the schema, its numbered migrations, and transactions.
+//!
+//! This layer knows object stores, blinded keys and sealed bytes, never mail. The
+//! schema description is pure Rust; the browser part lives in `idb` and only
+//! compiles for `wasm32`.
+
+#[cfg(target_arch = "wasm32")]
+mod idb;
+mod schema;
+
+#[cfg(target_arch = "wasm32")]
+pub use idb::{delete_database, Database, QuarantinedRecord, Write};
+pub use schema::{steps_from, Migration, MIGRATIONS, SCHEMA_VERSION, STORE_META, STORE_QUARANTINE};
+
+/// What can go wrong in the storage layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The connection was closed (by us, or because another tab upgraded or deleted the database).
+    #[error("database connection is closed")]
+    Closed,
+    /// The browser refused the write for lack of quota.
+    #[error("storage quota exceeded")]
+    QuotaExceeded,
+    /// The database has a newer schema than this build knows.
+    #[error("database schema {found} is newer than supported {supported}")]
+    VersionTooNew {
+        /// Version found in the browser.
+        found: u32,
+        /// Newest version this build knows.
+        supported: u32,
+    },
+    /// No IndexedDB in this environment.
+    #[error("IndexedDB is unavailable: {0}")]
+    Unavailable(String),
+    /// Any other IndexedDB failure, with the browser's message.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<StoreError> for crate::Error {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Closed => Self::Closed,
+            StoreError::QuotaExceeded => Self::QuotaExceeded,
+            StoreError::VersionTooNew { found, supported } => Self::VersionTooNew { found, supported },
+            StoreError::Unavailable(message) => Self::Unsupported(message),
+            StoreError::Failed(message) => Self::Storage(message),
+        }
+    }
+}
