@@ -28,4 +28,6 @@ mod api;
 #[cfg(target_arch = "wasm32")]
 mod mailbox;
 
+#[cfg(target_arch = "wasm32")]
+pub use api::OfflineMailbox;
 pub use error::Error;

@@ -54,7 +54,7 @@ impl KeyDerivation {
 }
 
 /// 32 bytes of key material from the host (or a PBKDF2 output); wiped from memory on drop.
-#[derive(Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 pub struct KeyMaterial([u8; KEY_LEN]);
 
 impl KeyMaterial {

@@ -16,6 +16,8 @@ use super::StoreError;
 
 const VALUE_FIELD: &str = "v";
 
+type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = indexed_db_futures::Result<()>>>>;
+
 /// One change in a batch.
 #[derive(Debug, Clone)]
 pub enum Write {
@@ -108,11 +110,12 @@ impl Database {
         let mut pending = Vec::with_capacity(writes.len());
         for write in writes {
             let store = tx.object_store(write.store()).map_err(map_error)?;
-            let request = match write {
+            let request: Pending = match write {
                 Write::Put { key, value, .. } => {
-                    store.put(record(value)?).with_key(bytes(key)).primitive().map_err(map_error)?
+                    let put = store.put(record(value)?).with_key(bytes(key)).primitive().map_err(map_error)?;
+                    Box::pin(async move { put.await.map(|_| ()) })
                 }
-                Write::Delete { key, .. } => store.delete(bytes(key)).primitive().map_err(map_error)?,
+                Write::Delete { key, .. } => Box::pin(store.delete(bytes(key)).primitive().map_err(map_error)?),
             };
             pending.push(request);
         }

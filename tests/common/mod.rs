@@ -1,0 +1,90 @@
+//! Helpers shared by the browser suites: calling the JavaScript API from Rust, and
+//! reading IndexedDB with the browser's own API (never ours) to check what is stored.
+#![allow(dead_code)]
+
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use offline_mailbox::OfflineMailbox;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::convert::TryFromJsValue;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+#[wasm_bindgen(module = "/tests/common/raw_idb.js")]
+extern "C" {
+    /// Every byte the origin's IndexedDB holds, flattened (see raw_idb.js).
+    #[wasm_bindgen(js_name = dumpOrigin)]
+    pub fn dump_origin() -> Promise;
+    /// Names of every database of the origin.
+    #[wasm_bindgen(js_name = databaseNames)]
+    pub fn database_names() -> Promise;
+    /// Flips one bit of the first record's value in `store`; resolves to the record count.
+    #[wasm_bindgen(js_name = tamperFirst)]
+    pub fn tamper_first(db: &str, store: &str) -> Promise;
+    /// Opens `db` at `version` with the raw API, then closes it.
+    #[wasm_bindgen(js_name = openAtVersion)]
+    pub fn open_at_version(db: &str, version: u32) -> Promise;
+    /// Deletes every database of the origin.
+    #[wasm_bindgen(js_name = deleteAll)]
+    pub fn delete_all() -> Promise;
+    /// The `code` of a rejected promise's error, or "resolved".
+    #[wasm_bindgen(js_name = codeOf)]
+    pub fn code_of(promise: Promise) -> Promise;
+}
+
+/// Awaits a promise, panicking with the JS error (test code only).
+pub async fn wait(promise: Promise) -> JsValue {
+    JsFuture::from(promise).await.unwrap_or_else(|e| panic!("rejected: {e:?}"))
+}
+
+/// Awaits a promise that must reject; returns the error's `code`.
+pub async fn rejection_code(promise: Promise) -> String {
+    wait(code_of(promise)).await.as_string().unwrap()
+}
+
+/// Awaits a promise that must reject; returns the error object.
+pub async fn rejection(promise: Promise) -> JsValue {
+    match JsFuture::from(promise).await {
+        Ok(value) => panic!("expected a rejection, got {value:?}"),
+        Err(error) => error,
+    }
+}
+
+/// Reads `error[name]`.
+pub fn field(value: &JsValue, name: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(name)).unwrap()
+}
+
+/// `{ userId, key }` options with a key of 32 copies of `byte`.
+pub fn key_options(user_id: &str, byte: u8) -> JsValue {
+    let options = Object::new();
+    Reflect::set(&options, &"userId".into(), &user_id.into()).unwrap();
+    Reflect::set(&options, &"key".into(), &Uint8Array::from(&[byte; 32][..])).unwrap();
+    options.into()
+}
+
+/// Opens a mailbox that must open.
+pub async fn open(options: JsValue) -> OfflineMailbox {
+    let value = wait(OfflineMailbox::open(options)).await;
+    OfflineMailbox::try_from_js_value(value).unwrap()
+}
+
+/// Parses a JSON literal into a JS value.
+pub fn json(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap()
+}
+
+/// A JS array of the given values.
+pub fn array(values: impl IntoIterator<Item = JsValue>) -> JsValue {
+    values.into_iter().collect::<Array>().into()
+}
+
+/// `JSON.stringify(value)`.
+pub fn stringify(value: &JsValue) -> String {
+    js_sys::JSON::stringify(value).unwrap().as_string().unwrap()
+}
+
+/// Every database name of the origin.
+pub async fn names() -> Vec<String> {
+    let names: Array = wait(database_names()).await.unchecked_into();
+    names.iter().map(|n| n.as_string().unwrap()).collect()
+}
