@@ -1,6 +1,8 @@
 //! The encrypted store in a real browser: nothing personal in clear, wrong keys,
 //! key changes, tampering and quarantine, schema versions, other tabs, wipe.
 
+#![cfg(target_arch = "wasm32")]
+
 mod common;
 
 use common::*;
