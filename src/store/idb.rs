@@ -6,7 +6,7 @@ use std::rc::Rc;
 use indexed_db_futures::database::Database as IdbDatabase;
 use indexed_db_futures::error::{DomException, Error as IdbError, OpenDbError};
 use indexed_db_futures::prelude::*;
-use indexed_db_futures::transaction::TransactionMode;
+use indexed_db_futures::transaction::{Transaction, TransactionDone, TransactionMode};
 use indexed_db_futures::KeyRange;
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -107,6 +107,7 @@ impl Database {
         }
         let stores = distinct_stores(writes);
         let tx = self.transaction(&stores, TransactionMode::Readwrite)?;
+        let done = tx.on_done().map_err(map_error)?;
         let mut pending = Vec::with_capacity(writes.len());
         for write in writes {
             let store = tx.object_store(write.store()).map_err(map_error)?;
@@ -124,7 +125,7 @@ impl Database {
         for request in pending {
             request.await.map_err(map_error)?;
         }
-        tx.commit().await.map_err(map_error)
+        finish(tx, done).await
     }
 
     /// Reads the sealed value stored under `key` in `store`.
@@ -144,6 +145,7 @@ impl Database {
     pub async fn quarantine(&self, entry: &QuarantinedRecord, raw: &[u8]) -> Result<(), StoreError> {
         let store: &str = &entry.store;
         let tx = self.transaction(&[store, STORE_QUARANTINE], TransactionMode::Readwrite)?;
+        let done = tx.on_done().map_err(map_error)?;
         let value = quarantine_value(entry, raw)?;
         let quarantine_key = js_sys::Array::of2(&JsValue::from_str(store), &bytes(&entry.key));
         let put = tx
@@ -156,7 +158,7 @@ impl Database {
         let delete = tx.object_store(store).map_err(map_error)?.delete(bytes(&entry.key)).primitive().map_err(map_error)?;
         put.await.map_err(map_error)?;
         delete.await.map_err(map_error)?;
-        tx.commit().await.map_err(map_error)
+        finish(tx, done).await
     }
 
     /// Every quarantined record.
@@ -175,7 +177,7 @@ impl Database {
         values.iter().map(parse_quarantine_value).collect()
     }
 
-    fn transaction(&self, stores: &[&str], mode: TransactionMode) -> Result<indexed_db_futures::transaction::Transaction<'_>, StoreError> {
+    fn transaction(&self, stores: &[&str], mode: TransactionMode) -> Result<Transaction<'_>, StoreError> {
         if self.closed.get() {
             return Err(StoreError::Closed);
         }
@@ -199,6 +201,16 @@ impl Drop for Database {
 /// `versionchange` event this fires, so the deletion does not wait on them.
 pub async fn delete_database(name: &str) -> Result<(), StoreError> {
     IdbDatabase::delete_by_name(name).map_err(map_open_error)?.await.map_err(map_error)
+}
+
+/// Waits for a readwrite transaction to settle once its requests have. Some
+/// failures, such as running out of quota, surface only here, as the transaction's
+/// own error, which is why this reads `tx.error()` rather than committing blindly.
+async fn finish(tx: Transaction<'_>, done: TransactionDone) -> Result<(), StoreError> {
+    if done.await.is_ok() {
+        return Ok(());
+    }
+    Err(tx.error().map(map_error).unwrap_or_else(|| StoreError::Failed("the transaction was aborted".into())))
 }
 
 fn upgrade(old_version: u32, db: &IdbDatabase) -> indexed_db_futures::Result<()> {

@@ -1,0 +1,47 @@
+// Running out of storage: a batch the quota cannot hold rejects with
+// QuotaExceeded and writes nothing; what was stored before still reads.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { startDemo } from "../server.mjs";
+import { launchBrowser } from "./browser.mjs";
+
+let demo;
+let browser;
+
+before(async () => {
+  demo = await startDemo({ port: 0, orgPort: 0 });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await demo?.close();
+});
+
+test("a batch over the storage quota is QuotaExceeded and writes nothing", async () => {
+  const page = await browser.context.newPage();
+  await page.goto(demo.url);
+  await page.waitForSelector("body[data-ready=true]");
+  const cdp = await browser.context.newCDPSession(page);
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin: new URL(demo.url).origin, quotaSize: 2 * 1024 * 1024 });
+
+  const result = await page.evaluate(async () => {
+    const { OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    const mailbox = await OfflineMailbox.open({ userId: "quota-user", key: new Uint8Array(32).fill(3) });
+    await mailbox.putMessages([{ id: "before", subject: "stored before the quota ran out" }]);
+    const body = "x".repeat(64 * 1024);
+    const big = Array.from({ length: 200 }, (_, i) => ({ id: `big-${i}`, body: { contentType: "text", content: body + i } }));
+    let code;
+    try {
+      await mailbox.putMessages(big);
+    } catch (error) {
+      code = error.code;
+    }
+    const firstOfBatch = await mailbox.getMessage("big-0");
+    const lastOfBatch = await mailbox.getMessage("big-199");
+    const before = await mailbox.getMessage("before");
+    await mailbox.wipe();
+    return { code, firstOfBatch, lastOfBatch, before: before?.subject };
+  });
+  assert.deepEqual(result, { code: "QuotaExceeded", firstOfBatch: null, lastOfBatch: null, before: "stored before the quota ran out" });
+});
