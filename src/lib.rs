@@ -11,6 +11,7 @@
 //! - [`crypto`]: envelope, key hierarchy, blinded keys (pure Rust).
 //! - [`model`]: the Graph-shaped item kinds and their validation (pure Rust).
 //! - [`store`]: IndexedDB schema, migrations, transactions (browser).
+//! - [`sync`]: Graph delta pages and incremental folder counts (pure Rust).
 //! - `mailbox`: reads and writes of the model through store and crypto (browser).
 //! - `api`: the `OfflineMailbox` JavaScript class and its errors (browser).
 //!
@@ -22,6 +23,7 @@ pub mod crypto;
 mod error;
 pub mod model;
 pub mod store;
+pub mod sync;
 
 #[cfg(target_arch = "wasm32")]
 mod api;

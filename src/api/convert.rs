@@ -6,7 +6,8 @@ use zeroize::Zeroizing;
 
 use crate::crypto::KeyMaterial;
 use crate::mailbox::{Unlock, DEFAULT_PBKDF2_ITERATIONS};
-use crate::model::{validate_batch, Item};
+use crate::model::{validate_batch, Item, Kind, Timestamp};
+use crate::sync::DeltaPage;
 use crate::Error;
 
 /// Reads an optional property of an options object.
@@ -60,7 +61,7 @@ fn passphrase_unlock(options: &JsValue, passphrase: &JsValue) -> Result<Unlock, 
 }
 
 /// Validates an array of Graph-shaped items; the first malformed one is named by index and field.
-pub fn items(value: &JsValue) -> Result<Vec<Item>, Error> {
+pub fn items(kind: Kind, value: &JsValue) -> Result<Vec<Item>, Error> {
     let Some(array) = value.dyn_ref::<Array>() else {
         return Err(Error::invalid("items", "must be an array"));
     };
@@ -68,7 +69,71 @@ pub fn items(value: &JsValue) -> Result<Vec<Item>, Error> {
     for (index, element) in array.iter().enumerate() {
         values.push(to_json(index, &element)?);
     }
-    Ok(validate_batch(values)?)
+    Ok(validate_batch(kind, values)?)
+}
+
+/// Reads a Graph delta page object.
+pub fn delta_page(page: &JsValue) -> Result<DeltaPage, Error> {
+    if !page.is_object() {
+        return Err(Error::invalid("page", "must be a Graph delta page object"));
+    }
+    Ok(DeltaPage::parse(to_json(0, page)?)?)
+}
+
+/// Reads a kind name: `"messages"`, `"mailFolders"`, `"contacts"` or `"events"`.
+pub fn kind(name: &str) -> Result<Kind, Error> {
+    Kind::from_api_name(name).ok_or_else(|| Error::invalid("kind", "must be \"messages\", \"mailFolders\", \"contacts\" or \"events\""))
+}
+
+/// Reads an optional positive integer option with a default and a ceiling.
+pub fn limit(options: &JsValue, default: u32, max: u32) -> Result<u32, Error> {
+    match property(options, "limit") {
+        None => Ok(default),
+        Some(value) => match value.as_f64() {
+            Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= f64::from(max) => Ok(n as u32),
+            _ => Err(Error::invalid("limit", &format!("must be an integer from 1 to {max}"))),
+        },
+    }
+}
+
+/// Reads an optional string option.
+pub fn optional_string(options: &JsValue, name: &str) -> Result<Option<String>, Error> {
+    match property(options, name) {
+        None => Ok(None),
+        Some(value) => value.as_string().map(Some).ok_or_else(|| Error::invalid(name, "must be a string")),
+    }
+}
+
+/// Reads a required date option: a `Date`, an ISO 8601 string with offset, or epoch milliseconds.
+pub fn timestamp(options: &JsValue, name: &str) -> Result<Timestamp, Error> {
+    let Some(value) = property(options, name) else {
+        return Err(Error::invalid(name, "is required"));
+    };
+    if let Some(date) = value.dyn_ref::<js_sys::Date>() {
+        let ms = date.get_time();
+        return if ms.is_finite() { Ok(Timestamp(ms as i64)) } else { Err(Error::invalid(name, "is an invalid Date")) };
+    }
+    if let Some(ms) = value.as_f64().filter(|ms| ms.is_finite()) {
+        return Ok(Timestamp(ms as i64));
+    }
+    value
+        .as_string()
+        .and_then(|text| Timestamp::parse(&text))
+        .ok_or_else(|| Error::invalid(name, "must be a Date, an ISO 8601 date-time with offset, or epoch milliseconds"))
+}
+
+/// Parses a list of JSON documents into one JavaScript array with a single `JSON.parse`.
+pub fn json_array(items: &[Vec<u8>]) -> Result<JsValue, Error> {
+    let mut text = Vec::with_capacity(items.iter().map(|i| i.len() + 1).sum::<usize>() + 2);
+    text.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            text.push(b',');
+        }
+        text.extend_from_slice(item);
+    }
+    text.push(b']');
+    from_json(&text)
 }
 
 fn to_json(index: usize, element: &JsValue) -> Result<serde_json::Value, Error> {

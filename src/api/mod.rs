@@ -82,33 +82,214 @@ impl OfflineMailbox {
         }
     }
 
-    /// Stores Graph `message` objects in one transaction; a malformed item rejects
-    /// with `code: "InvalidInput"` naming its `index` and `field`, and nothing is written.
+    /// Stores Graph `message` objects in one transaction, replacing any stored under
+    /// the same ids. A malformed item rejects with `code: "InvalidInput"` naming its
+    /// `index` and `field`, and nothing is written.
     ///
     /// ```js
-    /// await mailbox.putMessages([{ id: "AAMk1", subject: "Quarterly report", isRead: false }]);
+    /// await mailbox.putMessages([{ id: "AAMk1", parentFolderId: "inbox", subject: "Quarterly report",
+    ///   receivedDateTime: "2024-05-01T10:00:00Z", isRead: false }]);
     /// ```
     #[wasm_bindgen(js_name = putMessages, unchecked_return_type = "Promise<void>")]
-    pub fn put_messages(&self, #[wasm_bindgen(unchecked_param_type = "GraphItem[]")] items: JsValue) -> Promise {
+    pub fn put_messages(&self, #[wasm_bindgen(unchecked_param_type = "Message[]")] items: JsValue) -> Promise {
         self.put(Kind::Message, items)
     }
 
     /// Stores Graph `mailFolder` objects in one transaction (see `putMessages`).
+    ///
+    /// ```js
+    /// await mailbox.putFolders([{ id: "inbox", displayName: "Inbox" }]);
+    /// ```
     #[wasm_bindgen(js_name = putFolders, unchecked_return_type = "Promise<void>")]
-    pub fn put_folders(&self, #[wasm_bindgen(unchecked_param_type = "GraphItem[]")] items: JsValue) -> Promise {
+    pub fn put_folders(&self, #[wasm_bindgen(unchecked_param_type = "MailFolder[]")] items: JsValue) -> Promise {
         self.put(Kind::MailFolder, items)
     }
 
     /// Stores Graph `contact` objects in one transaction (see `putMessages`).
+    ///
+    /// ```js
+    /// await mailbox.putContacts([{ id: "c1", displayName: "Adele Vance", emailAddresses: [{ address: "adelev@contoso.example" }] }]);
+    /// ```
     #[wasm_bindgen(js_name = putContacts, unchecked_return_type = "Promise<void>")]
-    pub fn put_contacts(&self, #[wasm_bindgen(unchecked_param_type = "GraphItem[]")] items: JsValue) -> Promise {
+    pub fn put_contacts(&self, #[wasm_bindgen(unchecked_param_type = "Contact[]")] items: JsValue) -> Promise {
         self.put(Kind::Contact, items)
     }
 
-    /// Stores Graph `event` instances in one transaction (see `putMessages`).
+    /// Stores Graph `event` instances (from `calendarView`, in UTC) in one transaction (see `putMessages`).
+    ///
+    /// ```js
+    /// await mailbox.putEvents([{ id: "e1", subject: "Standup",
+    ///   start: { dateTime: "2024-06-03T09:00:00.0000000", timeZone: "UTC" },
+    ///   end: { dateTime: "2024-06-03T09:15:00.0000000", timeZone: "UTC" } }]);
+    /// ```
     #[wasm_bindgen(js_name = putEvents, unchecked_return_type = "Promise<void>")]
-    pub fn put_events(&self, #[wasm_bindgen(unchecked_param_type = "GraphItem[]")] items: JsValue) -> Promise {
+    pub fn put_events(&self, #[wasm_bindgen(unchecked_param_type = "Event[]")] items: JsValue) -> Promise {
         self.put(Kind::Event, items)
+    }
+
+    /// Applies one page of a Graph delta query to `scope` (for mail: the folder id):
+    /// new items, partial updates merged into stored items, and `@removed` entries.
+    /// Stores the page's `@odata.deltaLink`. Applying a page twice is harmless.
+    ///
+    /// ```js
+    /// let url = (await mailbox.deltaLink("messages", "inbox")) ?? "/me/mailFolders/inbox/messages/delta";
+    /// while (url) {
+    ///   const page = await (await fetch(orgServer + url)).json();
+    ///   await mailbox.applyDelta("messages", "inbox", page);
+    ///   url = page["@odata.nextLink"];
+    /// }
+    /// ```
+    #[wasm_bindgen(js_name = applyDelta, unchecked_return_type = "Promise<DeltaSummary>")]
+    pub fn apply_delta(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ItemKind")] kind: String,
+        scope: String,
+        #[wasm_bindgen(unchecked_param_type = "DeltaPage")] page: JsValue,
+    ) -> Promise {
+        let mailbox = self.current();
+        promise(async move {
+            let kind = convert::kind(&kind)?;
+            let page = convert::delta_page(&page)?;
+            let summary = mailbox?.apply_delta(kind, &scope, page).await?;
+            let object = Object::new();
+            set(&object, "created", &summary.created.into());
+            set(&object, "updated", &summary.updated.into());
+            set(&object, "removed", &summary.removed.into());
+            Ok(object.into())
+        })
+    }
+
+    /// The `@odata.deltaLink` stored by the last `applyDelta` for this scope, or `null`.
+    ///
+    /// ```js
+    /// const link = await mailbox.deltaLink("messages", "inbox");
+    /// ```
+    #[wasm_bindgen(js_name = deltaLink, unchecked_return_type = "Promise<string | null>")]
+    pub fn delta_link(&self, #[wasm_bindgen(unchecked_param_type = "ItemKind")] kind: String, scope: String) -> Promise {
+        let mailbox = self.current();
+        promise(async move {
+            let kind = convert::kind(&kind)?;
+            Ok(mailbox?.delta_link(kind, &scope).await?.map_or(JsValue::NULL, |link| JsValue::from_str(&link)))
+        })
+    }
+
+    /// Drops every item `applyDelta` wrote to this scope, and its delta link: what to
+    /// do when the server answers `410 Gone` and the sync must start over.
+    ///
+    /// ```js
+    /// if (response.status === 410) await mailbox.resetScope("messages", "inbox");
+    /// ```
+    #[wasm_bindgen(js_name = resetScope, unchecked_return_type = "Promise<void>")]
+    pub fn reset_scope(&self, #[wasm_bindgen(unchecked_param_type = "ItemKind")] kind: String, scope: String) -> Promise {
+        let mailbox = self.current();
+        promise(async move {
+            let kind = convert::kind(&kind)?;
+            mailbox?.reset_scope(kind, &scope).await.map(|_| JsValue::UNDEFINED)
+        })
+    }
+
+    /// One page of a folder's messages, newest first. Pass the returned
+    /// `nextCursor` to get the next page; it is `null` after the last one. Each
+    /// message appears exactly once across the pages.
+    ///
+    /// ```js
+    /// let page = await mailbox.listMessages("inbox", { limit: 50 });
+    /// while (page.nextCursor) page = await mailbox.listMessages("inbox", { limit: 50, cursor: page.nextCursor });
+    /// ```
+    #[wasm_bindgen(js_name = listMessages, unchecked_return_type = "Promise<MessagePage>")]
+    pub fn list_messages(
+        &self,
+        #[wasm_bindgen(js_name = folderId)] folder_id: String,
+        #[wasm_bindgen(unchecked_param_type = "ListOptions | undefined")] options: JsValue,
+    ) -> Promise {
+        let mailbox = self.current();
+        promise(async move {
+            let limit = convert::limit(&options, 50, 1000)?;
+            let cursor = convert::optional_string(&options, "cursor")?;
+            let page = mailbox?.list_messages(&folder_id, limit, cursor.as_deref()).await?;
+            let object = Object::new();
+            set(&object, "value", &convert::json_array(&page.messages)?);
+            set(&object, "nextCursor", &page.next_cursor.map_or(JsValue::NULL, |c| JsValue::from_str(&c)));
+            Ok(object.into())
+        })
+    }
+
+    /// Every stored message of a conversation, oldest first.
+    ///
+    /// ```js
+    /// const thread = await mailbox.conversation(message.conversationId);
+    /// ```
+    #[wasm_bindgen(unchecked_return_type = "Promise<Message[]>")]
+    pub fn conversation(&self, #[wasm_bindgen(js_name = conversationId)] conversation_id: String) -> Promise {
+        let mailbox = self.current();
+        promise(async move { convert::json_array(&mailbox?.conversation(&conversation_id).await?) })
+    }
+
+    /// Every stored folder, sorted by `displayName`, with `totalItemCount` and
+    /// `unreadItemCount` counting the messages stored offline (kept up to date on
+    /// every write, never computed by scanning).
+    ///
+    /// ```js
+    /// for (const f of await mailbox.folders()) console.log(f.displayName, f.unreadItemCount);
+    /// ```
+    #[wasm_bindgen(unchecked_return_type = "Promise<MailFolder[]>")]
+    pub fn folders(&self) -> Promise {
+        let mailbox = self.current();
+        promise(async move {
+            let folders = mailbox?.folders().await?;
+            let bytes: Vec<Vec<u8>> = folders.iter().map(|f| serde_json::to_vec(f).unwrap_or_default()).collect();
+            convert::json_array(&bytes)
+        })
+    }
+
+    /// Event instances overlapping `[start, end)`, sorted by start. `start` and `end`
+    /// are `Date`s, ISO 8601 strings with an offset, or epoch milliseconds.
+    ///
+    /// ```js
+    /// const week = await mailbox.events({ start: "2024-06-03T00:00:00Z", end: "2024-06-10T00:00:00Z" });
+    /// ```
+    #[wasm_bindgen(unchecked_return_type = "Promise<Event[]>")]
+    pub fn events(&self, #[wasm_bindgen(unchecked_param_type = "EventRange")] range: JsValue) -> Promise {
+        let mailbox = self.current();
+        promise(async move {
+            let start = convert::timestamp(&range, "start")?;
+            let end = convert::timestamp(&range, "end")?;
+            convert::json_array(&mailbox?.events(start, end).await?)
+        })
+    }
+
+    /// Contacts whose name words or email addresses start with `prefix`
+    /// (case-insensitive), sorted by `displayName`, at most `limit` (default 10).
+    ///
+    /// ```js
+    /// const suggestions = await mailbox.contacts({ prefix: "ade", limit: 5 });
+    /// ```
+    #[wasm_bindgen(unchecked_return_type = "Promise<Contact[]>")]
+    pub fn contacts(&self, #[wasm_bindgen(unchecked_param_type = "ContactQuery | undefined")] query: JsValue) -> Promise {
+        let mailbox = self.current();
+        promise(async move {
+            let prefix = convert::optional_string(&query, "prefix")?.unwrap_or_default();
+            let limit = convert::limit(&query, 10, 10_000)?;
+            let contacts = mailbox?.contacts(&prefix, limit as usize).await?;
+            let bytes: Vec<Vec<u8>> = contacts.iter().map(|c| serde_json::to_vec(c).unwrap_or_default()).collect();
+            convert::json_array(&bytes)
+        })
+    }
+
+    /// The contact with this email address (case-insensitive), or `null`.
+    ///
+    /// ```js
+    /// const adele = await mailbox.contactByEmail("AdeleV@contoso.example");
+    /// ```
+    #[wasm_bindgen(js_name = contactByEmail, unchecked_return_type = "Promise<Contact | null>")]
+    pub fn contact_by_email(&self, email: String) -> Promise {
+        let mailbox = self.current();
+        promise(async move {
+            match mailbox?.contact_by_email(&email).await? {
+                Some(bytes) => convert::from_json(&bytes),
+                None => Ok(JsValue::NULL),
+            }
+        })
     }
 
     /// The stored message, or `null`. Rejects with `code: "Integrity"` if its stored
@@ -117,25 +298,25 @@ impl OfflineMailbox {
     /// ```js
     /// const message = await mailbox.getMessage("AAMk1");
     /// ```
-    #[wasm_bindgen(js_name = getMessage, unchecked_return_type = "Promise<GraphItem | null>")]
+    #[wasm_bindgen(js_name = getMessage, unchecked_return_type = "Promise<Message | null>")]
     pub fn get_message(&self, id: String) -> Promise {
         self.get(Kind::Message, id)
     }
 
     /// The stored mail folder, or `null` (see `getMessage`).
-    #[wasm_bindgen(js_name = getFolder, unchecked_return_type = "Promise<GraphItem | null>")]
+    #[wasm_bindgen(js_name = getFolder, unchecked_return_type = "Promise<MailFolder | null>")]
     pub fn get_folder(&self, id: String) -> Promise {
         self.get(Kind::MailFolder, id)
     }
 
     /// The stored contact, or `null` (see `getMessage`).
-    #[wasm_bindgen(js_name = getContact, unchecked_return_type = "Promise<GraphItem | null>")]
+    #[wasm_bindgen(js_name = getContact, unchecked_return_type = "Promise<Contact | null>")]
     pub fn get_contact(&self, id: String) -> Promise {
         self.get(Kind::Contact, id)
     }
 
     /// The stored event instance, or `null` (see `getMessage`).
-    #[wasm_bindgen(js_name = getEvent, unchecked_return_type = "Promise<GraphItem | null>")]
+    #[wasm_bindgen(js_name = getEvent, unchecked_return_type = "Promise<Event | null>")]
     pub fn get_event(&self, id: String) -> Promise {
         self.get(Kind::Event, id)
     }
@@ -169,9 +350,8 @@ impl OfflineMailbox {
             let array = Array::new();
             for entry in entries {
                 let object = Object::new();
-                let _ = Reflect::set(&object, &"kind".into(), &JsValue::from_str(&entry.store));
-                let id = entry.id.as_deref().map_or(JsValue::NULL, JsValue::from_str);
-                let _ = Reflect::set(&object, &"id".into(), &id);
+                set(&object, "kind", &JsValue::from_str(&entry.store));
+                set(&object, "id", &entry.id.as_deref().map_or(JsValue::NULL, JsValue::from_str));
                 array.push(&object);
             }
             Ok(array.into())
@@ -199,7 +379,7 @@ impl OfflineMailbox {
         let mailbox = self.current();
         promise(async move {
             let mailbox = mailbox?;
-            let items = convert::items(&items)?;
+            let items = convert::items(kind, &items)?;
             mailbox.put(kind, &items).await.map(|_| JsValue::UNDEFINED)
         })
     }
@@ -213,6 +393,11 @@ impl OfflineMailbox {
             }
         })
     }
+}
+
+/// Sets a property on a fresh plain object, which cannot fail.
+fn set(object: &Object, name: &str, value: &JsValue) {
+    let _ = Reflect::set(object, &JsValue::from_str(name), value);
 }
 
 fn promise<F>(future: F) -> Promise

@@ -1,13 +1,15 @@
 //! Reads and writes of the model through the store and the crypto layer.
 //!
-//! Everything is sealed before a transaction opens and opened after it completes,
-//! so no IndexedDB transaction ever waits on cryptography.
+//! Everything is sealed before a write transaction opens and opened after a read
+//! transaction completes, so no IndexedDB transaction ever waits on cryptography.
 
+mod read;
+mod records;
 mod unlock;
+mod write;
 
 use crate::crypto::{database_name, Aad, BlindIndex, KeyDerivation, Keyring, WrappedKeyring, SALT_LEN};
-use crate::model::{Item, Kind};
-use crate::store::{delete_database, Database, QuarantinedRecord, Write, STORE_META, STORE_QUARANTINE};
+use crate::store::{delete_database, Database, QuarantinedRecord, Record, STORE_META, STORE_QUARANTINE};
 use crate::Error;
 
 pub use unlock::{Unlock, DEFAULT_PBKDF2_ITERATIONS};
@@ -38,43 +40,17 @@ impl Mailbox {
         let name = database_name(user_id);
         let db = Database::open(&name).await?;
         let keyring = match db.get(STORE_META, KEYRING_KEY).await? {
-            Some(bytes) => unwrap_keyring(bytes, unlock).await?,
+            Some(record) => unwrap_keyring(record, unlock).await?,
             None => create_keyring(&db, unlock).await?,
         };
         let blind = keyring.blind_index();
         Ok(Self { db, name, keyring, blind })
     }
 
-    /// Seals and stores a validated batch in one transaction.
-    pub async fn put(&self, kind: Kind, items: &[Item]) -> Result<(), Error> {
-        let store = kind.store();
-        let mut writes = Vec::with_capacity(items.len());
-        for item in items {
-            let key = self.blind.blind(store, item.id.as_bytes());
-            let value = self.keyring.seal(Aad { store, key: &key }, &item.to_json_bytes())?;
-            writes.push(Write::Put { store, key: key.to_vec(), value });
-        }
-        Ok(self.db.write(&writes).await?)
-    }
-
-    /// The stored item's JSON, or `None`. A value that fails authentication is
-    /// quarantined and reported as [`Error::Integrity`].
-    pub async fn get(&self, kind: Kind, id: &str) -> Result<Option<Vec<u8>>, Error> {
-        let store = kind.store();
-        let key = self.blind.blind(store, id.as_bytes());
-        let Some(sealed) = self.db.get(store, &key).await? else {
-            return Ok(None);
-        };
-        match self.keyring.open(Aad { store, key: &key }, &sealed) {
-            Ok(plaintext) => Ok(Some(plaintext)),
-            Err(_) => Err(self.quarantine(store, &key, &sealed, Some(id)).await),
-        }
-    }
-
     /// Re-wraps the keyring under a new key; the data is not re-encrypted.
     pub async fn change_key(&self, unlock: &Unlock) -> Result<(), Error> {
         let wrapped = wrap_keyring(&self.keyring, unlock).await?;
-        Ok(self.db.write(&[keyring_write(&wrapped)]).await?)
+        store_keyring(&self.db, &wrapped).await
     }
 
     /// Records currently in quarantine.
@@ -94,6 +70,7 @@ impl Mailbox {
         Ok(delete_database(&self.name).await?)
     }
 
+    /// Moves a record that failed authentication to quarantine; returns the error to report.
     async fn quarantine(&self, store: &str, key: &[u8], sealed: &[u8], id: Option<&str>) -> Error {
         let quarantine_aad = Aad { store: STORE_QUARANTINE, key };
         let sealed_id = id.and_then(|id| self.keyring.seal(quarantine_aad, id.as_bytes()).ok());
@@ -119,8 +96,10 @@ pub async fn wipe_user(user_id: &str) -> Result<(), Error> {
     Ok(delete_database(&database_name(user_id)).await?)
 }
 
-async fn unwrap_keyring(bytes: Vec<u8>, unlock: &Unlock) -> Result<Keyring, Error> {
-    let wrapped = WrappedKeyring::from_bytes(bytes)
+async fn unwrap_keyring(record: Record, unlock: &Unlock) -> Result<Keyring, Error> {
+    let wrapped = record
+        .value
+        .and_then(WrappedKeyring::from_bytes)
         .ok_or_else(|| Error::Integrity { store: STORE_META.into(), id: Some("keyring".into()) })?;
     let material = unlock.material(&wrapped.salt(), wrapped.derivation()).await?;
     Ok(Keyring::unwrap(&wrapped, &material)?)
@@ -129,7 +108,7 @@ async fn unwrap_keyring(bytes: Vec<u8>, unlock: &Unlock) -> Result<Keyring, Erro
 async fn create_keyring(db: &Database, unlock: &Unlock) -> Result<Keyring, Error> {
     let keyring = Keyring::generate()?;
     let wrapped = wrap_keyring(&keyring, unlock).await?;
-    db.write(&[keyring_write(&wrapped)]).await?;
+    store_keyring(db, &wrapped).await?;
     Ok(keyring)
 }
 
@@ -140,6 +119,8 @@ async fn wrap_keyring(keyring: &Keyring, unlock: &Unlock) -> Result<WrappedKeyri
     Ok(keyring.wrap(&material, derivation, salt)?)
 }
 
-fn keyring_write(wrapped: &WrappedKeyring) -> Write {
-    Write::Put { store: STORE_META, key: KEYRING_KEY.to_vec(), value: wrapped.as_bytes().to_vec() }
+async fn store_keyring(db: &Database, wrapped: &WrappedKeyring) -> Result<(), Error> {
+    let mut tx = db.begin_write(&[STORE_META])?;
+    tx.put(STORE_META, KEYRING_KEY, &Record::sealed(wrapped.as_bytes().to_vec()))?;
+    Ok(tx.commit().await?)
 }

@@ -1,10 +1,20 @@
 //! The mail model: the kinds of item the mailbox keeps, shaped like Microsoft Graph
-//! resources, and their validation. Pure Rust.
+//! resources, their validation, and the facts the store indexes. Pure Rust.
 //!
-//! Items are kept as JSON objects so that fields this version does not know are
-//! stored and returned unchanged (a newer server must not break an older cache).
+//! An item is kept as the JSON object it arrived as, so fields this version does
+//! not know, `null`s and number spellings come back exactly (a newer server must
+//! not break an older cache). The typed shapes in [`graph`] validate it and yield
+//! its [`Facts`].
 
+mod datetime;
+mod facts;
+pub mod graph;
+
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+
+pub use datetime::Timestamp;
+pub use facts::{normalize_address, search_prefix, Facts, PREFIX_LEN};
 
 /// The kinds of item the mailbox stores, each in its own object store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -37,6 +47,22 @@ impl Kind {
     pub fn from_store(store: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.store() == store)
     }
+
+    /// The kind for a JavaScript name: `"messages"`, `"mailFolders"`, `"contacts"`, `"events"`.
+    ///
+    /// ```
+    /// use offline_mailbox::model::Kind;
+    /// assert_eq!(Kind::from_api_name("mailFolders"), Some(Kind::MailFolder));
+    /// ```
+    pub fn from_api_name(name: &str) -> Option<Self> {
+        match name {
+            "messages" => Some(Self::Message),
+            "mailFolders" => Some(Self::MailFolder),
+            "contacts" => Some(Self::Contact),
+            "events" => Some(Self::Event),
+            _ => None,
+        }
+    }
 }
 
 /// A malformed item in a batch: which item, which field, what is wrong.
@@ -45,10 +71,16 @@ impl Kind {
 pub struct ModelError {
     /// Index of the item within its batch.
     pub index: usize,
-    /// Graph name of the offending field.
+    /// Graph path of the offending field, e.g. `toRecipients[1].emailAddress.address`.
     pub field: String,
     /// What is wrong with it.
     pub reason: String,
+}
+
+impl ModelError {
+    fn new(index: usize, field: &str, reason: &str) -> Self {
+        Self { index, field: field.to_owned(), reason: reason.to_owned() }
+    }
 }
 
 /// A validated item ready to be stored.
@@ -56,32 +88,39 @@ pub struct ModelError {
 pub struct Item {
     /// The Graph id.
     pub id: String,
-    /// The whole item, unknown fields included.
+    /// The whole JSON object, unknown fields included.
     pub fields: Map<String, Value>,
+    /// What the store indexes about it.
+    pub facts: Facts,
 }
 
 impl Item {
-    /// Validates the item at `index` of a batch: it must be a JSON object with a
-    /// non-empty string `id`.
+    /// Validates the item at `index` of a batch of `kind`.
     ///
     /// ```
-    /// use offline_mailbox::model::Item;
-    /// let item = Item::from_json(0, serde_json::json!({"id": "AAMk1", "subject": "Hi"})).unwrap();
+    /// use offline_mailbox::model::{Item, Kind};
+    /// let item = Item::validate(Kind::Message, 0, serde_json::json!({"id": "AAMk1", "subject": "Hi"})).unwrap();
     /// assert_eq!(item.id, "AAMk1");
-    /// assert!(Item::from_json(4, serde_json::json!({"subject": "no id"})).is_err());
+    /// let error = Item::validate(Kind::Message, 4, serde_json::json!({"id": "x", "isRead": "yes"})).unwrap_err();
+    /// assert_eq!((error.index, error.field.as_str()), (4, "isRead"));
     /// ```
-    pub fn from_json(index: usize, value: Value) -> Result<Self, ModelError> {
-        let error = |field: &str, reason: &str| ModelError { index, field: field.into(), reason: reason.into() };
+    pub fn validate(kind: Kind, index: usize, value: Value) -> Result<Self, ModelError> {
         let Value::Object(fields) = value else {
-            return Err(error("(item)", "must be a JSON object"));
+            return Err(ModelError::new(index, "(item)", "must be a JSON object"));
         };
         let id = match fields.get("id") {
             Some(Value::String(id)) if !id.is_empty() => id.clone(),
-            Some(Value::String(_)) => return Err(error("id", "must not be empty")),
-            Some(_) => return Err(error("id", "must be a string")),
-            None => return Err(error("id", "is required")),
+            Some(Value::String(_)) => return Err(ModelError::new(index, "id", "must not be empty")),
+            Some(_) => return Err(ModelError::new(index, "id", "must be a string")),
+            None => return Err(ModelError::new(index, "id", "is required")),
         };
-        Ok(Self { id, fields })
+        let facts = match kind {
+            Kind::Message => Facts::of_message(&typed(index, &fields)?),
+            Kind::MailFolder => typed::<graph::MailFolder>(index, &fields).map(|_| Facts::Folder)?,
+            Kind::Contact => Facts::of_contact(&typed(index, &fields)?),
+            Kind::Event => Facts::of_event(&typed(index, &fields)?).map_err(|(field, reason)| ModelError::new(index, field, &reason))?,
+        };
+        Ok(Self { id, fields, facts })
     }
 
     /// The item as JSON bytes, the plaintext that gets sealed.
@@ -90,9 +129,32 @@ impl Item {
     }
 }
 
-/// Validates a whole batch, failing on the first malformed item.
-pub fn validate_batch(values: Vec<Value>) -> Result<Vec<Item>, ModelError> {
-    values.into_iter().enumerate().map(|(index, value)| Item::from_json(index, value)).collect()
+fn typed<T: DeserializeOwned>(index: usize, fields: &Map<String, Value>) -> Result<T, ModelError> {
+    let value = Value::Object(fields.clone());
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = error.path().to_string();
+        let reason = error.into_inner().to_string();
+        let parent = if path == "." { None } else { Some(path) };
+        // serde reports a missing field at its parent's path; name the field itself.
+        if let Some(missing) = reason.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
+            let field = parent.map_or(missing.to_owned(), |p| format!("{p}.{missing}"));
+            return ModelError { index, field, reason: "is required".into() };
+        }
+        ModelError { index, field: parent.unwrap_or_else(|| "(item)".into()), reason }
+    })
+}
+
+/// Validates a whole batch of `kind`, failing on the first malformed item.
+pub fn validate_batch(kind: Kind, values: Vec<Value>) -> Result<Vec<Item>, ModelError> {
+    values.into_iter().enumerate().map(|(index, value)| Item::validate(kind, index, value)).collect()
+}
+
+/// Applies a partial update: the fields of `update` replace those of `stored`,
+/// everything else is kept (Graph delta pages send only what changed).
+pub fn merge(stored: &mut Map<String, Value>, update: Map<String, Value>) {
+    for (field, value) in update {
+        stored.insert(field, value);
+    }
 }
 
 #[cfg(test)]
@@ -101,22 +163,48 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn unknown_fields_are_kept() {
-        let item = Item::from_json(0, json!({"id": "1", "futureField": {"x": [1, 2]}})).unwrap();
-        let bytes = item.to_json_bytes();
-        let back: Value = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(back["futureField"], json!({"x": [1, 2]}));
+    fn unknown_fields_and_nulls_are_kept_exactly() {
+        let input = json!({"id": "1", "futureField": {"x": [1, 2.5]}, "flag": null, "subject": "Grüße"});
+        let item = Item::validate(Kind::Message, 0, input.clone()).unwrap();
+        let back: Value = serde_json::from_slice(&item.to_json_bytes()).unwrap();
+        assert_eq!(back, input);
     }
 
     #[test]
-    fn a_batch_names_the_first_malformed_item() {
-        let error = validate_batch(vec![json!({"id": "a"}), json!({"id": 7})]).unwrap_err();
-        assert_eq!(error, ModelError { index: 1, field: "id".into(), reason: "must be a string".into() });
+    fn a_batch_names_the_first_malformed_item_and_its_field_path() {
+        let error = validate_batch(
+            Kind::Message,
+            vec![json!({"id": "a"}), json!({"id": "b", "toRecipients": [{"emailAddress": {"address": 7}}]})],
+        )
+        .unwrap_err();
+        assert_eq!(error.index, 1);
+        assert_eq!(error.field, "toRecipients[0].emailAddress.address");
     }
 
     #[test]
-    fn non_objects_are_rejected() {
-        assert_eq!(Item::from_json(2, json!("x")).unwrap_err().field, "(item)");
+    fn malformed_dates_name_the_field() {
+        let error = Item::validate(Kind::Message, 2, json!({"id": "a", "receivedDateTime": "yesterday"})).unwrap_err();
+        assert_eq!((error.index, error.field.as_str()), (2, "receivedDateTime"));
+    }
+
+    #[test]
+    fn events_need_start_and_end() {
+        let error = Item::validate(Kind::Event, 0, json!({"id": "e"})).unwrap_err();
+        assert_eq!(error.field, "start");
+    }
+
+    #[test]
+    fn missing_or_bad_ids_are_rejected() {
+        assert_eq!(Item::validate(Kind::Contact, 0, json!({"displayName": "x"})).unwrap_err().field, "id");
+        assert_eq!(Item::validate(Kind::Contact, 0, json!({"id": 7})).unwrap_err().reason, "must be a string");
+        assert_eq!(Item::validate(Kind::Contact, 0, json!("x")).unwrap_err().field, "(item)");
+    }
+
+    #[test]
+    fn merge_replaces_only_the_updated_fields() {
+        let mut stored = json!({"id": "1", "isRead": false, "subject": "s"}).as_object().unwrap().clone();
+        merge(&mut stored, json!({"id": "1", "isRead": true}).as_object().unwrap().clone());
+        assert_eq!(Value::Object(stored), json!({"id": "1", "isRead": true, "subject": "s"}));
     }
 
     #[test]

@@ -1,51 +1,27 @@
 //! The browser half of the store: IndexedDB through `indexed_db_futures`.
 
 use std::cell::Cell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use indexed_db_futures::database::Database as IdbDatabase;
 use indexed_db_futures::error::{DomException, Error as IdbError, OpenDbError};
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::{Transaction, TransactionDone, TransactionMode};
-use indexed_db_futures::KeyRange;
-use js_sys::{Object, Reflect, Uint8Array};
+use indexed_db_futures::{KeyPath, KeyRange};
+use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
-use super::schema::{steps_from, SCHEMA_VERSION, STORE_QUARANTINE};
+use super::record::{FieldValue, Key, KeyPart, Query, Record};
+use super::schema::{fields, steps_from, SCHEMA_VERSION, STORE_QUARANTINE};
 use super::StoreError;
 
 const VALUE_FIELD: &str = "v";
+const QUARANTINE_STORE_FIELD: &str = "store";
+const QUARANTINE_ID_FIELD: &str = "id";
 
-type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = indexed_db_futures::Result<()>>>>;
-
-/// One change in a batch.
-#[derive(Debug, Clone)]
-pub enum Write {
-    /// Store `value` (sealed bytes) under `key` (a blinded key) in `store`.
-    Put {
-        /// Object store name.
-        store: &'static str,
-        /// Blinded record key.
-        key: Vec<u8>,
-        /// Sealed value.
-        value: Vec<u8>,
-    },
-    /// Remove the record under `key` from `store`.
-    Delete {
-        /// Object store name.
-        store: &'static str,
-        /// Blinded record key.
-        key: Vec<u8>,
-    },
-}
-
-impl Write {
-    fn store(&self) -> &'static str {
-        match self {
-            Self::Put { store, .. } | Self::Delete { store, .. } => store,
-        }
-    }
-}
+type Pending = Pin<Box<dyn Future<Output = indexed_db_futures::Result<()>>>>;
 
 /// A record moved to quarantine: where it was and, if known, its sealed id.
 #[derive(Debug, Clone)]
@@ -87,11 +63,6 @@ impl Database {
         Ok(Self { db, closed })
     }
 
-    /// Whether the connection has been closed.
-    pub fn is_closed(&self) -> bool {
-        self.closed.get()
-    }
-
     /// Closes the connection; later calls fail with [`StoreError::Closed`].
     pub fn close(&self) {
         if !self.closed.replace(true) {
@@ -99,82 +70,86 @@ impl Database {
         }
     }
 
-    /// Applies every write in one transaction and waits for it to commit. If any
-    /// write fails, the transaction aborts and nothing is written.
-    pub async fn write(&self, writes: &[Write]) -> Result<(), StoreError> {
-        if writes.is_empty() {
-            return Ok(());
-        }
-        let stores = distinct_stores(writes);
-        let tx = self.transaction(&stores, TransactionMode::Readwrite)?;
+    /// Starts a readwrite transaction over `stores`.
+    pub fn begin_write(&self, stores: &[&str]) -> Result<WriteTx<'_>, StoreError> {
+        let tx = self.transaction(stores, TransactionMode::Readwrite)?;
         let done = tx.on_done().map_err(map_error)?;
-        let mut pending = Vec::with_capacity(writes.len());
-        for write in writes {
-            let store = tx.object_store(write.store()).map_err(map_error)?;
-            let request: Pending = match write {
-                Write::Put { key, value, .. } => {
-                    let put = store.put(record(value)?).with_key(bytes(key)).primitive().map_err(map_error)?;
-                    Box::pin(async move { put.await.map(|_| ()) })
-                }
-                Write::Delete { key, .. } => Box::pin(store.delete(bytes(key)).primitive().map_err(map_error)?),
-            };
-            pending.push(request);
-        }
-        // Every request is already issued; awaiting them in turn surfaces the first
-        // failure with its own DOMException (e.g. QuotaExceededError).
-        for request in pending {
-            request.await.map_err(map_error)?;
-        }
-        finish(tx, done).await
+        Ok(WriteTx { tx, done, pending: Vec::new() })
     }
 
-    /// Reads the sealed value stored under `key` in `store`.
-    pub async fn get(&self, store: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+    /// Reads the record stored under `key` in `store`.
+    pub async fn get(&self, store: &str, key: &[u8]) -> Result<Option<Record>, StoreError> {
+        let tx = self.transaction(&[store], TransactionMode::Readonly)?;
+        Ok(get_many(&tx, store, &[key.to_vec()]).await?.pop().flatten())
+    }
+
+    /// Reads the records stored under `keys` in `store`, in order.
+    pub async fn get_many(&self, store: &str, keys: &[Vec<u8>]) -> Result<Vec<Option<Record>>, StoreError> {
+        let tx = self.transaction(&[store], TransactionMode::Readonly)?;
+        get_many(&tx, store, keys).await
+    }
+
+    /// Every record of `store`, in key order.
+    pub async fn get_all(&self, store: &str) -> Result<Vec<Record>, StoreError> {
         let tx = self.transaction(&[store], TransactionMode::Readonly)?;
         let object_store = tx.object_store(store).map_err(map_error)?;
-        let found: Option<JsValue> = object_store
-            .get::<JsValue, JsValue, _>(KeyRange::Only(bytes(key)))
+        let values = object_store.get_all::<JsValue>().primitive().map_err(map_error)?.await.map_err(map_error)?;
+        values.map(|value| value.map_err(map_error).and_then(|v| to_record(&v))).collect()
+    }
+
+    /// Records of `store` whose `index` entry matches `query`, in ascending index order.
+    pub async fn query(&self, store: &str, index: &str, query: &Query, limit: Option<u32>) -> Result<Vec<Record>, StoreError> {
+        let tx = self.transaction(&[store], TransactionMode::Readonly)?;
+        query_records(&tx, store, index, query, limit).await
+    }
+
+    /// Up to `limit` records of `store` whose `index` entry matches `query`, in
+    /// descending index order (newest first for time-ordered indexes).
+    pub async fn query_descending(&self, store: &str, index: &str, query: &Query, limit: u32) -> Result<Vec<Record>, StoreError> {
+        let tx = self.transaction(&[store], TransactionMode::Readonly)?;
+        let object_store = tx.object_store(store).map_err(map_error)?;
+        let index = object_store.index(index).map_err(map_error)?;
+        let cursor = index
+            .open_cursor()
+            .with_query::<JsValue, _>(key_range(query))
+            .with_direction(indexed_db_futures::cursor::CursorDirection::Prev)
             .primitive()
             .map_err(map_error)?
             .await
             .map_err(map_error)?;
-        found.map(|value| record_bytes(&value)).transpose()
+        let Some(mut cursor) = cursor else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        while out.len() < limit as usize {
+            match cursor.next_record::<JsValue>().await.map_err(map_error)? {
+                Some(value) => out.push(to_record(&value)?),
+                None => break,
+            }
+        }
+        Ok(out)
     }
 
     /// Moves a record that failed authentication out of `store` into quarantine, in one transaction.
     pub async fn quarantine(&self, entry: &QuarantinedRecord, raw: &[u8]) -> Result<(), StoreError> {
-        let store: &str = &entry.store;
-        let tx = self.transaction(&[store, STORE_QUARANTINE], TransactionMode::Readwrite)?;
-        let done = tx.on_done().map_err(map_error)?;
-        let value = quarantine_value(entry, raw)?;
-        let quarantine_key = js_sys::Array::of2(&JsValue::from_str(store), &bytes(&entry.key));
-        let put = tx
-            .object_store(STORE_QUARANTINE)
-            .map_err(map_error)?
-            .put(value)
-            .with_key(JsValue::from(quarantine_key))
-            .primitive()
-            .map_err(map_error)?;
-        let delete = tx.object_store(store).map_err(map_error)?.delete(bytes(&entry.key)).primitive().map_err(map_error)?;
-        put.await.map_err(map_error)?;
-        delete.await.map_err(map_error)?;
-        finish(tx, done).await
+        let mut tx = self.begin_write(&[&entry.store, STORE_QUARANTINE])?;
+        let mut record = Record::sealed(raw.to_vec())
+            .with(QUARANTINE_STORE_FIELD, FieldValue::Bytes(entry.store.as_bytes().to_vec()));
+        if let Some(sealed_id) = &entry.sealed_id {
+            record = record.with(QUARANTINE_ID_FIELD, FieldValue::Bytes(sealed_id.clone()));
+        }
+        let mut quarantine_key = entry.store.as_bytes().to_vec();
+        quarantine_key.push(0);
+        quarantine_key.extend_from_slice(&entry.key);
+        tx.put(STORE_QUARANTINE, &quarantine_key, &record)?;
+        tx.delete(&entry.store, &entry.key)?;
+        tx.commit().await
     }
 
     /// Every quarantined record.
     pub async fn quarantined(&self) -> Result<Vec<QuarantinedRecord>, StoreError> {
-        let tx = self.transaction(&[STORE_QUARANTINE], TransactionMode::Readonly)?;
-        let values: Vec<JsValue> = tx
-            .object_store(STORE_QUARANTINE)
-            .map_err(map_error)?
-            .get_all::<JsValue>()
-            .primitive()
-            .map_err(map_error)?
-            .await
-            .map_err(map_error)?
-            .collect::<Result<_, _>>()
-            .map_err(map_error)?;
-        values.iter().map(parse_quarantine_value).collect()
+        let records = self.get_all(STORE_QUARANTINE).await?;
+        records.into_iter().map(to_quarantined).collect()
     }
 
     fn transaction(&self, stores: &[&str], mode: TransactionMode) -> Result<Transaction<'_>, StoreError> {
@@ -197,26 +172,100 @@ impl Drop for Database {
     }
 }
 
+/// A readwrite transaction: reads inside it see a consistent state, writes are
+/// issued at once and either all land at [`WriteTx::commit`] or none do.
+pub struct WriteTx<'a> {
+    tx: Transaction<'a>,
+    done: TransactionDone,
+    pending: Vec<Pending>,
+}
+
+impl WriteTx<'_> {
+    /// Reads the records under `keys` in `store`, in order.
+    pub async fn get_many(&self, store: &str, keys: &[Vec<u8>]) -> Result<Vec<Option<Record>>, StoreError> {
+        get_many(&self.tx, store, keys).await
+    }
+
+    /// Records of `store` whose `index` entry matches `query`.
+    pub async fn query(&self, store: &str, index: &str, query: &Query) -> Result<Vec<Record>, StoreError> {
+        query_records(&self.tx, store, index, query, None).await
+    }
+
+    /// Stores `record` under `key` in `store` (the record's own key is added as field `k`).
+    pub fn put(&mut self, store: &str, key: &[u8], record: &Record) -> Result<(), StoreError> {
+        let value = to_js(key, record)?;
+        let object_store = self.tx.object_store(store).map_err(map_error)?;
+        let put = object_store.put(value).with_key(bytes(key)).primitive().map_err(map_error)?;
+        self.pending.push(Box::pin(async move { put.await.map(|_| ()) }));
+        Ok(())
+    }
+
+    /// Deletes the record under `key` in `store`.
+    pub fn delete(&mut self, store: &str, key: &[u8]) -> Result<(), StoreError> {
+        let object_store = self.tx.object_store(store).map_err(map_error)?;
+        self.pending.push(Box::pin(object_store.delete(bytes(key)).primitive().map_err(map_error)?));
+        Ok(())
+    }
+
+    /// Waits for every write and for the transaction to complete. Some failures,
+    /// such as running out of quota, surface only here, as the transaction's own
+    /// error; any failure means nothing from this transaction was written.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        let Self { tx, done, pending } = self;
+        for request in pending {
+            request.await.map_err(map_error)?;
+        }
+        if done.await.is_ok() {
+            return Ok(());
+        }
+        Err(tx.error().map(map_error).unwrap_or_else(|| StoreError::Failed("the transaction was aborted".into())))
+    }
+}
+
 /// Deletes the database called `name`. Other tabs holding it open close on the
 /// `versionchange` event this fires, so the deletion does not wait on them.
 pub async fn delete_database(name: &str) -> Result<(), StoreError> {
     IdbDatabase::delete_by_name(name).map_err(map_open_error)?.await.map_err(map_error)
 }
 
-/// Waits for a readwrite transaction to settle once its requests have. Some
-/// failures, such as running out of quota, surface only here, as the transaction's
-/// own error, which is why this reads `tx.error()` rather than committing blindly.
-async fn finish(tx: Transaction<'_>, done: TransactionDone) -> Result<(), StoreError> {
-    if done.await.is_ok() {
-        return Ok(());
+async fn get_many(tx: &Transaction<'_>, store: &str, keys: &[Vec<u8>]) -> Result<Vec<Option<Record>>, StoreError> {
+    let object_store = tx.object_store(store).map_err(map_error)?;
+    let mut requests = Vec::with_capacity(keys.len());
+    for key in keys {
+        let request = object_store.get::<JsValue, JsValue, _>(KeyRange::Only(bytes(key))).primitive().map_err(map_error)?;
+        requests.push(request);
     }
-    Err(tx.error().map(map_error).unwrap_or_else(|| StoreError::Failed("the transaction was aborted".into())))
+    let mut out = Vec::with_capacity(keys.len());
+    for request in requests {
+        let found: Option<JsValue> = request.await.map_err(map_error)?;
+        out.push(found.map(|value| to_record(&value)).transpose()?);
+    }
+    Ok(out)
+}
+
+async fn query_records(tx: &Transaction<'_>, store: &str, index: &str, query: &Query, limit: Option<u32>) -> Result<Vec<Record>, StoreError> {
+    let object_store = tx.object_store(store).map_err(map_error)?;
+    let index = object_store.index(index).map_err(map_error)?;
+    let request = index.get_all::<JsValue>().with_query::<JsValue, _>(key_range(query));
+    let values = match limit {
+        Some(limit) => request.with_limit(limit).primitive().map_err(map_error)?.await,
+        None => request.primitive().map_err(map_error)?.await,
+    }
+    .map_err(map_error)?;
+    values.map(|value| value.map_err(map_error).and_then(|v| to_record(&v))).collect()
 }
 
 fn upgrade(old_version: u32, db: &IdbDatabase) -> indexed_db_futures::Result<()> {
     for step in steps_from(old_version) {
-        for store in step.create_stores {
-            db.create_object_store(*store).build()?;
+        for spec in step.create_stores {
+            let store = db.create_object_store(spec.name).build()?;
+            for index in spec.indexes {
+                let key_path = match index.key_path {
+                    [single] => KeyPath::One(*single),
+                    many => many.iter().copied().collect(),
+                };
+                store.create_index(index.name, key_path).with_multi_entry(index.multi_entry).build()?;
+            }
         }
     }
     Ok(())
@@ -247,53 +296,85 @@ async fn version_too_new(name: &str) -> StoreError {
     StoreError::VersionTooNew { found, supported: SCHEMA_VERSION }
 }
 
-fn distinct_stores(writes: &[Write]) -> Vec<&'static str> {
-    let mut stores: Vec<&'static str> = Vec::new();
-    for write in writes {
-        if !stores.contains(&write.store()) {
-            stores.push(write.store());
-        }
-    }
-    stores
-}
-
 fn bytes(data: &[u8]) -> JsValue {
     Uint8Array::from(data).into()
 }
 
-fn record(value: &[u8]) -> Result<JsValue, StoreError> {
-    let object = Object::new();
-    set(&object, VALUE_FIELD, &bytes(value))?;
-    Ok(object.into())
+fn key_part(part: &KeyPart) -> JsValue {
+    match part {
+        KeyPart::Bytes(data) => bytes(data),
+        KeyPart::Number(n) => JsValue::from_f64(*n),
+    }
 }
 
-fn record_bytes(record: &JsValue) -> Result<Vec<u8>, StoreError> {
-    Reflect::get(record, &JsValue::from_str(VALUE_FIELD))
-        .ok()
-        .and_then(|value| value.dyn_into::<Uint8Array>().ok())
-        .map(|array| array.to_vec())
-        .ok_or_else(|| StoreError::Failed("a stored record has no value bytes".into()))
+fn key(parts: &Key) -> JsValue {
+    match parts.as_slice() {
+        [single] => key_part(single),
+        many => many.iter().map(key_part).collect::<Array>().into(),
+    }
 }
 
-fn quarantine_value(entry: &QuarantinedRecord, raw: &[u8]) -> Result<JsValue, StoreError> {
+fn key_range(query: &Query) -> KeyRange<JsValue> {
+    match query {
+        Query::Only(only) => KeyRange::Only(key(only)),
+        Query::Range { lower, upper, lower_open, upper_open } => {
+            KeyRange::Bound(key(lower), *lower_open, key(upper), *upper_open)
+        }
+    }
+}
+
+fn to_js(own_key: &[u8], record: &Record) -> Result<JsValue, StoreError> {
     let object = Object::new();
-    set(&object, "store", &JsValue::from_str(&entry.store))?;
-    set(&object, "key", &bytes(&entry.key))?;
-    set(&object, VALUE_FIELD, &bytes(raw))?;
-    if let Some(sealed_id) = &entry.sealed_id {
-        set(&object, "id", &bytes(sealed_id))?;
+    if let Some(value) = &record.value {
+        set(&object, VALUE_FIELD, &bytes(value))?;
+    }
+    set(&object, fields::KEY, &bytes(own_key))?;
+    for (name, value) in &record.fields {
+        let js = match value {
+            FieldValue::Bytes(data) => bytes(data),
+            FieldValue::Number(n) => JsValue::from_f64(*n),
+            FieldValue::BytesList(list) => list.iter().map(|b| bytes(b)).collect::<Array>().into(),
+        };
+        set(&object, name, &js)?;
     }
     Ok(object.into())
 }
 
-fn parse_quarantine_value(value: &JsValue) -> Result<QuarantinedRecord, StoreError> {
-    let field = |name: &str| Reflect::get(value, &JsValue::from_str(name)).ok();
-    let as_bytes = |js: Option<JsValue>| js.and_then(|v| v.dyn_into::<Uint8Array>().ok()).map(|a| a.to_vec());
-    let store = field("store")
-        .and_then(|v| v.as_string())
-        .ok_or_else(|| StoreError::Failed("a quarantine entry has no store".into()))?;
-    let key = as_bytes(field("key")).ok_or_else(|| StoreError::Failed("a quarantine entry has no key".into()))?;
-    Ok(QuarantinedRecord { store, key, sealed_id: as_bytes(field("id")) })
+fn to_record(js: &JsValue) -> Result<Record, StoreError> {
+    let object: &Object = js.dyn_ref().ok_or_else(|| StoreError::Failed("a stored record is not an object".into()))?;
+    let mut record = Record::default();
+    for entry in Object::entries(object).iter() {
+        let entry: Array = entry.unchecked_into();
+        let name = entry.get(0).as_string().unwrap_or_default();
+        let value = entry.get(1);
+        if name == VALUE_FIELD {
+            record.value = value.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec);
+        } else if let Some(field) = to_field(&value) {
+            record.fields.push((name, field));
+        }
+    }
+    Ok(record)
+}
+
+fn to_field(value: &JsValue) -> Option<FieldValue> {
+    if let Some(array) = value.dyn_ref::<Uint8Array>() {
+        return Some(FieldValue::Bytes(array.to_vec()));
+    }
+    if let Some(n) = value.as_f64() {
+        return Some(FieldValue::Number(n));
+    }
+    let list = value.dyn_ref::<Array>()?;
+    Some(FieldValue::BytesList(list.iter().filter_map(|v| v.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec)).collect()))
+}
+
+fn to_quarantined(record: Record) -> Result<QuarantinedRecord, StoreError> {
+    let malformed = || StoreError::Failed("a quarantine entry is malformed".into());
+    let store = record.bytes(QUARANTINE_STORE_FIELD).ok_or_else(malformed)?;
+    let store = String::from_utf8(store.to_vec()).map_err(|_| malformed())?;
+    let full_key = record.bytes(fields::KEY).ok_or_else(malformed)?;
+    let key = full_key.get(store.len() + 1..).ok_or_else(malformed)?.to_vec();
+    let sealed_id = record.bytes(QUARANTINE_ID_FIELD).map(<[u8]>::to_vec);
+    Ok(QuarantinedRecord { store, key, sealed_id })
 }
 
 fn set(object: &Object, name: &str, value: &JsValue) -> Result<(), StoreError> {

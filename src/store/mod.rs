@@ -6,11 +6,16 @@
 
 #[cfg(target_arch = "wasm32")]
 mod idb;
+mod record;
 mod schema;
 
 #[cfg(target_arch = "wasm32")]
-pub use idb::{delete_database, Database, QuarantinedRecord, Write};
-pub use schema::{steps_from, Migration, MIGRATIONS, SCHEMA_VERSION, STORE_META, STORE_QUARANTINE};
+pub use idb::{delete_database, Database, QuarantinedRecord, WriteTx};
+pub use record::{FieldValue, Key, KeyPart, Query, Record};
+pub use schema::{
+    fields, indexes, steps_from, IndexSpec, Migration, StoreSpec, MIGRATIONS, SCHEMA_VERSION, STORE_FOLDER_COUNTS,
+    STORE_META, STORE_QUARANTINE, STORE_SYNC_STATE,
+};
 
 /// What can go wrong in the storage layer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

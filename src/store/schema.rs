@@ -1,25 +1,127 @@
 //! The database schema as numbered migration steps. Step `n` upgrades a database
-//! from version `n - 1` to `n`; the schema version is the number of steps. A step
-//! only ever adds (stores, indexes) or moves data; it never edits an earlier step.
+//! from version `n - 1` to `n`; the schema version is the number of steps. Once a
+//! version has shipped, its step is never edited: later steps only add stores and
+//! indexes, or move data.
 
-/// Object store of clear, non-personal metadata (the wrapped keyring, format markers).
+/// Object store of clear, non-personal metadata (the wrapped keyring).
 pub const STORE_META: &str = "meta";
 /// Object store of records that failed authentication, kept so the host can refetch them.
 pub const STORE_QUARANTINE: &str = "quarantine";
+/// Object store of per-folder message counts, kept up to date on every write.
+pub const STORE_FOLDER_COUNTS: &str = "folderCounts";
+/// Object store of sealed sync state (delta links) per kind and scope.
+pub const STORE_SYNC_STATE: &str = "syncState";
 
-/// One schema step: the object stores it creates.
+/// Names of the fields records carry beside their sealed value `v`.
+pub mod fields {
+    /// The record's own key (every record), so index keys can end with it.
+    pub const KEY: &str = "k";
+    /// Blinded sync scope (every item record).
+    pub const SCOPE: &str = "s";
+    /// Blinded folder id (messages).
+    pub const FOLDER: &str = "f";
+    /// Clear received time, ms since the epoch (messages).
+    pub const TIME: &str = "t";
+    /// Blinded conversation id (messages).
+    pub const CONVERSATION: &str = "c";
+    /// Clear unread flag, 1 or 0 (messages).
+    pub const UNREAD: &str = "u";
+    /// Blinded name and address prefixes (contacts).
+    pub const PREFIXES: &str = "p";
+    /// Blinded addresses (contacts).
+    pub const EMAILS: &str = "e";
+    /// Clear start time, ms (events).
+    pub const START: &str = "st";
+    /// Clear end time, ms (events).
+    pub const END: &str = "en";
+    /// Clear count of messages (folder counts).
+    pub const TOTAL: &str = "total";
+    /// Clear count of unread messages (folder counts).
+    pub const UNREAD_COUNT: &str = "unread";
+}
+
+/// Index names.
+pub mod indexes {
+    /// Messages of a folder, by received time then key: `[f, t, k]`.
+    pub const BY_FOLDER_TIME: &str = "byFolderTime";
+    /// Messages of a conversation: `c`.
+    pub const BY_CONVERSATION: &str = "byConversation";
+    /// Items of a sync scope: `s`.
+    pub const BY_SCOPE: &str = "byScope";
+    /// Contacts by name or address prefix: `p` (multi-entry).
+    pub const BY_PREFIX: &str = "byPrefix";
+    /// Contacts by address: `e` (multi-entry).
+    pub const BY_EMAIL: &str = "byEmail";
+    /// Events by start time: `st`.
+    pub const BY_START: &str = "byStart";
+}
+
+/// An index a step creates.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexSpec {
+    /// Index name.
+    pub name: &'static str,
+    /// Key path: one field, or several for an array key.
+    pub key_path: &'static [&'static str],
+    /// Whether an array field yields one entry per element.
+    pub multi_entry: bool,
+}
+
+/// An object store a step creates (out-of-line keys), with its indexes.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreSpec {
+    /// Store name.
+    pub name: &'static str,
+    /// Its indexes.
+    pub indexes: &'static [IndexSpec],
+}
+
+/// One schema step.
 #[derive(Debug, Clone, Copy)]
 pub struct Migration {
     /// What the step is for, for humans.
     pub description: &'static str,
-    /// Object stores created by this step (out-of-line keys, no auto-increment).
-    pub create_stores: &'static [&'static str],
+    /// Object stores created by this step.
+    pub create_stores: &'static [StoreSpec],
 }
+
+const fn index(name: &'static str, key_path: &'static [&'static str]) -> IndexSpec {
+    IndexSpec { name, key_path, multi_entry: false }
+}
+
+const fn multi(name: &'static str, key_path: &'static [&'static str]) -> IndexSpec {
+    IndexSpec { name, key_path, multi_entry: true }
+}
+
+const fn plain(name: &'static str) -> StoreSpec {
+    StoreSpec { name, indexes: &[] }
+}
+
+const SCOPE_INDEX: IndexSpec = index(indexes::BY_SCOPE, &[fields::SCOPE]);
 
 /// Every step in order; index `i` is the step to version `i + 1`.
 pub const MIGRATIONS: &[Migration] = &[Migration {
-    description: "initial stores: metadata, the four item kinds, quarantine",
-    create_stores: &[STORE_META, "messages", "folders", "contacts", "events", STORE_QUARANTINE],
+    description: "stores for metadata, the four item kinds with their indexes, folder counts, sync state, quarantine",
+    create_stores: &[
+        plain(STORE_META),
+        StoreSpec {
+            name: "messages",
+            indexes: &[
+                index(indexes::BY_FOLDER_TIME, &[fields::FOLDER, fields::TIME, fields::KEY]),
+                index(indexes::BY_CONVERSATION, &[fields::CONVERSATION]),
+                SCOPE_INDEX,
+            ],
+        },
+        StoreSpec { name: "folders", indexes: &[SCOPE_INDEX] },
+        StoreSpec {
+            name: "contacts",
+            indexes: &[SCOPE_INDEX, multi(indexes::BY_PREFIX, &[fields::PREFIXES]), multi(indexes::BY_EMAIL, &[fields::EMAILS])],
+        },
+        StoreSpec { name: "events", indexes: &[SCOPE_INDEX, index(indexes::BY_START, &[fields::START])] },
+        plain(STORE_FOLDER_COUNTS),
+        plain(STORE_SYNC_STATE),
+        plain(STORE_QUARANTINE),
+    ],
 }];
 
 /// The schema version this build writes and reads.
@@ -35,12 +137,25 @@ mod tests {
     use super::*;
     use crate::model::Kind;
 
+    fn stores() -> Vec<&'static StoreSpec> {
+        MIGRATIONS.iter().flat_map(|m| m.create_stores.iter()).collect()
+    }
+
     #[test]
-    fn every_item_kind_has_a_store() {
-        let stores: Vec<&str> = MIGRATIONS.iter().flat_map(|m| m.create_stores.iter().copied()).collect();
+    fn every_item_kind_has_a_store_with_a_scope_index() {
         for kind in Kind::ALL {
-            assert!(stores.contains(&kind.store()), "{}", kind.store());
+            let store = stores().into_iter().find(|s| s.name == kind.store()).expect(kind.store());
+            assert!(store.indexes.iter().any(|i| i.name == indexes::BY_SCOPE), "{}", kind.store());
         }
+    }
+
+    #[test]
+    fn store_names_are_unique() {
+        let mut names: Vec<&str> = stores().iter().map(|s| s.name).collect();
+        names.sort();
+        let count = names.len();
+        names.dedup();
+        assert_eq!(names.len(), count);
     }
 
     #[test]

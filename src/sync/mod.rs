@@ -1,0 +1,8 @@
+//! Applying server changes: Graph delta pages, and the folder counts every write
+//! keeps right. Pure Rust.
+
+mod counts;
+mod delta;
+
+pub use counts::{count_changes, CountChange, FolderCounts, Placement};
+pub use delta::{Change, DeltaPage, RemovalReason};
