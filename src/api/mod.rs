@@ -259,7 +259,7 @@ impl OfflineMailbox {
     }
 
     /// Contacts whose name words or email addresses start with `prefix`
-    /// (case-insensitive), sorted by `displayName`, at most `limit` (default 10).
+    /// (case-insensitive), sorted by `displayName` (case-insensitive, code-point order), at most `limit` (default 10).
     ///
     /// ```js
     /// const suggestions = await mailbox.contacts({ prefix: "ade", limit: 5 });
