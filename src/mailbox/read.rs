@@ -76,7 +76,7 @@ impl Mailbox {
             folder.insert("unreadItemCount".into(), count.unread.into());
             folders.push(Value::Object(folder));
         }
-        folders.sort_by(|a, b| display_name(a).cmp(&display_name(b)));
+        folders.sort_by_key(display_name);
         Ok(folders)
     }
 
@@ -121,7 +121,7 @@ impl Mailbox {
             .filter_map(|plaintext| serde_json::from_slice::<Value>(plaintext).ok())
             .filter(|contact| wanted.is_empty() || matches_prefix(contact, &wanted))
             .collect();
-        contacts.sort_by(|a, b| display_name(a).cmp(&display_name(b)));
+        contacts.sort_by_key(display_name);
         contacts.truncate(limit);
         Ok(contacts)
     }

@@ -144,7 +144,7 @@ mod tests {
     #[test]
     fn every_item_kind_has_a_store_with_a_scope_index() {
         for kind in Kind::ALL {
-            let store = stores().into_iter().find(|s| s.name == kind.store()).expect(kind.store());
+            let store = stores().into_iter().find(|s| s.name == kind.store()).unwrap_or_else(|| panic!("no store {}", kind.store()));
             assert!(store.indexes.iter().any(|i| i.name == indexes::BY_SCOPE), "{}", kind.store());
         }
     }
