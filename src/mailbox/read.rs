@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::crypto::Aad;
 use crate::model::{normalize_address, search_prefix, Kind, Timestamp};
-use crate::store::{fields, indexes, KeyPart, Query, Record, STORE_FOLDER_COUNTS, STORE_META, STORE_SYNC_STATE};
+use crate::store::{fields, indexes, Key, KeyPart, Query, Record, STORE_FOLDER_COUNTS, STORE_META, STORE_SYNC_STATE};
 use crate::Error;
 
 use super::records::{EMAIL_SCOPE, PREFIX_SCOPE};
@@ -45,7 +45,8 @@ impl Mailbox {
             }
             None => vec![folder.clone(), KeyPart::Number(f64::INFINITY)],
         };
-        let query = Query::Range { lower: vec![folder], upper, lower_open: false, upper_open: true };
+        // [f] sorts before every [f, t, k] and after every other folder's entries.
+        let query = Query::Range { lower: Key::Array(vec![folder]), upper: Key::Array(upper), lower_open: false, upper_open: true };
         let records = self.db.query_descending(Kind::Message.store(), indexes::BY_FOLDER_TIME, &query, limit).await?;
         let next_cursor = if records.len() == limit as usize { records.last().map(cursor_after) } else { None };
         let messages = self.open_records(Kind::Message, &records).await?;
@@ -55,7 +56,7 @@ impl Mailbox {
     /// Every message of a conversation, oldest first.
     pub async fn conversation(&self, conversation_id: &str) -> Result<Vec<Vec<u8>>, Error> {
         let blinded = self.blind.blind(super::records::CONVERSATION_SCOPE, conversation_id.as_bytes()).to_vec();
-        let query = Query::Only(vec![KeyPart::Bytes(blinded)]);
+        let query = Query::Only(Key::One(KeyPart::Bytes(blinded)));
         let mut records = self.db.query(Kind::Message.store(), indexes::BY_CONVERSATION, &query, None).await?;
         records.sort_by(|a, b| number(a, fields::TIME).total_cmp(&number(b, fields::TIME)));
         self.open_records(Kind::Message, &records).await
@@ -87,8 +88,8 @@ impl Mailbox {
         let span = self.db.get(STORE_META, EVENT_SPAN_KEY).await?.and_then(|r| r.number(fields::END)).unwrap_or(0.0);
         let (start, end) = (start.0 as f64, end.0 as f64);
         let query = Query::Range {
-            lower: vec![KeyPart::Number(start - span)],
-            upper: vec![KeyPart::Number(end)],
+            lower: Key::One(KeyPart::Number(start - span)),
+            upper: Key::One(KeyPart::Number(end)),
             lower_open: false,
             upper_open: true,
         };
@@ -111,7 +112,7 @@ impl Mailbox {
             self.db.get_all(Kind::Contact.store()).await?
         } else {
             let tag = self.blind.blind(PREFIX_SCOPE, search_prefix(&wanted).as_bytes()).to_vec();
-            let query = Query::Only(vec![KeyPart::Bytes(tag)]);
+            let query = Query::Only(Key::One(KeyPart::Bytes(tag)));
             self.db.query(Kind::Contact.store(), indexes::BY_PREFIX, &query, Some(PREFIX_CANDIDATES)).await?
         };
         let mut contacts: Vec<Value> = self
@@ -130,7 +131,7 @@ impl Mailbox {
     pub async fn contact_by_email(&self, email: &str) -> Result<Option<Vec<u8>>, Error> {
         let wanted = normalize_address(email);
         let tag = self.blind.blind(EMAIL_SCOPE, wanted.as_bytes()).to_vec();
-        let query = Query::Only(vec![KeyPart::Bytes(tag)]);
+        let query = Query::Only(Key::One(KeyPart::Bytes(tag)));
         let records = self.db.query(Kind::Contact.store(), indexes::BY_EMAIL, &query, None).await?;
         Ok(self.open_records(Kind::Contact, &records).await?.into_iter().next())
     }

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::crypto::Aad;
 use crate::model::{merge, Item, Kind, ModelError};
-use crate::store::{fields, indexes, FieldValue, KeyPart, Query, Record, WriteTx, STORE_FOLDER_COUNTS, STORE_META, STORE_SYNC_STATE};
+use crate::store::{fields, indexes, FieldValue, Key, KeyPart, Query, Record, WriteTx, STORE_FOLDER_COUNTS, STORE_META, STORE_SYNC_STATE};
 use crate::sync::{count_changes, Change, DeltaPage, FolderCounts, Placement, RemovalReason};
 use crate::Error;
 
@@ -78,7 +78,7 @@ impl Mailbox {
     pub async fn reset_scope(&self, kind: Kind, scope: &str) -> Result<(), Error> {
         let store = kind.store();
         let mut tx = self.db.begin_write(&[store, STORE_FOLDER_COUNTS, STORE_SYNC_STATE])?;
-        let query = Query::Only(vec![KeyPart::Bytes(self.scope_key(kind, scope))]);
+        let query = Query::Only(Key::One(KeyPart::Bytes(self.scope_key(kind, scope))));
         let records = tx.query(store, indexes::BY_SCOPE, &query).await?;
         let mut moves = Vec::with_capacity(records.len());
         for record in &records {

@@ -307,10 +307,10 @@ fn key_part(part: &KeyPart) -> JsValue {
     }
 }
 
-fn key(parts: &Key) -> JsValue {
-    match parts.as_slice() {
-        [single] => key_part(single),
-        many => many.iter().map(key_part).collect::<Array>().into(),
+fn key(key: &Key) -> JsValue {
+    match key {
+        Key::One(part) => key_part(part),
+        Key::Array(parts) => parts.iter().map(key_part).collect::<Array>().into(),
     }
 }
 

@@ -65,8 +65,15 @@ pub enum KeyPart {
     Number(f64),
 }
 
-/// A key: one part is a plain key, several make an array key.
-pub type Key = Vec<KeyPart>;
+/// An IndexedDB key: a plain key, or an array key (compound indexes). The two
+/// never compare equal: every array sorts after every plain key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Key {
+    /// A plain key.
+    One(KeyPart),
+    /// An array key; a shorter array sorts before any longer one it prefixes.
+    Array(Vec<KeyPart>),
+}
 
 /// Which index entries a query reads.
 #[derive(Debug, Clone, PartialEq)]
