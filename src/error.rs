@@ -70,7 +70,11 @@ impl Error {
 
     /// An [`Error::InvalidInput`] for an option or field outside any batch.
     pub fn invalid(field: &str, reason: &str) -> Self {
-        Self::InvalidInput { index: None, field: field.to_owned(), reason: reason.to_owned() }
+        Self::InvalidInput {
+            index: None,
+            field: field.to_owned(),
+            reason: reason.to_owned(),
+        }
     }
 }
 
@@ -78,18 +82,28 @@ impl From<CryptoError> for Error {
     fn from(error: CryptoError) -> Self {
         match error {
             CryptoError::WrongKey => Self::WrongKey,
-            CryptoError::Integrity => Self::Integrity { store: String::new(), id: None },
-            CryptoError::KeyLength { expected, actual } => {
-                Self::invalid("key", &format!("must be exactly {expected} bytes, got {actual}"))
+            CryptoError::Integrity => Self::Integrity {
+                store: String::new(),
+                id: None,
+            },
+            CryptoError::KeyLength { expected, actual } => Self::invalid(
+                "key",
+                &format!("must be exactly {expected} bytes, got {actual}"),
+            ),
+            CryptoError::Random => {
+                Self::Unsupported("crypto.getRandomValues is unavailable".into())
             }
-            CryptoError::Random => Self::Unsupported("crypto.getRandomValues is unavailable".into()),
         }
     }
 }
 
 impl From<ModelError> for Error {
     fn from(error: ModelError) -> Self {
-        Self::InvalidInput { index: Some(error.index), field: error.field, reason: error.reason }
+        Self::InvalidInput {
+            index: Some(error.index),
+            field: error.field,
+            reason: error.reason,
+        }
     }
 }
 
@@ -99,14 +113,21 @@ mod tests {
 
     #[test]
     fn messages_name_the_item_and_field() {
-        let error = Error::from(ModelError { index: 3, field: "id".into(), reason: "is missing".into() });
+        let error = Error::from(ModelError {
+            index: 3,
+            field: "id".into(),
+            reason: "is missing".into(),
+        });
         assert_eq!(error.code(), "InvalidInput");
         assert_eq!(error.to_string(), "invalid input: item 3, id: is missing");
     }
 
     #[test]
     fn integrity_names_the_record() {
-        let error = Error::Integrity { store: "messages".into(), id: Some("AAMk1".into()) };
+        let error = Error::Integrity {
+            store: "messages".into(),
+            id: Some("AAMk1".into()),
+        };
         assert!(error.to_string().contains("messages record \"AAMk1\""));
     }
 }

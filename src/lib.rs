@@ -11,6 +11,7 @@
 //! - [`crypto`]: envelope, key hierarchy, blinded keys (pure Rust).
 //! - [`model`]: the Graph-shaped item kinds and their validation (pure Rust).
 //! - [`store`]: IndexedDB schema, migrations, transactions (browser).
+//! - [`policy`]: admin policy, computer kind and consent -> what is allowed (pure Rust).
 //! - [`sync`]: Graph delta pages and incremental folder counts (pure Rust).
 //! - `mailbox`: reads and writes of the model through store and crypto (browser).
 //! - `api`: the `OfflineMailbox` JavaScript class and its errors (browser).
@@ -22,6 +23,7 @@
 pub mod crypto;
 mod error;
 pub mod model;
+pub mod policy;
 pub mod store;
 pub mod sync;
 

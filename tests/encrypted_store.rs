@@ -14,11 +14,15 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn message(id: &str, subject: &str) -> JsValue {
-    json(&format!(r#"{{"id":"{id}","subject":"{subject}","parentFolderId":"inbox"}}"#))
+    json(&format!(
+        r#"{{"id":"{id}","subject":"{subject}","parentFolderId":"inbox"}}"#
+    ))
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
 
 fn utf16(text: &str) -> Vec<u8> {
@@ -60,9 +64,16 @@ fn canary_batches(tag: &str) -> Vec<(&'static str, JsValue)> {
         )));
     }
     for i in 0..5 {
-        folders.push(json(&format!(r#"{{"id":"{tag}-folderid-{i}","displayName":"{tag}-foldername-{i}"}}"#)));
+        folders.push(json(&format!(
+            r#"{{"id":"{tag}-folderid-{i}","displayName":"{tag}-foldername-{i}"}}"#
+        )));
     }
-    vec![("messages", array(messages)), ("contacts", array(contacts)), ("events", array(events)), ("folders", array(folders))]
+    vec![
+        ("messages", array(messages)),
+        ("contacts", array(contacts)),
+        ("events", array(events)),
+        ("folders", array(folders)),
+    ]
 }
 
 #[wasm_bindgen_test]
@@ -83,12 +94,31 @@ async fn no_canary_or_user_id_appears_anywhere_in_indexeddb() {
     assert!(stringify(&back).contains(&format!("{tag}-body-699 秘密")));
 
     let dump = js_sys::Uint8Array::new(&wait(dump_origin()).await).to_vec();
-    assert!(dump.len() > 1000 * 40, "the dump should hold every record, got {} bytes", dump.len());
+    assert!(
+        dump.len() > 1000 * 40,
+        "the dump should hold every record, got {} bytes",
+        dump.len()
+    );
     // Positive controls: the dump does read names and keys in clear where they exist.
     assert!(contains(&dump, b"messages") && contains(&dump, &utf16("quarantine")));
-    assert!(contains(&dump, OfflineMailbox::database_name(user_id).as_bytes()));
-    for needle in [tag, "zquserid", "contoso", "fabrikam", "Grüße", "秘密", "2024-05-0", "555"] {
-        assert!(!contains(&dump, needle.as_bytes()), "{needle} found as UTF-8");
+    assert!(contains(
+        &dump,
+        OfflineMailbox::database_name(user_id).as_bytes()
+    ));
+    for needle in [
+        tag,
+        "zquserid",
+        "contoso",
+        "fabrikam",
+        "Grüße",
+        "秘密",
+        "2024-05-0",
+        "555",
+    ] {
+        assert!(
+            !contains(&dump, needle.as_bytes()),
+            "{needle} found as UTF-8"
+        );
         assert!(!contains(&dump, &utf16(needle)), "{needle} found as UTF-16");
     }
     wait(mailbox.wipe()).await;
@@ -101,7 +131,10 @@ async fn a_wrong_key_is_refused_and_leaves_the_data_for_the_right_key() {
     wait(mailbox.put_messages(array([message("m1", "kept")]))).await;
     mailbox.close();
 
-    assert_eq!(rejection_code(OfflineMailbox::open(key_options(user, 2))).await, "WrongKey");
+    assert_eq!(
+        rejection_code(OfflineMailbox::open(key_options(user, 2))).await,
+        "WrongKey"
+    );
 
     let mailbox = open(key_options(user, 1)).await;
     let back = wait(mailbox.get_message("m1".into())).await;
@@ -117,7 +150,10 @@ async fn after_change_key_the_new_key_opens_and_the_old_one_fails() {
     wait(mailbox.change_key(key_options(user, 9))).await;
     mailbox.close();
 
-    assert_eq!(rejection_code(OfflineMailbox::open(key_options(user, 1))).await, "WrongKey");
+    assert_eq!(
+        rejection_code(OfflineMailbox::open(key_options(user, 1))).await,
+        "WrongKey"
+    );
     let mailbox = open(key_options(user, 9)).await;
     let back = wait(mailbox.get_message("m1".into())).await;
     assert_eq!(stringify(&field(&back, "subject")), "\"survives rekey\"");
@@ -130,13 +166,21 @@ async fn a_passphrase_opens_and_a_wrong_passphrase_is_wrong_key() {
         let options = Object::new();
         Reflect::set(&options, &"userId".into(), &"passphrase-user".into()).unwrap();
         Reflect::set(&options, &"passphrase".into(), &passphrase.into()).unwrap();
-        Reflect::set(&options, &"passphraseIterations".into(), &JsValue::from(10_000)).unwrap();
+        Reflect::set(
+            &options,
+            &"passphraseIterations".into(),
+            &JsValue::from(10_000),
+        )
+        .unwrap();
         JsValue::from(options)
     };
     let mailbox = open(options("correct horse")).await;
     wait(mailbox.put_messages(array([message("m1", "behind a passphrase")]))).await;
     mailbox.close();
-    assert_eq!(rejection_code(OfflineMailbox::open(options("wrong horse"))).await, "WrongKey");
+    assert_eq!(
+        rejection_code(OfflineMailbox::open(options("wrong horse"))).await,
+        "WrongKey"
+    );
     let mailbox = open(options("correct horse")).await;
     assert!(!wait(mailbox.get_message("m1".into())).await.is_null());
     wait(mailbox.wipe()).await;
@@ -167,7 +211,10 @@ async fn a_tampered_value_fails_alone_and_goes_to_quarantine() {
     assert_eq!(failed.len(), 1, "exactly one record must fail");
 
     let quarantine = stringify(&wait(mailbox.quarantine()).await);
-    assert_eq!(quarantine, format!(r#"[{{"kind":"messages","id":"{}"}}]"#, failed[0]));
+    assert_eq!(
+        quarantine,
+        format!(r#"[{{"kind":"messages","id":"{}"}}]"#, failed[0])
+    );
     // The quarantined record is gone from the store: the host can fetch it again.
     assert!(wait(mailbox.get_message(failed[0].into())).await.is_null());
     wait(mailbox.wipe()).await;
@@ -191,7 +238,10 @@ async fn another_tabs_upgrade_does_not_hang_and_this_connection_closes() {
     let mailbox = open(key_options(user, 1)).await;
     // Another tab (a newer library) upgrading the same database: must complete, not block.
     wait(open_at_version(&OfflineMailbox::database_name(user), 50)).await;
-    assert_eq!(rejection_code(mailbox.get_message("m1".into())).await, "Closed");
+    assert_eq!(
+        rejection_code(mailbox.get_message("m1".into())).await,
+        "Closed"
+    );
     wait(OfflineMailbox::wipe_user(user.into())).await;
 }
 
@@ -203,14 +253,21 @@ async fn wipe_leaves_no_database_of_the_user() {
     assert!(names().await.contains(&OfflineMailbox::database_name(user)));
     wait(mailbox.wipe()).await;
     assert!(!names().await.contains(&OfflineMailbox::database_name(user)));
-    assert_eq!(rejection_code(mailbox.get_message("m1".into())).await, "Closed");
+    assert_eq!(
+        rejection_code(mailbox.get_message("m1".into())).await,
+        "Closed"
+    );
 }
 
 #[wasm_bindgen_test]
 async fn a_batch_with_one_malformed_item_writes_nothing_and_names_it() {
     let user = "invalid-batch-user";
     let mailbox = open(key_options(user, 1)).await;
-    let batch = array([message("ok-1", "fine"), json(r#"{"subject":"no id"}"#), message("ok-2", "fine")]);
+    let batch = array([
+        message("ok-1", "fine"),
+        json(r#"{"subject":"no id"}"#),
+        message("ok-2", "fine"),
+    ]);
     let error = rejection(mailbox.put_messages(batch)).await;
     assert_eq!(field(&error, "code"), "InvalidInput");
     assert_eq!(field(&error, "index"), 1);
@@ -223,7 +280,12 @@ async fn a_batch_with_one_malformed_item_writes_nothing_and_names_it() {
 async fn bad_open_options_are_invalid_input_naming_the_option() {
     let short_key = Object::new();
     Reflect::set(&short_key, &"userId".into(), &"u".into()).unwrap();
-    Reflect::set(&short_key, &"key".into(), &js_sys::Uint8Array::new_with_length(16)).unwrap();
+    Reflect::set(
+        &short_key,
+        &"key".into(),
+        &js_sys::Uint8Array::new_with_length(16),
+    )
+    .unwrap();
     let error = rejection(OfflineMailbox::open(short_key.into())).await;
     assert_eq!(field(&error, "code"), "InvalidInput");
     assert_eq!(field(&error, "field"), "key");

@@ -23,7 +23,10 @@ fn message(id: &str, folder: &str, minute: u32, is_read: bool) -> JsValue {
 
 fn ids(items: &JsValue) -> Vec<String> {
     let items: Array = items.clone().unchecked_into();
-    items.iter().map(|m| field(&m, "id").as_string().unwrap()).collect()
+    items
+        .iter()
+        .map(|m| field(&m, "id").as_string().unwrap())
+        .collect()
 }
 
 async fn counts(mailbox: &OfflineMailbox) -> Vec<(String, f64, f64)> {
@@ -32,7 +35,11 @@ async fn counts(mailbox: &OfflineMailbox) -> Vec<(String, f64, f64)> {
         .iter()
         .map(|f| {
             let number = |name| field(&f, name).as_f64().unwrap();
-            (field(&f, "id").as_string().unwrap(), number("totalItemCount"), number("unreadItemCount"))
+            (
+                field(&f, "id").as_string().unwrap(),
+                number("totalItemCount"),
+                number("unreadItemCount"),
+            )
         })
         .collect()
 }
@@ -63,7 +70,11 @@ async fn paging_returns_each_message_once_newest_first() {
     let mut cursor = JsValue::UNDEFINED;
     let mut pages = 0;
     loop {
-        let page = wait(mailbox.list_messages("inbox".into(), options(&[("limit", 10.into()), ("cursor", cursor.clone())]))).await;
+        let page = wait(mailbox.list_messages(
+            "inbox".into(),
+            options(&[("limit", 10.into()), ("cursor", cursor.clone())]),
+        ))
+        .await;
         let value = field(&page, "value");
         seen.extend(ids(&value));
         pages += 1;
@@ -79,18 +90,37 @@ async fn paging_returns_each_message_once_newest_first() {
     unique.dedup();
     assert_eq!(unique.len(), 57, "no message may appear twice");
     // Newest first: minute = index / 2, so the received times never increase along the list.
-    let minutes: Vec<u32> = seen.iter().map(|id| id[1..].parse::<u32>().unwrap() / 2).collect();
+    let minutes: Vec<u32> = seen
+        .iter()
+        .map(|id| id[1..].parse::<u32>().unwrap() / 2)
+        .collect();
     assert!(minutes.windows(2).all(|w| w[0] >= w[1]), "{minutes:?}");
-    assert_eq!(rejection_code(mailbox.list_messages("inbox".into(), options(&[("cursor", "nonsense".into())]))).await, "InvalidInput");
+    assert_eq!(
+        rejection_code(
+            mailbox.list_messages("inbox".into(), options(&[("cursor", "nonsense".into())]))
+        )
+        .await,
+        "InvalidInput"
+    );
     wait(mailbox.wipe()).await;
 }
 
 #[wasm_bindgen_test]
 async fn folder_counts_follow_puts_flips_moves_and_removals() {
     let mailbox = fresh("counts-user").await;
-    wait(mailbox.put_folders(array([json(r#"{"id":"inbox","displayName":"Inbox"}"#), json(r#"{"id":"archive","displayName":"Archive"}"#)]))).await;
-    wait(mailbox.put_messages(array((0..6).map(|i| message(&format!("m{i}"), "inbox", i, i >= 4))))).await;
-    assert_eq!(counts(&mailbox).await, [("archive".into(), 0.0, 0.0), ("inbox".into(), 6.0, 4.0)]);
+    wait(mailbox.put_folders(array([
+        json(r#"{"id":"inbox","displayName":"Inbox"}"#),
+        json(r#"{"id":"archive","displayName":"Archive"}"#),
+    ])))
+    .await;
+    wait(mailbox.put_messages(array(
+        (0..6).map(|i| message(&format!("m{i}"), "inbox", i, i >= 4)),
+    )))
+    .await;
+    assert_eq!(
+        counts(&mailbox).await,
+        [("archive".into(), 0.0, 0.0), ("inbox".into(), 6.0, 4.0)]
+    );
 
     // A delta that reads two, moves one (unread) to the archive, and removes one.
     let page = json(
@@ -102,21 +132,37 @@ async fn folder_counts_follow_puts_flips_moves_and_removals() {
         ],"@odata.deltaLink":"https://org.example/delta?token=1"}"#,
     );
     let summary = wait(mailbox.apply_delta("messages".into(), "inbox".into(), page.clone())).await;
-    assert_eq!(stringify(&summary), r#"{"created":0,"updated":3,"removed":1}"#);
-    assert_eq!(counts(&mailbox).await, [("archive".into(), 1.0, 1.0), ("inbox".into(), 4.0, 1.0)]);
+    assert_eq!(
+        stringify(&summary),
+        r#"{"created":0,"updated":3,"removed":1}"#
+    );
+    assert_eq!(
+        counts(&mailbox).await,
+        [("archive".into(), 1.0, 1.0), ("inbox".into(), 4.0, 1.0)]
+    );
 
     // Re-putting a message with the same state changes nothing.
     wait(mailbox.put_messages(array([message("m4", "inbox", 4, true)]))).await;
-    assert_eq!(counts(&mailbox).await, [("archive".into(), 1.0, 1.0), ("inbox".into(), 4.0, 1.0)]);
+    assert_eq!(
+        counts(&mailbox).await,
+        [("archive".into(), 1.0, 1.0), ("inbox".into(), 4.0, 1.0)]
+    );
     let merged = wait(mailbox.get_message("m0".into())).await;
-    assert_eq!(stringify(&field(&merged, "subject")), "\"s-m0\"", "a partial update keeps the other fields");
+    assert_eq!(
+        stringify(&field(&merged, "subject")),
+        "\"s-m0\"",
+        "a partial update keeps the other fields"
+    );
     wait(mailbox.wipe()).await;
 }
 
 #[wasm_bindgen_test]
 async fn a_delta_page_applied_twice_leaves_the_same_state() {
     let mailbox = fresh("replay-user").await;
-    wait(mailbox.put_messages(array((0..4).map(|i| message(&format!("m{i}"), "inbox", i, false))))).await;
+    wait(mailbox.put_messages(array(
+        (0..4).map(|i| message(&format!("m{i}"), "inbox", i, false)),
+    )))
+    .await;
     let page = json(
         r#"{"value":[
             {"id":"m0","isRead":true},
@@ -125,12 +171,24 @@ async fn a_delta_page_applied_twice_leaves_the_same_state() {
         ],"@odata.deltaLink":"link-1"}"#,
     );
     wait(mailbox.apply_delta("messages".into(), "inbox".into(), page.clone())).await;
-    let once = (stringify(&wait(mailbox.list_messages("inbox".into(), JsValue::UNDEFINED)).await), counts(&mailbox).await);
+    let once = (
+        stringify(&wait(mailbox.list_messages("inbox".into(), JsValue::UNDEFINED)).await),
+        counts(&mailbox).await,
+    );
     let again = wait(mailbox.apply_delta("messages".into(), "inbox".into(), page)).await;
-    assert_eq!(stringify(&again), r#"{"created":0,"updated":2,"removed":0}"#);
-    let twice = (stringify(&wait(mailbox.list_messages("inbox".into(), JsValue::UNDEFINED)).await), counts(&mailbox).await);
+    assert_eq!(
+        stringify(&again),
+        r#"{"created":0,"updated":2,"removed":0}"#
+    );
+    let twice = (
+        stringify(&wait(mailbox.list_messages("inbox".into(), JsValue::UNDEFINED)).await),
+        counts(&mailbox).await,
+    );
     assert_eq!(once, twice);
-    assert_eq!(wait(mailbox.delta_link("messages".into(), "inbox".into())).await, "link-1");
+    assert_eq!(
+        wait(mailbox.delta_link("messages".into(), "inbox".into())).await,
+        "link-1"
+    );
     wait(mailbox.wipe()).await;
 }
 
@@ -151,14 +209,18 @@ async fn a_page_with_one_malformed_item_writes_nothing_and_names_it() {
     let m0 = wait(mailbox.get_message("m0".into())).await;
     assert_eq!(field(&m0, "isRead"), false);
     assert!(wait(mailbox.get_message("n1".into())).await.is_null());
-    assert!(wait(mailbox.delta_link("messages".into(), "inbox".into())).await.is_null());
+    assert!(wait(mailbox.delta_link("messages".into(), "inbox".into()))
+        .await
+        .is_null());
     wait(mailbox.wipe()).await;
 }
 
 #[wasm_bindgen_test]
 async fn a_move_out_of_scope_does_not_drop_a_message_another_scope_claimed() {
     let mailbox = fresh("moved-user").await;
-    let inbox_page = json(r#"{"value":[{"id":"m1","parentFolderId":"inbox","receivedDateTime":"2024-05-01T00:00:00Z","isRead":false}]}"#);
+    let inbox_page = json(
+        r#"{"value":[{"id":"m1","parentFolderId":"inbox","receivedDateTime":"2024-05-01T00:00:00Z","isRead":false}]}"#,
+    );
     wait(mailbox.apply_delta("messages".into(), "inbox".into(), inbox_page)).await;
     // The archive's delta arrives first with the moved message, then the inbox's says it left.
     let archive_page = json(r#"{"value":[{"id":"m1","parentFolderId":"archive"}]}"#);
@@ -185,16 +247,28 @@ async fn reset_scope_drops_the_scope_its_counts_and_its_link() {
     wait(mailbox.put_messages(array([message("kept", "inbox", 9, false)]))).await;
     wait(mailbox.reset_scope("messages".into(), "inbox".into())).await;
     assert!(wait(mailbox.get_message("a".into())).await.is_null());
-    assert!(wait(mailbox.delta_link("messages".into(), "inbox".into())).await.is_null());
+    assert!(wait(mailbox.delta_link("messages".into(), "inbox".into()))
+        .await
+        .is_null());
     assert_eq!(counts(&mailbox).await, [("inbox".into(), 1.0, 1.0)]);
-    assert_eq!(rejection_code(mailbox.reset_scope("letters".into(), "x".into())).await, "InvalidInput");
+    assert_eq!(
+        rejection_code(mailbox.reset_scope("letters".into(), "x".into())).await,
+        "InvalidInput"
+    );
     wait(mailbox.wipe()).await;
 }
 
 #[wasm_bindgen_test]
 async fn conversations_come_back_oldest_first() {
     let mailbox = fresh("conversation-user").await;
-    wait(mailbox.put_messages(array((0..9).rev().map(|i| message(&format!("m{i}"), "inbox", i, true))))).await;
+    wait(
+        mailbox.put_messages(array(
+            (0..9)
+                .rev()
+                .map(|i| message(&format!("m{i}"), "inbox", i, true)),
+        )),
+    )
+    .await;
     let thread = wait(mailbox.conversation("conv-1".into())).await;
     assert_eq!(ids(&thread), ["m1", "m4", "m7"]);
     wait(mailbox.wipe()).await;
@@ -210,18 +284,30 @@ async fn contacts_autocomplete_by_name_or_address_and_look_up_by_email() {
         json(r#"{"id":"c4","displayName":"Ádám Müller","emailAddresses":[{"address":"adam.mueller@fabrikam.example"}]}"#),
     ])))
     .await;
-    let search = |prefix: &str, limit: u32| mailbox.contacts(options(&[("prefix", prefix.into()), ("limit", limit.into())]));
+    let search = |prefix: &str, limit: u32| {
+        mailbox.contacts(options(&[
+            ("prefix", prefix.into()),
+            ("limit", limit.into()),
+        ]))
+    };
     // Sorted by display name, case-insensitively, in code-point order ("Á" after "Al").
     assert_eq!(ids(&wait(search("a", 10)).await), ["c1", "c2", "c4"]);
     assert_eq!(ids(&wait(search("a", 2)).await), ["c1", "c2"]);
     assert_eq!(ids(&wait(search("VAN", 10)).await), ["c1"]);
     assert_eq!(ids(&wait(search("meganb@fab", 10)).await), ["c3"]);
     assert_eq!(ids(&wait(search("müll", 10)).await), ["c4"]);
-    assert_eq!(ids(&wait(search("adam.mueller@fabrikam.example", 10)).await), ["c4"]);
+    assert_eq!(
+        ids(&wait(search("adam.mueller@fabrikam.example", 10)).await),
+        ["c4"]
+    );
     assert!(ids(&wait(search("zed", 10)).await).is_empty());
     let adele = wait(mailbox.contact_by_email("adelev@CONTOSO.example".into())).await;
     assert_eq!(field(&adele, "id"), "c1");
-    assert!(wait(mailbox.contact_by_email("nobody@contoso.example".into())).await.is_null());
+    assert!(
+        wait(mailbox.contact_by_email("nobody@contoso.example".into()))
+            .await
+            .is_null()
+    );
     wait(mailbox.wipe()).await;
 }
 
@@ -246,10 +332,15 @@ async fn event_ranges_include_overlapping_instances_sorted_by_start() {
     let day = wait(mailbox.events(range("2024-06-03T00:00:00Z", "2024-06-04T00:00:00Z"))).await;
     assert_eq!(ids(&day), ["long", "day", "zero"]);
     let june = wait(mailbox.events(range("2024-06-01T00:00:00Z", "2024-07-01T00:00:00Z"))).await;
-    assert_eq!(ids(&june), ["long", "edge-end", "day", "zero", "edge-start"]);
+    assert_eq!(
+        ids(&june),
+        ["long", "edge-end", "day", "zero", "edge-start"]
+    );
     let bad = mailbox.events(range("last week", "2024-07-01T00:00:00Z"));
     assert_eq!(rejection_code(bad).await, "InvalidInput");
-    let not_utc = json(r#"{"id":"x","start":{"dateTime":"2024-06-01T09:00:00","timeZone":"Pacific Standard Time"},"end":{"dateTime":"2024-06-01T10:00:00","timeZone":"UTC"}}"#);
+    let not_utc = json(
+        r#"{"id":"x","start":{"dateTime":"2024-06-01T09:00:00","timeZone":"Pacific Standard Time"},"end":{"dateTime":"2024-06-01T10:00:00","timeZone":"UTC"}}"#,
+    );
     let error = rejection(mailbox.put_events(array([not_utc]))).await;
     assert_eq!(field(&error, "field"), "start");
     wait(mailbox.wipe()).await;

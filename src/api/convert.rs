@@ -12,7 +12,9 @@ use crate::Error;
 
 /// Reads an optional property of an options object.
 pub fn property(options: &JsValue, name: &str) -> Option<JsValue> {
-    Reflect::get(options, &JsValue::from_str(name)).ok().filter(|v| !v.is_undefined() && !v.is_null())
+    Reflect::get(options, &JsValue::from_str(name))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
 /// Reads a required, non-empty string option.
@@ -32,8 +34,14 @@ pub fn unlock(options: &JsValue) -> Result<Unlock, Error> {
     match (property(options, "key"), property(options, "passphrase")) {
         (Some(key), None) => key_material(&key).map(Unlock::Key),
         (None, Some(passphrase)) => passphrase_unlock(options, &passphrase),
-        (Some(_), Some(_)) => Err(Error::invalid("key", "give either key or passphrase, not both")),
-        (None, None) => Err(Error::invalid("key", "a 32-byte key or a passphrase is required")),
+        (Some(_), Some(_)) => Err(Error::invalid(
+            "key",
+            "give either key or passphrase, not both",
+        )),
+        (None, None) => Err(Error::invalid(
+            "key",
+            "a 32-byte key or a passphrase is required",
+        )),
     }
 }
 
@@ -54,10 +62,18 @@ fn passphrase_unlock(options: &JsValue, passphrase: &JsValue) -> Result<Unlock, 
         None => DEFAULT_PBKDF2_ITERATIONS,
         Some(value) => match value.as_f64() {
             Some(n) if n.fract() == 0.0 && (1.0..=u32::MAX as f64).contains(&n) => n as u32,
-            _ => return Err(Error::invalid("passphraseIterations", "must be a positive integer")),
+            _ => {
+                return Err(Error::invalid(
+                    "passphraseIterations",
+                    "must be a positive integer",
+                ))
+            }
         },
     };
-    Ok(Unlock::Passphrase { passphrase, iterations })
+    Ok(Unlock::Passphrase {
+        passphrase,
+        iterations,
+    })
 }
 
 /// Validates an array of Graph-shaped items; the first malformed one is named by index and field.
@@ -82,7 +98,12 @@ pub fn delta_page(page: &JsValue) -> Result<DeltaPage, Error> {
 
 /// Reads a kind name: `"messages"`, `"mailFolders"`, `"contacts"` or `"events"`.
 pub fn kind(name: &str) -> Result<Kind, Error> {
-    Kind::from_api_name(name).ok_or_else(|| Error::invalid("kind", "must be \"messages\", \"mailFolders\", \"contacts\" or \"events\""))
+    Kind::from_api_name(name).ok_or_else(|| {
+        Error::invalid(
+            "kind",
+            "must be \"messages\", \"mailFolders\", \"contacts\" or \"events\"",
+        )
+    })
 }
 
 /// Reads an optional positive integer option with a default and a ceiling.
@@ -91,7 +112,10 @@ pub fn limit(options: &JsValue, default: u32, max: u32) -> Result<u32, Error> {
         None => Ok(default),
         Some(value) => match value.as_f64() {
             Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= f64::from(max) => Ok(n as u32),
-            _ => Err(Error::invalid("limit", &format!("must be an integer from 1 to {max}"))),
+            _ => Err(Error::invalid(
+                "limit",
+                &format!("must be an integer from 1 to {max}"),
+            )),
         },
     }
 }
@@ -100,7 +124,10 @@ pub fn limit(options: &JsValue, default: u32, max: u32) -> Result<u32, Error> {
 pub fn optional_string(options: &JsValue, name: &str) -> Result<Option<String>, Error> {
     match property(options, name) {
         None => Ok(None),
-        Some(value) => value.as_string().map(Some).ok_or_else(|| Error::invalid(name, "must be a string")),
+        Some(value) => value
+            .as_string()
+            .map(Some)
+            .ok_or_else(|| Error::invalid(name, "must be a string")),
     }
 }
 
@@ -111,7 +138,11 @@ pub fn timestamp(options: &JsValue, name: &str) -> Result<Timestamp, Error> {
     };
     if let Some(date) = value.dyn_ref::<js_sys::Date>() {
         let ms = date.get_time();
-        return if ms.is_finite() { Ok(Timestamp(ms as i64)) } else { Err(Error::invalid(name, "is an invalid Date")) };
+        return if ms.is_finite() {
+            Ok(Timestamp(ms as i64))
+        } else {
+            Err(Error::invalid(name, "is an invalid Date"))
+        };
     }
     if let Some(ms) = value.as_f64().filter(|ms| ms.is_finite()) {
         return Ok(Timestamp(ms as i64));
@@ -119,7 +150,12 @@ pub fn timestamp(options: &JsValue, name: &str) -> Result<Timestamp, Error> {
     value
         .as_string()
         .and_then(|text| Timestamp::parse(&text))
-        .ok_or_else(|| Error::invalid(name, "must be a Date, an ISO 8601 date-time with offset, or epoch milliseconds"))
+        .ok_or_else(|| {
+            Error::invalid(
+                name,
+                "must be a Date, an ISO 8601 date-time with offset, or epoch milliseconds",
+            )
+        })
 }
 
 /// Parses a list of JSON documents into one JavaScript array with a single `JSON.parse`.
@@ -137,7 +173,11 @@ pub fn json_array(items: &[Vec<u8>]) -> Result<JsValue, Error> {
 }
 
 fn to_json(index: usize, element: &JsValue) -> Result<serde_json::Value, Error> {
-    let not_json = |reason: &str| Error::InvalidInput { index: Some(index), field: "(item)".into(), reason: reason.into() };
+    let not_json = |reason: &str| Error::InvalidInput {
+        index: Some(index),
+        field: "(item)".into(),
+        reason: reason.into(),
+    };
     let text = JSON::stringify(element)
         .ok()
         .and_then(|s| s.as_string())
@@ -147,6 +187,7 @@ fn to_json(index: usize, element: &JsValue) -> Result<serde_json::Value, Error> 
 
 /// Parses stored JSON bytes back into a JavaScript object.
 pub fn from_json(bytes: &[u8]) -> Result<JsValue, Error> {
-    let text = std::str::from_utf8(bytes).map_err(|_| Error::Storage("a stored item is not UTF-8".into()))?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| Error::Storage("a stored item is not UTF-8".into()))?;
     JSON::parse(text).map_err(|_| Error::Storage("a stored item is not valid JSON".into()))
 }

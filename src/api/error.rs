@@ -21,7 +21,10 @@ pub fn to_js(error: Error) -> JsValue {
         }
         Error::InvalidInput { index, field, .. } => {
             set("field", JsValue::from_str(field));
-            set("index", index.map_or(JsValue::NULL, |i| JsValue::from(i as u32)));
+            set(
+                "index",
+                index.map_or(JsValue::NULL, |i| JsValue::from(i as u32)),
+            );
         }
         Error::VersionTooNew { found, supported } => {
             set("found", JsValue::from(*found));

@@ -50,7 +50,10 @@ impl OfflineMailbox {
             let user_id = convert::required_string(&options, "userId")?;
             let unlock = convert::unlock(&options)?;
             let mailbox = Mailbox::open(&user_id, &unlock).await?;
-            Ok(OfflineMailbox { mailbox: RefCell::new(Some(Rc::new(mailbox))) }.into())
+            Ok(OfflineMailbox {
+                mailbox: RefCell::new(Some(Rc::new(mailbox))),
+            }
+            .into())
         })
     }
 
@@ -91,7 +94,10 @@ impl OfflineMailbox {
     ///   receivedDateTime: "2024-05-01T10:00:00Z", isRead: false }]);
     /// ```
     #[wasm_bindgen(js_name = putMessages, unchecked_return_type = "Promise<void>")]
-    pub fn put_messages(&self, #[wasm_bindgen(unchecked_param_type = "Message[]")] items: JsValue) -> Promise {
+    pub fn put_messages(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Message[]")] items: JsValue,
+    ) -> Promise {
         self.put(Kind::Message, items)
     }
 
@@ -101,7 +107,10 @@ impl OfflineMailbox {
     /// await mailbox.putFolders([{ id: "inbox", displayName: "Inbox" }]);
     /// ```
     #[wasm_bindgen(js_name = putFolders, unchecked_return_type = "Promise<void>")]
-    pub fn put_folders(&self, #[wasm_bindgen(unchecked_param_type = "MailFolder[]")] items: JsValue) -> Promise {
+    pub fn put_folders(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MailFolder[]")] items: JsValue,
+    ) -> Promise {
         self.put(Kind::MailFolder, items)
     }
 
@@ -111,7 +120,10 @@ impl OfflineMailbox {
     /// await mailbox.putContacts([{ id: "c1", displayName: "Adele Vance", emailAddresses: [{ address: "adelev@contoso.example" }] }]);
     /// ```
     #[wasm_bindgen(js_name = putContacts, unchecked_return_type = "Promise<void>")]
-    pub fn put_contacts(&self, #[wasm_bindgen(unchecked_param_type = "Contact[]")] items: JsValue) -> Promise {
+    pub fn put_contacts(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Contact[]")] items: JsValue,
+    ) -> Promise {
         self.put(Kind::Contact, items)
     }
 
@@ -123,7 +135,10 @@ impl OfflineMailbox {
     ///   end: { dateTime: "2024-06-03T09:15:00.0000000", timeZone: "UTC" } }]);
     /// ```
     #[wasm_bindgen(js_name = putEvents, unchecked_return_type = "Promise<void>")]
-    pub fn put_events(&self, #[wasm_bindgen(unchecked_param_type = "Event[]")] items: JsValue) -> Promise {
+    pub fn put_events(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Event[]")] items: JsValue,
+    ) -> Promise {
         self.put(Kind::Event, items)
     }
 
@@ -165,11 +180,18 @@ impl OfflineMailbox {
     /// const link = await mailbox.deltaLink("messages", "inbox");
     /// ```
     #[wasm_bindgen(js_name = deltaLink, unchecked_return_type = "Promise<string | null>")]
-    pub fn delta_link(&self, #[wasm_bindgen(unchecked_param_type = "ItemKind")] kind: String, scope: String) -> Promise {
+    pub fn delta_link(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ItemKind")] kind: String,
+        scope: String,
+    ) -> Promise {
         let mailbox = self.current();
         promise(async move {
             let kind = convert::kind(&kind)?;
-            Ok(mailbox?.delta_link(kind, &scope).await?.map_or(JsValue::NULL, |link| JsValue::from_str(&link)))
+            Ok(mailbox?
+                .delta_link(kind, &scope)
+                .await?
+                .map_or(JsValue::NULL, |link| JsValue::from_str(&link)))
         })
     }
 
@@ -180,11 +202,18 @@ impl OfflineMailbox {
     /// if (response.status === 410) await mailbox.resetScope("messages", "inbox");
     /// ```
     #[wasm_bindgen(js_name = resetScope, unchecked_return_type = "Promise<void>")]
-    pub fn reset_scope(&self, #[wasm_bindgen(unchecked_param_type = "ItemKind")] kind: String, scope: String) -> Promise {
+    pub fn reset_scope(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ItemKind")] kind: String,
+        scope: String,
+    ) -> Promise {
         let mailbox = self.current();
         promise(async move {
             let kind = convert::kind(&kind)?;
-            mailbox?.reset_scope(kind, &scope).await.map(|_| JsValue::UNDEFINED)
+            mailbox?
+                .reset_scope(kind, &scope)
+                .await
+                .map(|_| JsValue::UNDEFINED)
         })
     }
 
@@ -206,10 +235,18 @@ impl OfflineMailbox {
         promise(async move {
             let limit = convert::limit(&options, 50, 1000)?;
             let cursor = convert::optional_string(&options, "cursor")?;
-            let page = mailbox?.list_messages(&folder_id, limit, cursor.as_deref()).await?;
+            let page = mailbox?
+                .list_messages(&folder_id, limit, cursor.as_deref())
+                .await?;
             let object = Object::new();
             set(&object, "value", &convert::json_array(&page.messages)?);
-            set(&object, "nextCursor", &page.next_cursor.map_or(JsValue::NULL, |c| JsValue::from_str(&c)));
+            set(
+                &object,
+                "nextCursor",
+                &page
+                    .next_cursor
+                    .map_or(JsValue::NULL, |c| JsValue::from_str(&c)),
+            );
             Ok(object.into())
         })
     }
@@ -220,7 +257,10 @@ impl OfflineMailbox {
     /// const thread = await mailbox.conversation(message.conversationId);
     /// ```
     #[wasm_bindgen(unchecked_return_type = "Promise<Message[]>")]
-    pub fn conversation(&self, #[wasm_bindgen(js_name = conversationId)] conversation_id: String) -> Promise {
+    pub fn conversation(
+        &self,
+        #[wasm_bindgen(js_name = conversationId)] conversation_id: String,
+    ) -> Promise {
         let mailbox = self.current();
         promise(async move { convert::json_array(&mailbox?.conversation(&conversation_id).await?) })
     }
@@ -237,7 +277,10 @@ impl OfflineMailbox {
         let mailbox = self.current();
         promise(async move {
             let folders = mailbox?.folders().await?;
-            let bytes: Vec<Vec<u8>> = folders.iter().map(|f| serde_json::to_vec(f).unwrap_or_default()).collect();
+            let bytes: Vec<Vec<u8>> = folders
+                .iter()
+                .map(|f| serde_json::to_vec(f).unwrap_or_default())
+                .collect();
             convert::json_array(&bytes)
         })
     }
@@ -249,7 +292,10 @@ impl OfflineMailbox {
     /// const week = await mailbox.events({ start: "2024-06-03T00:00:00Z", end: "2024-06-10T00:00:00Z" });
     /// ```
     #[wasm_bindgen(unchecked_return_type = "Promise<Event[]>")]
-    pub fn events(&self, #[wasm_bindgen(unchecked_param_type = "EventRange")] range: JsValue) -> Promise {
+    pub fn events(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "EventRange")] range: JsValue,
+    ) -> Promise {
         let mailbox = self.current();
         promise(async move {
             let start = convert::timestamp(&range, "start")?;
@@ -265,13 +311,19 @@ impl OfflineMailbox {
     /// const suggestions = await mailbox.contacts({ prefix: "ade", limit: 5 });
     /// ```
     #[wasm_bindgen(unchecked_return_type = "Promise<Contact[]>")]
-    pub fn contacts(&self, #[wasm_bindgen(unchecked_param_type = "ContactQuery | undefined")] query: JsValue) -> Promise {
+    pub fn contacts(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ContactQuery | undefined")] query: JsValue,
+    ) -> Promise {
         let mailbox = self.current();
         promise(async move {
             let prefix = convert::optional_string(&query, "prefix")?.unwrap_or_default();
             let limit = convert::limit(&query, 10, 10_000)?;
             let contacts = mailbox?.contacts(&prefix, limit as usize).await?;
-            let bytes: Vec<Vec<u8>> = contacts.iter().map(|c| serde_json::to_vec(c).unwrap_or_default()).collect();
+            let bytes: Vec<Vec<u8>> = contacts
+                .iter()
+                .map(|c| serde_json::to_vec(c).unwrap_or_default())
+                .collect();
             convert::json_array(&bytes)
         })
     }
@@ -328,11 +380,17 @@ impl OfflineMailbox {
     /// await mailbox.changeKey({ key: newKeyBytes });
     /// ```
     #[wasm_bindgen(js_name = changeKey, unchecked_return_type = "Promise<void>")]
-    pub fn change_key(&self, #[wasm_bindgen(unchecked_param_type = "KeyOptions")] options: JsValue) -> Promise {
+    pub fn change_key(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "KeyOptions")] options: JsValue,
+    ) -> Promise {
         let mailbox = self.current();
         promise(async move {
             let unlock = convert::unlock(&options)?;
-            mailbox?.change_key(&unlock).await.map(|_| JsValue::UNDEFINED)
+            mailbox?
+                .change_key(&unlock)
+                .await
+                .map(|_| JsValue::UNDEFINED)
         })
     }
 
@@ -351,7 +409,11 @@ impl OfflineMailbox {
             for entry in entries {
                 let object = Object::new();
                 set(&object, "kind", &JsValue::from_str(&entry.store));
-                set(&object, "id", &entry.id.as_deref().map_or(JsValue::NULL, JsValue::from_str));
+                set(
+                    &object,
+                    "id",
+                    &entry.id.as_deref().map_or(JsValue::NULL, JsValue::from_str),
+                );
                 array.push(&object);
             }
             Ok(array.into())

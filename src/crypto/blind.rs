@@ -26,7 +26,10 @@ pub struct BlindIndex {
 impl BlindIndex {
     /// A blind index keyed by `root`.
     pub fn new(root: &[u8; 32]) -> Self {
-        Self { root: Zeroizing::new(*root), subkeys: Mutex::new(HashMap::new()) }
+        Self {
+            root: Zeroizing::new(*root),
+            subkeys: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The blinded form of `value` within `scope`.
@@ -49,7 +52,10 @@ impl BlindIndex {
     fn keyed(&self, scope: &str) -> Hmac<Sha256> {
         // A poisoned lock only means another call panicked mid-insert; the map is still valid.
         let mut subkeys = self.subkeys.lock().unwrap_or_else(|e| e.into_inner());
-        subkeys.entry(scope.to_owned()).or_insert_with(|| self.derive(scope)).clone()
+        subkeys
+            .entry(scope.to_owned())
+            .or_insert_with(|| self.derive(scope))
+            .clone()
     }
 
     fn derive(&self, scope: &str) -> Hmac<Sha256> {

@@ -53,7 +53,13 @@ pub fn seal(key: &[u8; 32], aad: Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>, C
     let cipher = Aes256Gcm::new(key.into());
     let aad_bytes = aad.encode(ENVELOPE_VERSION);
     let ciphertext = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad_bytes })
+        .encrypt(
+            Nonce::from_slice(&nonce),
+            Payload {
+                msg: plaintext,
+                aad: &aad_bytes,
+            },
+        )
         .map_err(|_| CryptoError::Integrity)?;
     let mut out = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
     out.push(ENVELOPE_VERSION);
@@ -76,7 +82,13 @@ pub fn open(key: &[u8; 32], aad: Aad<'_>, sealed: &[u8]) -> Result<Vec<u8>, Cryp
     let cipher = Aes256Gcm::new(key.into());
     let aad_bytes = aad.encode(version);
     cipher
-        .decrypt(Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad_bytes })
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: &aad_bytes,
+            },
+        )
         .map_err(|_| CryptoError::Integrity)
 }
 
@@ -85,7 +97,10 @@ mod tests {
     use super::*;
 
     const KEY: [u8; 32] = [42; 32];
-    const AAD: Aad<'static> = Aad { store: "messages", key: &[1, 2, 3, 4] };
+    const AAD: Aad<'static> = Aad {
+        store: "messages",
+        key: &[1, 2, 3, 4],
+    };
 
     #[test]
     fn round_trip_returns_the_plaintext() {
@@ -108,7 +123,11 @@ mod tests {
             for bit in 0..8 {
                 let mut tampered = sealed.clone();
                 tampered[byte] ^= 1 << bit;
-                assert_eq!(open(&KEY, AAD, &tampered), Err(CryptoError::Integrity), "byte {byte} bit {bit}");
+                assert_eq!(
+                    open(&KEY, AAD, &tampered),
+                    Err(CryptoError::Integrity),
+                    "byte {byte} bit {bit}"
+                );
             }
         }
     }
@@ -124,21 +143,35 @@ mod tests {
     #[test]
     fn value_moved_to_another_record_key_fails() {
         let sealed = seal(&KEY, AAD, b"value").unwrap();
-        let moved = Aad { store: "messages", key: &[1, 2, 3, 5] };
+        let moved = Aad {
+            store: "messages",
+            key: &[1, 2, 3, 5],
+        };
         assert_eq!(open(&KEY, moved, &sealed), Err(CryptoError::Integrity));
     }
 
     #[test]
     fn value_moved_to_another_store_fails() {
         let sealed = seal(&KEY, AAD, b"value").unwrap();
-        let moved = Aad { store: "contacts", key: AAD.key };
+        let moved = Aad {
+            store: "contacts",
+            key: AAD.key,
+        };
         assert_eq!(open(&KEY, moved, &sealed), Err(CryptoError::Integrity));
     }
 
     #[test]
     fn ambiguous_store_and_key_boundaries_do_not_collide() {
-        let a = Aad { store: "ab", key: b"c" }.encode(1);
-        let b = Aad { store: "a", key: b"bc" }.encode(1);
+        let a = Aad {
+            store: "ab",
+            key: b"c",
+        }
+        .encode(1);
+        let b = Aad {
+            store: "a",
+            key: b"bc",
+        }
+        .encode(1);
         assert_ne!(a, b);
     }
 

@@ -60,9 +60,10 @@ pub struct KeyMaterial([u8; KEY_LEN]);
 impl KeyMaterial {
     /// Copies key material, refusing anything but exactly 32 bytes.
     pub fn from_slice(bytes: &[u8]) -> Result<Self, CryptoError> {
-        let array: [u8; KEY_LEN] = bytes
-            .try_into()
-            .map_err(|_| CryptoError::KeyLength { expected: KEY_LEN, actual: bytes.len() })?;
+        let array: [u8; KEY_LEN] = bytes.try_into().map_err(|_| CryptoError::KeyLength {
+            expected: KEY_LEN,
+            actual: bytes.len(),
+        })?;
         Ok(Self(array))
     }
 
@@ -84,8 +85,10 @@ impl WrappedKeyring {
     /// Parses stored bytes; `None` if they are not a wrapped keyring of a known format.
     pub fn from_bytes(bytes: Vec<u8>) -> Option<Self> {
         let wrapped = Self(bytes);
-        (wrapped.0.len() > HEADER_LEN && wrapped.0[0] == FORMAT && wrapped.derivation_tag().is_some())
-            .then_some(wrapped)
+        (wrapped.0.len() > HEADER_LEN
+            && wrapped.0[0] == FORMAT
+            && wrapped.derivation_tag().is_some())
+        .then_some(wrapped)
     }
 
     /// The bytes to store.
@@ -136,7 +139,10 @@ pub struct Keyring {
 impl Keyring {
     /// Creates a keyring with fresh random keys.
     pub fn generate() -> Result<Self, CryptoError> {
-        Ok(Self { data_key: random_bytes()?, blind_key: random_bytes()? })
+        Ok(Self {
+            data_key: random_bytes()?,
+            blind_key: random_bytes()?,
+        })
     }
 
     /// Seals the keyring under a KEK derived from `material` and `salt`.
@@ -159,7 +165,14 @@ impl Keyring {
         let mut secret = Zeroizing::new([0u8; 2 * KEY_LEN]);
         secret[..KEY_LEN].copy_from_slice(&self.data_key);
         secret[KEY_LEN..].copy_from_slice(&self.blind_key);
-        let sealed = envelope::seal(&kek, Aad { store: KEYRING_STORE, key: &out }, secret.as_ref())?;
+        let sealed = envelope::seal(
+            &kek,
+            Aad {
+                store: KEYRING_STORE,
+                key: &out,
+            },
+            secret.as_ref(),
+        )?;
         out.extend_from_slice(&sealed);
         Ok(WrappedKeyring(out))
     }
@@ -167,14 +180,21 @@ impl Keyring {
     /// Unwraps a stored keyring; a wrong key (or altered header) gives [`CryptoError::WrongKey`].
     pub fn unwrap(wrapped: &WrappedKeyring, material: &KeyMaterial) -> Result<Self, CryptoError> {
         let kek = material.kek(&wrapped.salt());
-        let aad = Aad { store: KEYRING_STORE, key: wrapped.header() };
+        let aad = Aad {
+            store: KEYRING_STORE,
+            key: wrapped.header(),
+        };
         let secret = Zeroizing::new(
-            envelope::open(&kek, aad, &wrapped.0[HEADER_LEN..]).map_err(|_| CryptoError::WrongKey)?,
+            envelope::open(&kek, aad, &wrapped.0[HEADER_LEN..])
+                .map_err(|_| CryptoError::WrongKey)?,
         );
         if secret.len() != 2 * KEY_LEN {
             return Err(CryptoError::WrongKey);
         }
-        let mut keyring = Self { data_key: [0; KEY_LEN], blind_key: [0; KEY_LEN] };
+        let mut keyring = Self {
+            data_key: [0; KEY_LEN],
+            blind_key: [0; KEY_LEN],
+        };
         keyring.data_key.copy_from_slice(&secret[..KEY_LEN]);
         keyring.blind_key.copy_from_slice(&secret[KEY_LEN..]);
         Ok(keyring)
@@ -207,26 +227,45 @@ mod tests {
     #[test]
     fn unwrap_with_the_right_key_restores_the_same_keys() {
         let keyring = Keyring::generate().unwrap();
-        let wrapped = keyring.wrap(&material(1), KeyDerivation::RawKey, [5; SALT_LEN]).unwrap();
+        let wrapped = keyring
+            .wrap(&material(1), KeyDerivation::RawKey, [5; SALT_LEN])
+            .unwrap();
         let restored = Keyring::unwrap(&wrapped, &material(1)).unwrap();
-        let aad = Aad { store: "messages", key: b"k" };
+        let aad = Aad {
+            store: "messages",
+            key: b"k",
+        };
         let sealed = keyring.seal(aad, b"secret").unwrap();
         assert_eq!(restored.open(aad, &sealed).unwrap(), b"secret");
     }
 
     #[test]
     fn unwrap_with_a_wrong_key_is_wrong_key() {
-        let wrapped = Keyring::generate().unwrap().wrap(&material(1), KeyDerivation::RawKey, [5; SALT_LEN]).unwrap();
-        assert!(matches!(Keyring::unwrap(&wrapped, &material(2)), Err(CryptoError::WrongKey)));
+        let wrapped = Keyring::generate()
+            .unwrap()
+            .wrap(&material(1), KeyDerivation::RawKey, [5; SALT_LEN])
+            .unwrap();
+        assert!(matches!(
+            Keyring::unwrap(&wrapped, &material(2)),
+            Err(CryptoError::WrongKey)
+        ));
     }
 
     #[test]
     fn rewrapping_changes_the_key_but_not_the_data_key() {
         let keyring = Keyring::generate().unwrap();
-        let aad = Aad { store: "messages", key: b"k" };
+        let aad = Aad {
+            store: "messages",
+            key: b"k",
+        };
         let sealed = keyring.seal(aad, b"secret").unwrap();
-        let rewrapped = keyring.wrap(&material(2), KeyDerivation::RawKey, [6; SALT_LEN]).unwrap();
-        assert!(matches!(Keyring::unwrap(&rewrapped, &material(1)), Err(CryptoError::WrongKey)));
+        let rewrapped = keyring
+            .wrap(&material(2), KeyDerivation::RawKey, [6; SALT_LEN])
+            .unwrap();
+        assert!(matches!(
+            Keyring::unwrap(&rewrapped, &material(1)),
+            Err(CryptoError::WrongKey)
+        ));
         let restored = Keyring::unwrap(&rewrapped, &material(2)).unwrap();
         assert_eq!(restored.open(aad, &sealed).unwrap(), b"secret");
     }
@@ -235,18 +274,32 @@ mod tests {
     fn altered_header_is_wrong_key() {
         let wrapped = Keyring::generate()
             .unwrap()
-            .wrap(&material(1), KeyDerivation::Pbkdf2Sha256 { iterations: 600_000 }, [5; SALT_LEN])
+            .wrap(
+                &material(1),
+                KeyDerivation::Pbkdf2Sha256 {
+                    iterations: 600_000,
+                },
+                [5; SALT_LEN],
+            )
             .unwrap();
         let mut bytes = wrapped.as_bytes().to_vec();
         bytes[5] ^= 1;
         let altered = WrappedKeyring::from_bytes(bytes).unwrap();
-        assert!(matches!(Keyring::unwrap(&altered, &material(1)), Err(CryptoError::WrongKey)));
+        assert!(matches!(
+            Keyring::unwrap(&altered, &material(1)),
+            Err(CryptoError::WrongKey)
+        ));
     }
 
     #[test]
     fn header_round_trips_derivation_and_salt() {
-        let derivation = KeyDerivation::Pbkdf2Sha256 { iterations: 600_000 };
-        let wrapped = Keyring::generate().unwrap().wrap(&material(1), derivation, [7; SALT_LEN]).unwrap();
+        let derivation = KeyDerivation::Pbkdf2Sha256 {
+            iterations: 600_000,
+        };
+        let wrapped = Keyring::generate()
+            .unwrap()
+            .wrap(&material(1), derivation, [7; SALT_LEN])
+            .unwrap();
         let parsed = WrappedKeyring::from_bytes(wrapped.as_bytes().to_vec()).unwrap();
         assert_eq!(parsed.derivation(), derivation);
         assert_eq!(parsed.salt(), [7; SALT_LEN]);
@@ -262,7 +315,10 @@ mod tests {
     fn key_material_must_be_32_bytes() {
         assert!(matches!(
             KeyMaterial::from_slice(&[0; 31]),
-            Err(CryptoError::KeyLength { expected: 32, actual: 31 })
+            Err(CryptoError::KeyLength {
+                expected: 32,
+                actual: 31
+            })
         ));
     }
 
@@ -270,7 +326,10 @@ mod tests {
     fn a_value_from_another_users_database_fails_with_integrity() {
         let alice = Keyring::generate().unwrap();
         let bob = Keyring::generate().unwrap();
-        let aad = Aad { store: "messages", key: b"same-key" };
+        let aad = Aad {
+            store: "messages",
+            key: b"same-key",
+        };
         let sealed = alice.seal(aad, b"alice's mail").unwrap();
         assert_eq!(bob.open(aad, &sealed), Err(CryptoError::Integrity));
     }

@@ -8,8 +8,12 @@ mod records;
 mod unlock;
 mod write;
 
-use crate::crypto::{database_name, Aad, BlindIndex, KeyDerivation, Keyring, WrappedKeyring, SALT_LEN};
-use crate::store::{delete_database, Database, QuarantinedRecord, Record, STORE_META, STORE_QUARANTINE};
+use crate::crypto::{
+    database_name, Aad, BlindIndex, KeyDerivation, Keyring, WrappedKeyring, SALT_LEN,
+};
+use crate::store::{
+    delete_database, Database, QuarantinedRecord, Record, STORE_META, STORE_QUARANTINE,
+};
 use crate::Error;
 
 pub use unlock::{Unlock, DEFAULT_PBKDF2_ITERATIONS};
@@ -44,7 +48,12 @@ impl Mailbox {
             None => create_keyring(&db, unlock).await?,
         };
         let blind = keyring.blind_index();
-        Ok(Self { db, name, keyring, blind })
+        Ok(Self {
+            db,
+            name,
+            keyring,
+            blind,
+        })
     }
 
     /// Re-wraps the keyring under a new key; the data is not re-encrypted.
@@ -56,7 +65,10 @@ impl Mailbox {
     /// Records currently in quarantine.
     pub async fn quarantined(&self) -> Result<Vec<QuarantineEntry>, Error> {
         let records = self.db.quarantined().await?;
-        Ok(records.into_iter().map(|record| self.describe(record)).collect())
+        Ok(records
+            .into_iter()
+            .map(|record| self.describe(record))
+            .collect())
     }
 
     /// Closes the connection.
@@ -72,22 +84,38 @@ impl Mailbox {
 
     /// Moves a record that failed authentication to quarantine; returns the error to report.
     async fn quarantine(&self, store: &str, key: &[u8], sealed: &[u8], id: Option<&str>) -> Error {
-        let quarantine_aad = Aad { store: STORE_QUARANTINE, key };
+        let quarantine_aad = Aad {
+            store: STORE_QUARANTINE,
+            key,
+        };
         let sealed_id = id.and_then(|id| self.keyring.seal(quarantine_aad, id.as_bytes()).ok());
-        let entry = QuarantinedRecord { store: store.to_owned(), key: key.to_vec(), sealed_id };
+        let entry = QuarantinedRecord {
+            store: store.to_owned(),
+            key: key.to_vec(),
+            sealed_id,
+        };
         if let Err(error) = self.db.quarantine(&entry, sealed).await {
             return error.into();
         }
-        Error::Integrity { store: store.to_owned(), id: id.map(str::to_owned) }
+        Error::Integrity {
+            store: store.to_owned(),
+            id: id.map(str::to_owned),
+        }
     }
 
     fn describe(&self, record: QuarantinedRecord) -> QuarantineEntry {
-        let aad = Aad { store: STORE_QUARANTINE, key: &record.key };
+        let aad = Aad {
+            store: STORE_QUARANTINE,
+            key: &record.key,
+        };
         let id = record
             .sealed_id
             .and_then(|sealed| self.keyring.open(aad, &sealed).ok())
             .and_then(|bytes| String::from_utf8(bytes).ok());
-        QuarantineEntry { store: record.store, id }
+        QuarantineEntry {
+            store: record.store,
+            id,
+        }
     }
 }
 
@@ -100,8 +128,13 @@ async fn unwrap_keyring(record: Record, unlock: &Unlock) -> Result<Keyring, Erro
     let wrapped = record
         .value
         .and_then(WrappedKeyring::from_bytes)
-        .ok_or_else(|| Error::Integrity { store: STORE_META.into(), id: Some("keyring".into()) })?;
-    let material = unlock.material(&wrapped.salt(), wrapped.derivation()).await?;
+        .ok_or_else(|| Error::Integrity {
+            store: STORE_META.into(),
+            id: Some("keyring".into()),
+        })?;
+    let material = unlock
+        .material(&wrapped.salt(), wrapped.derivation())
+        .await?;
     Ok(Keyring::unwrap(&wrapped, &material)?)
 }
 
@@ -121,6 +154,10 @@ async fn wrap_keyring(keyring: &Keyring, unlock: &Unlock) -> Result<WrappedKeyri
 
 async fn store_keyring(db: &Database, wrapped: &WrappedKeyring) -> Result<(), Error> {
     let mut tx = db.begin_write(&[STORE_META])?;
-    tx.put(STORE_META, KEYRING_KEY, &Record::sealed(wrapped.as_bytes().to_vec()))?;
+    tx.put(
+        STORE_META,
+        KEYRING_KEY,
+        &Record::sealed(wrapped.as_bytes().to_vec()),
+    )?;
     Ok(tx.commit().await?)
 }

@@ -5,7 +5,9 @@ use serde_json::Value;
 
 use crate::crypto::Aad;
 use crate::model::{normalize_address, search_prefix, Kind, Timestamp};
-use crate::store::{fields, indexes, Key, KeyPart, Query, Record, STORE_FOLDER_COUNTS, STORE_META, STORE_SYNC_STATE};
+use crate::store::{
+    fields, indexes, Key, KeyPart, Query, Record, STORE_FOLDER_COUNTS, STORE_META, STORE_SYNC_STATE,
+};
 use crate::Error;
 
 use super::records::{EMAIL_SCOPE, PREFIX_SCOPE};
@@ -32,11 +34,18 @@ impl Mailbox {
         let Some(record) = self.db.get(kind.store(), &key).await? else {
             return Ok(None);
         };
-        self.open_record(kind.store(), &record, Some(id)).await.map(Some)
+        self.open_record(kind.store(), &record, Some(id))
+            .await
+            .map(Some)
     }
 
     /// Up to `limit` messages of a folder, newest first, starting after `cursor`.
-    pub async fn list_messages(&self, folder_id: &str, limit: u32, cursor: Option<&str>) -> Result<MessagePage, Error> {
+    pub async fn list_messages(
+        &self,
+        folder_id: &str,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<MessagePage, Error> {
         let folder = KeyPart::Bytes(self.folder_key(folder_id));
         let upper = match cursor {
             Some(cursor) => {
@@ -46,18 +55,52 @@ impl Mailbox {
             None => vec![folder.clone(), KeyPart::Number(f64::INFINITY)],
         };
         // [f] sorts before every [f, t, k] and after every other folder's entries.
-        let query = Query::Range { lower: Key::Array(vec![folder]), upper: Key::Array(upper), lower_open: false, upper_open: true };
-        let records = self.db.query_descending(Kind::Message.store(), indexes::BY_FOLDER_TIME, &query, limit).await?;
-        let next_cursor = if records.len() == limit as usize { records.last().map(cursor_after) } else { None };
+        let query = Query::Range {
+            lower: Key::Array(vec![folder]),
+            upper: Key::Array(upper),
+            lower_open: false,
+            upper_open: true,
+        };
+        let records = self
+            .db
+            .query_descending(
+                Kind::Message.store(),
+                indexes::BY_FOLDER_TIME,
+                &query,
+                limit,
+            )
+            .await?;
+        let next_cursor = if records.len() == limit as usize {
+            records.last().map(cursor_after)
+        } else {
+            None
+        };
         let messages = self.open_records(Kind::Message, &records).await?;
-        Ok(MessagePage { messages, next_cursor })
+        Ok(MessagePage {
+            messages,
+            next_cursor,
+        })
     }
 
     /// Every message of a conversation, oldest first.
     pub async fn conversation(&self, conversation_id: &str) -> Result<Vec<Vec<u8>>, Error> {
-        let blinded = self.blind.blind(super::records::CONVERSATION_SCOPE, conversation_id.as_bytes()).to_vec();
+        let blinded = self
+            .blind
+            .blind(
+                super::records::CONVERSATION_SCOPE,
+                conversation_id.as_bytes(),
+            )
+            .to_vec();
         let query = Query::Only(Key::One(KeyPart::Bytes(blinded)));
-        let mut records = self.db.query(Kind::Message.store(), indexes::BY_CONVERSATION, &query, None).await?;
+        let mut records = self
+            .db
+            .query(
+                Kind::Message.store(),
+                indexes::BY_CONVERSATION,
+                &query,
+                None,
+            )
+            .await?;
         records.sort_by(|a, b| number(a, fields::TIME).total_cmp(&number(b, fields::TIME)));
         self.open_records(Kind::Message, &records).await
     }
@@ -69,10 +112,16 @@ impl Mailbox {
         let counts = self.db.get_all(STORE_FOLDER_COUNTS).await?;
         let mut folders = Vec::with_capacity(records.len());
         for plaintext in self.open_records(Kind::MailFolder, &records).await? {
-            let Ok(Value::Object(mut folder)) = serde_json::from_slice::<Value>(&plaintext) else { continue };
+            let Ok(Value::Object(mut folder)) = serde_json::from_slice::<Value>(&plaintext) else {
+                continue;
+            };
             let id = folder.get("id").and_then(Value::as_str).unwrap_or_default();
             let key = self.folder_key(id);
-            let count = counts.iter().find(|r| r.bytes(fields::KEY) == Some(key.as_slice())).map(counts_of).unwrap_or_default();
+            let count = counts
+                .iter()
+                .find(|r| r.bytes(fields::KEY) == Some(key.as_slice()))
+                .map(counts_of)
+                .unwrap_or_default();
             folder.insert("totalItemCount".into(), count.total.into());
             folder.insert("unreadItemCount".into(), count.unread.into());
             folders.push(Value::Object(folder));
@@ -85,7 +134,12 @@ impl Mailbox {
     /// `[s, e)` overlaps when `s < end` and `e > start`; a zero-length instance
     /// overlaps when `start <= s < end`.
     pub async fn events(&self, start: Timestamp, end: Timestamp) -> Result<Vec<Vec<u8>>, Error> {
-        let span = self.db.get(STORE_META, EVENT_SPAN_KEY).await?.and_then(|r| r.number(fields::END)).unwrap_or(0.0);
+        let span = self
+            .db
+            .get(STORE_META, EVENT_SPAN_KEY)
+            .await?
+            .and_then(|r| r.number(fields::END))
+            .unwrap_or(0.0);
         let (start, end) = (start.0 as f64, end.0 as f64);
         let query = Query::Range {
             lower: Key::One(KeyPart::Number(start - span)),
@@ -93,7 +147,10 @@ impl Mailbox {
             lower_open: false,
             upper_open: true,
         };
-        let records = self.db.query(Kind::Event.store(), indexes::BY_START, &query, None).await?;
+        let records = self
+            .db
+            .query(Kind::Event.store(), indexes::BY_START, &query, None)
+            .await?;
         let mut overlapping: Vec<Record> = records
             .into_iter()
             .filter(|r| {
@@ -111,9 +168,19 @@ impl Mailbox {
         let records = if wanted.is_empty() {
             self.db.get_all(Kind::Contact.store()).await?
         } else {
-            let tag = self.blind.blind(PREFIX_SCOPE, search_prefix(&wanted).as_bytes()).to_vec();
+            let tag = self
+                .blind
+                .blind(PREFIX_SCOPE, search_prefix(&wanted).as_bytes())
+                .to_vec();
             let query = Query::Only(Key::One(KeyPart::Bytes(tag)));
-            self.db.query(Kind::Contact.store(), indexes::BY_PREFIX, &query, Some(PREFIX_CANDIDATES)).await?
+            self.db
+                .query(
+                    Kind::Contact.store(),
+                    indexes::BY_PREFIX,
+                    &query,
+                    Some(PREFIX_CANDIDATES),
+                )
+                .await?
         };
         let mut contacts: Vec<Value> = self
             .open_records(Kind::Contact, &records)
@@ -132,8 +199,15 @@ impl Mailbox {
         let wanted = normalize_address(email);
         let tag = self.blind.blind(EMAIL_SCOPE, wanted.as_bytes()).to_vec();
         let query = Query::Only(Key::One(KeyPart::Bytes(tag)));
-        let records = self.db.query(Kind::Contact.store(), indexes::BY_EMAIL, &query, None).await?;
-        Ok(self.open_records(Kind::Contact, &records).await?.into_iter().next())
+        let records = self
+            .db
+            .query(Kind::Contact.store(), indexes::BY_EMAIL, &query, None)
+            .await?;
+        Ok(self
+            .open_records(Kind::Contact, &records)
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// The `@odata.deltaLink` last stored for a scope.
@@ -143,9 +217,17 @@ impl Mailbox {
             return Ok(None);
         };
         let sealed = record.value.as_deref().unwrap_or_default();
-        match self.keyring.open(Aad { store: STORE_SYNC_STATE, key: &key }, sealed) {
+        match self.keyring.open(
+            Aad {
+                store: STORE_SYNC_STATE,
+                key: &key,
+            },
+            sealed,
+        ) {
             Ok(link) => Ok(String::from_utf8(link).ok()),
-            Err(_) => Err(self.quarantine(STORE_SYNC_STATE, &key, sealed, Some(scope)).await),
+            Err(_) => Err(self
+                .quarantine(STORE_SYNC_STATE, &key, sealed, Some(scope))
+                .await),
         }
     }
 }
@@ -155,7 +237,10 @@ fn number(record: &Record, field: &str) -> f64 {
 }
 
 fn display_name(item: &Value) -> String {
-    item.get("displayName").and_then(Value::as_str).unwrap_or_default().to_lowercase()
+    item.get("displayName")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_lowercase()
 }
 
 /// Whether a name word or address of `contact` starts with the normalized `prefix`.
@@ -163,7 +248,12 @@ fn matches_prefix(contact: &Value, prefix: &str) -> bool {
     let names = ["displayName", "givenName", "surname"]
         .iter()
         .filter_map(|field| contact.get(*field).and_then(Value::as_str))
-        .flat_map(|name| name.to_lowercase().split_whitespace().map(str::to_owned).collect::<Vec<_>>());
+        .flat_map(|name| {
+            name.to_lowercase()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        });
     let addresses = contact
         .get("emailAddresses")
         .and_then(Value::as_array)
@@ -176,7 +266,12 @@ fn matches_prefix(contact: &Value, prefix: &str) -> bool {
 
 /// The cursor after `record`: its received time and key, as `time.hexkey`.
 fn cursor_after(record: &Record) -> String {
-    let key: String = record.bytes(fields::KEY).unwrap_or_default().iter().map(|b| format!("{b:02x}")).collect();
+    let key: String = record
+        .bytes(fields::KEY)
+        .unwrap_or_default()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     format!("{}.{key}", number(record, fields::TIME))
 }
 
@@ -187,6 +282,10 @@ fn parse_cursor(cursor: &str) -> Result<(f64, Vec<u8>), Error> {
     if key.len() % 2 != 0 {
         return Err(invalid());
     }
-    let key = (0..key.len()).step_by(2).map(|i| u8::from_str_radix(&key[i..i + 2], 16)).collect::<Result<Vec<u8>, _>>().map_err(|_| invalid())?;
+    let key = (0..key.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&key[i..i + 2], 16))
+        .collect::<Result<Vec<u8>, _>>()
+        .map_err(|_| invalid())?;
     Ok((time, key))
 }

@@ -37,38 +37,74 @@ impl Mailbox {
 
     /// The blinded form of a scope name.
     pub(super) fn scope_key(&self, kind: Kind, scope: &str) -> Vec<u8> {
-        self.blind.blind(&format!("scope/{}", kind.store()), scope.as_bytes()).to_vec()
+        self.blind
+            .blind(&format!("scope/{}", kind.store()), scope.as_bytes())
+            .to_vec()
     }
 
     /// The blinded folder id used by the folder index and as the counts key.
     pub(super) fn folder_key(&self, folder_id: &str) -> Vec<u8> {
-        self.blind.blind(FOLDER_SCOPE, folder_id.as_bytes()).to_vec()
+        self.blind
+            .blind(FOLDER_SCOPE, folder_id.as_bytes())
+            .to_vec()
     }
 
     /// Seals `item` and derives its index fields.
-    pub(super) fn seal_item(&self, kind: Kind, scope: &str, item: &Item) -> Result<SealedItem, Error> {
+    pub(super) fn seal_item(
+        &self,
+        kind: Kind,
+        scope: &str,
+        item: &Item,
+    ) -> Result<SealedItem, Error> {
         let store = kind.store();
         let key = self.record_key(kind, &item.id);
-        let value = self.keyring.seal(Aad { store, key: &key }, &item.to_json_bytes())?;
-        let mut record = Record::sealed(value).with(fields::SCOPE, FieldValue::Bytes(self.scope_key(kind, scope)));
+        let value = self
+            .keyring
+            .seal(Aad { store, key: &key }, &item.to_json_bytes())?;
+        let mut record = Record::sealed(value).with(
+            fields::SCOPE,
+            FieldValue::Bytes(self.scope_key(kind, scope)),
+        );
         let mut placement = None;
         match &item.facts {
-            Facts::Message { folder, conversation, received, unread } => {
-                record = record.with(fields::TIME, FieldValue::Number(received.map_or(0.0, |t| t.0 as f64)));
-                record = record.with(fields::UNREAD, FieldValue::Number(f64::from(u8::from(*unread))));
+            Facts::Message {
+                folder,
+                conversation,
+                received,
+                unread,
+            } => {
+                record = record.with(
+                    fields::TIME,
+                    FieldValue::Number(received.map_or(0.0, |t| t.0 as f64)),
+                );
+                record = record.with(
+                    fields::UNREAD,
+                    FieldValue::Number(f64::from(u8::from(*unread))),
+                );
                 if let Some(conversation) = conversation {
-                    let blinded = self.blind.blind(CONVERSATION_SCOPE, conversation.as_bytes()).to_vec();
+                    let blinded = self
+                        .blind
+                        .blind(CONVERSATION_SCOPE, conversation.as_bytes())
+                        .to_vec();
                     record = record.with(fields::CONVERSATION, FieldValue::Bytes(blinded));
                 }
                 if let Some(folder) = folder {
                     let folder = self.folder_key(folder);
                     record = record.with(fields::FOLDER, FieldValue::Bytes(folder.clone()));
-                    placement = Some(Placement { folder, unread: *unread });
+                    placement = Some(Placement {
+                        folder,
+                        unread: *unread,
+                    });
                 }
             }
             Facts::Contact { prefixes, emails } => {
                 let tags = |scope: &str, values: &[String]| {
-                    FieldValue::BytesList(values.iter().map(|v| self.blind.blind(scope, v.as_bytes()).to_vec()).collect())
+                    FieldValue::BytesList(
+                        values
+                            .iter()
+                            .map(|v| self.blind.blind(scope, v.as_bytes()).to_vec())
+                            .collect(),
+                    )
                 };
                 record = record.with(fields::PREFIXES, tags(PREFIX_SCOPE, prefixes));
                 record = record.with(fields::EMAILS, tags(EMAIL_SCOPE, emails));
@@ -79,12 +115,21 @@ impl Mailbox {
             }
             Facts::Folder => {}
         }
-        Ok(SealedItem { key, record, placement })
+        Ok(SealedItem {
+            key,
+            record,
+            placement,
+        })
     }
 
     /// Opens a record read from `kind`'s store. A record that fails authentication
     /// is quarantined and reported as [`Error::Integrity`].
-    pub(super) async fn open_record(&self, store: &str, record: &Record, id: Option<&str>) -> Result<Vec<u8>, Error> {
+    pub(super) async fn open_record(
+        &self,
+        store: &str,
+        record: &Record,
+        id: Option<&str>,
+    ) -> Result<Vec<u8>, Error> {
         let key = record.bytes(fields::KEY).unwrap_or_default();
         let sealed = record.value.as_deref().unwrap_or_default();
         match self.keyring.open(Aad { store, key }, sealed) {
@@ -94,7 +139,11 @@ impl Mailbox {
     }
 
     /// Opens every record, setting aside (quarantining) any that fail; the rest are returned.
-    pub(super) async fn open_records(&self, kind: Kind, records: &[Record]) -> Result<Vec<Vec<u8>>, Error> {
+    pub(super) async fn open_records(
+        &self,
+        kind: Kind,
+        records: &[Record],
+    ) -> Result<Vec<Vec<u8>>, Error> {
         let mut out = Vec::with_capacity(records.len());
         for record in records {
             match self.open_record(kind.store(), record, None).await {
@@ -110,5 +159,8 @@ impl Mailbox {
 /// Where a stored message record counts, read from its clear index fields.
 pub fn stored_placement(record: &Record) -> Option<Placement> {
     let folder = record.bytes(fields::FOLDER)?.to_vec();
-    Some(Placement { folder, unread: record.number(fields::UNREAD) == Some(1.0) })
+    Some(Placement {
+        folder,
+        unread: record.number(fields::UNREAD) == Some(1.0),
+    })
 }

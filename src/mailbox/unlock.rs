@@ -31,16 +31,25 @@ impl Unlock {
     pub fn derivation(&self) -> KeyDerivation {
         match self {
             Self::Key(_) => KeyDerivation::RawKey,
-            Self::Passphrase { iterations, .. } => KeyDerivation::Pbkdf2Sha256 { iterations: *iterations },
+            Self::Passphrase { iterations, .. } => KeyDerivation::Pbkdf2Sha256 {
+                iterations: *iterations,
+            },
         }
     }
 
     /// Key material for `salt`. A passphrase uses the iteration count of `stored`
     /// (the wrap being opened) when it names one.
-    pub async fn material(&self, salt: &[u8; SALT_LEN], stored: KeyDerivation) -> Result<KeyMaterial, Error> {
+    pub async fn material(
+        &self,
+        salt: &[u8; SALT_LEN],
+        stored: KeyDerivation,
+    ) -> Result<KeyMaterial, Error> {
         match self {
             Self::Key(material) => Ok(material.clone()),
-            Self::Passphrase { passphrase, iterations } => {
+            Self::Passphrase {
+                passphrase,
+                iterations,
+            } => {
                 let iterations = match stored {
                     KeyDerivation::Pbkdf2Sha256 { iterations } => iterations,
                     KeyDerivation::RawKey => *iterations,
@@ -83,7 +92,9 @@ fn subtle_crypto() -> Result<web_sys::SubtleCrypto, Error> {
 }
 
 async fn await_js(promise: js_sys::Promise) -> Result<JsValue, Error> {
-    JsFuture::from(promise).await.map_err(|e| unsupported(&format!("WebCrypto failed: {e:?}")))
+    JsFuture::from(promise)
+        .await
+        .map_err(|e| unsupported(&format!("WebCrypto failed: {e:?}")))
 }
 
 fn set(object: &Object, name: &str, value: &JsValue) -> Result<(), Error> {

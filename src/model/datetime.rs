@@ -24,7 +24,9 @@ impl Timestamp {
     /// Parses a Graph `dateTimeTimeZone.dateTime` (no offset, e.g.
     /// `2024-06-01T09:00:00.0000000`) as UTC.
     pub fn parse_utc_local(text: &str) -> Option<Self> {
-        PrimitiveDateTime::parse(text, &Iso8601::DEFAULT).ok().map(|local| to_millis(local.assume_utc()))
+        PrimitiveDateTime::parse(text, &Iso8601::DEFAULT)
+            .ok()
+            .map(|local| to_millis(local.assume_utc()))
     }
 }
 
@@ -36,7 +38,9 @@ impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         Self::parse(&text).ok_or_else(|| {
-            serde::de::Error::custom(format!("\"{text}\" is not an ISO 8601 date-time with offset, e.g. 2024-05-01T10:00:00Z"))
+            serde::de::Error::custom(format!(
+                "\"{text}\" is not an ISO 8601 date-time with offset, e.g. 2024-05-01T10:00:00Z"
+            ))
         })
     }
 }
@@ -47,11 +51,26 @@ mod tests {
 
     #[test]
     fn graph_forms_parse() {
-        assert_eq!(Timestamp::parse("2024-05-01T10:00:00Z"), Some(Timestamp(1_714_557_600_000)));
-        assert_eq!(Timestamp::parse("2024-05-01T12:00:00+02:00"), Some(Timestamp(1_714_557_600_000)));
-        assert_eq!(Timestamp::parse("2024-05-01T10:00:00.123Z"), Some(Timestamp(1_714_557_600_123)));
-        assert_eq!(Timestamp::parse_utc_local("2024-05-01T10:00:00.0000000"), Some(Timestamp(1_714_557_600_000)));
-        assert_eq!(Timestamp::parse_utc_local("2024-05-01T10:00:00"), Some(Timestamp(1_714_557_600_000)));
+        assert_eq!(
+            Timestamp::parse("2024-05-01T10:00:00Z"),
+            Some(Timestamp(1_714_557_600_000))
+        );
+        assert_eq!(
+            Timestamp::parse("2024-05-01T12:00:00+02:00"),
+            Some(Timestamp(1_714_557_600_000))
+        );
+        assert_eq!(
+            Timestamp::parse("2024-05-01T10:00:00.123Z"),
+            Some(Timestamp(1_714_557_600_123))
+        );
+        assert_eq!(
+            Timestamp::parse_utc_local("2024-05-01T10:00:00.0000000"),
+            Some(Timestamp(1_714_557_600_000))
+        );
+        assert_eq!(
+            Timestamp::parse_utc_local("2024-05-01T10:00:00"),
+            Some(Timestamp(1_714_557_600_000))
+        );
     }
 
     #[test]

@@ -11,7 +11,12 @@ pub const PREFIX_LEN: usize = 12;
 /// Time zone names that mean UTC. Calendar instances must arrive in UTC (ask Graph
 /// with `Prefer: outlook.timezone="UTC"`), because a browser library cannot carry
 /// the Windows time-zone database.
-const UTC_NAMES: [&str; 4] = ["UTC", "Etc/UTC", "Coordinated Universal Time", "tzone://Microsoft/Utc"];
+const UTC_NAMES: [&str; 4] = [
+    "UTC",
+    "Etc/UTC",
+    "Coordinated Universal Time",
+    "tzone://Microsoft/Utc",
+];
 
 /// The indexed facts of one item.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,7 +72,11 @@ impl Facts {
             .filter(|a| !a.is_empty())
             .collect();
         let names = [&contact.display_name, &contact.given_name, &contact.surname];
-        let mut words: Vec<String> = names.iter().filter_map(|n| n.as_deref()).flat_map(words).collect();
+        let mut words: Vec<String> = names
+            .iter()
+            .filter_map(|n| n.as_deref())
+            .flat_map(words)
+            .collect();
         words.extend(emails.iter().cloned());
         let mut prefixes: Vec<String> = words.iter().flat_map(|word| prefixes_of(word)).collect();
         prefixes.sort();
@@ -87,13 +96,21 @@ impl Facts {
 }
 
 fn utc(value: &DateTimeTimeZone) -> Result<Timestamp, String> {
-    if let Some(zone) = value.time_zone.as_deref().filter(|z| !UTC_NAMES.contains(z)) {
+    if let Some(zone) = value
+        .time_zone
+        .as_deref()
+        .filter(|z| !UTC_NAMES.contains(z))
+    {
         return Err(format!(
             "time zone \"{zone}\" is not UTC; request calendarView with the header Prefer: outlook.timezone=\"UTC\""
         ));
     }
-    Timestamp::parse_utc_local(&value.date_time)
-        .ok_or_else(|| format!("dateTime \"{}\" is not an ISO 8601 local date-time", value.date_time))
+    Timestamp::parse_utc_local(&value.date_time).ok_or_else(|| {
+        format!(
+            "dateTime \"{}\" is not an ISO 8601 local date-time",
+            value.date_time
+        )
+    })
 }
 
 /// Lower-cased, trimmed address, the form `contactByEmail` compares.
@@ -107,11 +124,20 @@ pub fn normalize_address(address: &str) -> String {
 /// assert_eq!(offline_mailbox::model::search_prefix("  ADEle"), "adele");
 /// ```
 pub fn search_prefix(query: &str) -> String {
-    query.trim().to_lowercase().chars().take(PREFIX_LEN).collect()
+    query
+        .trim()
+        .to_lowercase()
+        .chars()
+        .take(PREFIX_LEN)
+        .collect()
 }
 
 fn words(name: &str) -> Vec<String> {
-    name.to_lowercase().split(|c: char| c.is_whitespace() || ",;()\"'".contains(c)).filter(|w| !w.is_empty()).map(str::to_owned).collect()
+    name.to_lowercase()
+        .split(|c: char| c.is_whitespace() || ",;()\"'".contains(c))
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn prefixes_of(word: &str) -> Vec<String> {
@@ -138,7 +164,9 @@ mod tests {
         let facts = Facts::of_contact(&contact(json!({
             "id": "c", "displayName": "Adele Vance", "emailAddresses": [{"address": "AdeleV@Contoso.example"}]
         })));
-        let Facts::Contact { prefixes, emails } = facts else { panic!() };
+        let Facts::Contact { prefixes, emails } = facts else {
+            panic!()
+        };
         assert_eq!(emails, ["adelev@contoso.example"]);
         for expected in ["a", "ad", "adele", "v", "vance", "adelev@conto"] {
             assert!(prefixes.contains(&expected.to_owned()), "{expected}");
@@ -154,15 +182,36 @@ mod tests {
                 "end": {"dateTime": "2024-06-01T10:00:00.0000000", "timeZone": "UTC"}}))
             .unwrap()
         };
-        assert!(matches!(Facts::of_event(&event("2024-06-01T09:00:00.0000000", "UTC")), Ok(Facts::Event { .. })));
-        assert_eq!(Facts::of_event(&event("2024-06-01T09:00:00", "Pacific Standard Time")).unwrap_err().0, "start");
-        assert_eq!(Facts::of_event(&event("2024-06-01T11:00:00", "UTC")).unwrap_err().0, "end.dateTime");
+        assert!(matches!(
+            Facts::of_event(&event("2024-06-01T09:00:00.0000000", "UTC")),
+            Ok(Facts::Event { .. })
+        ));
+        assert_eq!(
+            Facts::of_event(&event("2024-06-01T09:00:00", "Pacific Standard Time"))
+                .unwrap_err()
+                .0,
+            "start"
+        );
+        assert_eq!(
+            Facts::of_event(&event("2024-06-01T11:00:00", "UTC"))
+                .unwrap_err()
+                .0,
+            "end.dateTime"
+        );
     }
 
     #[test]
     fn unread_means_is_read_false() {
-        let message: Message = serde_json::from_value(json!({"id": "m", "isRead": false, "sentDateTime": "2024-01-01T00:00:00Z"})).unwrap();
-        let Facts::Message { unread, received, .. } = Facts::of_message(&message) else { panic!() };
+        let message: Message = serde_json::from_value(
+            json!({"id": "m", "isRead": false, "sentDateTime": "2024-01-01T00:00:00Z"}),
+        )
+        .unwrap();
+        let Facts::Message {
+            unread, received, ..
+        } = Facts::of_message(&message)
+        else {
+            panic!()
+        };
         assert!(unread);
         assert_eq!(received, Timestamp::parse("2024-01-01T00:00:00Z"));
     }

@@ -9,12 +9,14 @@
 mod datetime;
 mod facts;
 pub mod graph;
+mod protected;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 pub use datetime::Timestamp;
 pub use facts::{normalize_address, search_prefix, Facts, PREFIX_LEN};
+pub use protected::{protection, withhold_body, Protection, BODY_WITHHELD};
 
 /// The kinds of item the mailbox stores, each in its own object store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,7 +81,11 @@ pub struct ModelError {
 
 impl ModelError {
     fn new(index: usize, field: &str, reason: &str) -> Self {
-        Self { index, field: field.to_owned(), reason: reason.to_owned() }
+        Self {
+            index,
+            field: field.to_owned(),
+            reason: reason.to_owned(),
+        }
     }
 }
 
@@ -95,7 +101,8 @@ pub struct Item {
 }
 
 impl Item {
-    /// Validates the item at `index` of a batch of `kind`.
+    /// Validates the item at `index` of a batch of `kind`. A protected message
+    /// (see [`protection`]) loses its body here, before anything can store it.
     ///
     /// ```
     /// use offline_mailbox::model::{Item, Kind};
@@ -105,20 +112,31 @@ impl Item {
     /// assert_eq!((error.index, error.field.as_str()), (4, "isRead"));
     /// ```
     pub fn validate(kind: Kind, index: usize, value: Value) -> Result<Self, ModelError> {
-        let Value::Object(fields) = value else {
+        let Value::Object(mut fields) = value else {
             return Err(ModelError::new(index, "(item)", "must be a JSON object"));
         };
         let id = match fields.get("id") {
             Some(Value::String(id)) if !id.is_empty() => id.clone(),
-            Some(Value::String(_)) => return Err(ModelError::new(index, "id", "must not be empty")),
+            Some(Value::String(_)) => {
+                return Err(ModelError::new(index, "id", "must not be empty"))
+            }
             Some(_) => return Err(ModelError::new(index, "id", "must be a string")),
             None => return Err(ModelError::new(index, "id", "is required")),
         };
+        if let Some(protection) = (kind == Kind::Message)
+            .then(|| protection(&fields))
+            .flatten()
+        {
+            withhold_body(&mut fields, protection);
+        }
         let facts = match kind {
             Kind::Message => Facts::of_message(&typed(index, &fields)?),
-            Kind::MailFolder => typed::<graph::MailFolder>(index, &fields).map(|_| Facts::Folder)?,
+            Kind::MailFolder => {
+                typed::<graph::MailFolder>(index, &fields).map(|_| Facts::Folder)?
+            }
             Kind::Contact => Facts::of_contact(&typed(index, &fields)?),
-            Kind::Event => Facts::of_event(&typed(index, &fields)?).map_err(|(field, reason)| ModelError::new(index, field, &reason))?,
+            Kind::Event => Facts::of_event(&typed(index, &fields)?)
+                .map_err(|(field, reason)| ModelError::new(index, field, &reason))?,
         };
         Ok(Self { id, fields, facts })
     }
@@ -136,17 +154,32 @@ fn typed<T: DeserializeOwned>(index: usize, fields: &Map<String, Value>) -> Resu
         let reason = error.into_inner().to_string();
         let parent = if path == "." { None } else { Some(path) };
         // serde reports a missing field at its parent's path; name the field itself.
-        if let Some(missing) = reason.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
+        if let Some(missing) = reason
+            .strip_prefix("missing field `")
+            .and_then(|r| r.strip_suffix('`'))
+        {
             let field = parent.map_or(missing.to_owned(), |p| format!("{p}.{missing}"));
-            return ModelError { index, field, reason: "is required".into() };
+            return ModelError {
+                index,
+                field,
+                reason: "is required".into(),
+            };
         }
-        ModelError { index, field: parent.unwrap_or_else(|| "(item)".into()), reason }
+        ModelError {
+            index,
+            field: parent.unwrap_or_else(|| "(item)".into()),
+            reason,
+        }
     })
 }
 
 /// Validates a whole batch of `kind`, failing on the first malformed item.
 pub fn validate_batch(kind: Kind, values: Vec<Value>) -> Result<Vec<Item>, ModelError> {
-    values.into_iter().enumerate().map(|(index, value)| Item::validate(kind, index, value)).collect()
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(index, value)| Item::validate(kind, index, value))
+        .collect()
 }
 
 /// Applies a partial update: the fields of `update` replace those of `stored`,
@@ -164,7 +197,8 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_nulls_are_kept_exactly() {
-        let input = json!({"id": "1", "futureField": {"x": [1, 2.5]}, "flag": null, "subject": "Grüße"});
+        let input =
+            json!({"id": "1", "futureField": {"x": [1, 2.5]}, "flag": null, "subject": "Grüße"});
         let item = Item::validate(Kind::Message, 0, input.clone()).unwrap();
         let back: Value = serde_json::from_slice(&item.to_json_bytes()).unwrap();
         assert_eq!(back, input);
@@ -174,7 +208,10 @@ mod tests {
     fn a_batch_names_the_first_malformed_item_and_its_field_path() {
         let error = validate_batch(
             Kind::Message,
-            vec![json!({"id": "a"}), json!({"id": "b", "toRecipients": [{"emailAddress": {"address": 7}}]})],
+            vec![
+                json!({"id": "a"}),
+                json!({"id": "b", "toRecipients": [{"emailAddress": {"address": 7}}]}),
+            ],
         )
         .unwrap_err();
         assert_eq!(error.index, 1);
@@ -183,7 +220,12 @@ mod tests {
 
     #[test]
     fn malformed_dates_name_the_field() {
-        let error = Item::validate(Kind::Message, 2, json!({"id": "a", "receivedDateTime": "yesterday"})).unwrap_err();
+        let error = Item::validate(
+            Kind::Message,
+            2,
+            json!({"id": "a", "receivedDateTime": "yesterday"}),
+        )
+        .unwrap_err();
         assert_eq!((error.index, error.field.as_str()), (2, "receivedDateTime"));
     }
 
@@ -195,16 +237,56 @@ mod tests {
 
     #[test]
     fn missing_or_bad_ids_are_rejected() {
-        assert_eq!(Item::validate(Kind::Contact, 0, json!({"displayName": "x"})).unwrap_err().field, "id");
-        assert_eq!(Item::validate(Kind::Contact, 0, json!({"id": 7})).unwrap_err().reason, "must be a string");
-        assert_eq!(Item::validate(Kind::Contact, 0, json!("x")).unwrap_err().field, "(item)");
+        assert_eq!(
+            Item::validate(Kind::Contact, 0, json!({"displayName": "x"}))
+                .unwrap_err()
+                .field,
+            "id"
+        );
+        assert_eq!(
+            Item::validate(Kind::Contact, 0, json!({"id": 7}))
+                .unwrap_err()
+                .reason,
+            "must be a string"
+        );
+        assert_eq!(
+            Item::validate(Kind::Contact, 0, json!("x"))
+                .unwrap_err()
+                .field,
+            "(item)"
+        );
     }
 
     #[test]
     fn merge_replaces_only_the_updated_fields() {
-        let mut stored = json!({"id": "1", "isRead": false, "subject": "s"}).as_object().unwrap().clone();
-        merge(&mut stored, json!({"id": "1", "isRead": true}).as_object().unwrap().clone());
-        assert_eq!(Value::Object(stored), json!({"id": "1", "isRead": true, "subject": "s"}));
+        let mut stored = json!({"id": "1", "isRead": false, "subject": "s"})
+            .as_object()
+            .unwrap()
+            .clone();
+        merge(
+            &mut stored,
+            json!({"id": "1", "isRead": true})
+                .as_object()
+                .unwrap()
+                .clone(),
+        );
+        assert_eq!(
+            Value::Object(stored),
+            json!({"id": "1", "isRead": true, "subject": "s"})
+        );
+    }
+
+    #[test]
+    fn a_protected_message_is_validated_without_its_body() {
+        let item = Item::validate(
+            Kind::Message,
+            0,
+            json!({"id": "m", "body": {"content": "top secret"}, "attachments": [{"name": "smime.p7m"}]}),
+        )
+        .unwrap();
+        assert!(!String::from_utf8(item.to_json_bytes())
+            .unwrap()
+            .contains("top secret"));
     }
 
     #[test]

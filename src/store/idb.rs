@@ -74,7 +74,11 @@ impl Database {
     pub fn begin_write(&self, stores: &[&str]) -> Result<WriteTx<'_>, StoreError> {
         let tx = self.transaction(stores, TransactionMode::Readwrite)?;
         let done = tx.on_done().map_err(map_error)?;
-        Ok(WriteTx { tx, done, pending: Vec::new() })
+        Ok(WriteTx {
+            tx,
+            done,
+            pending: Vec::new(),
+        })
     }
 
     /// Reads the record stored under `key` in `store`.
@@ -84,7 +88,11 @@ impl Database {
     }
 
     /// Reads the records stored under `keys` in `store`, in order.
-    pub async fn get_many(&self, store: &str, keys: &[Vec<u8>]) -> Result<Vec<Option<Record>>, StoreError> {
+    pub async fn get_many(
+        &self,
+        store: &str,
+        keys: &[Vec<u8>],
+    ) -> Result<Vec<Option<Record>>, StoreError> {
         let tx = self.transaction(&[store], TransactionMode::Readonly)?;
         get_many(&tx, store, keys).await
     }
@@ -93,19 +101,38 @@ impl Database {
     pub async fn get_all(&self, store: &str) -> Result<Vec<Record>, StoreError> {
         let tx = self.transaction(&[store], TransactionMode::Readonly)?;
         let object_store = tx.object_store(store).map_err(map_error)?;
-        let values = object_store.get_all::<JsValue>().primitive().map_err(map_error)?.await.map_err(map_error)?;
-        values.map(|value| value.map_err(map_error).and_then(|v| to_record(&v))).collect()
+        let values = object_store
+            .get_all::<JsValue>()
+            .primitive()
+            .map_err(map_error)?
+            .await
+            .map_err(map_error)?;
+        values
+            .map(|value| value.map_err(map_error).and_then(|v| to_record(&v)))
+            .collect()
     }
 
     /// Records of `store` whose `index` entry matches `query`, in ascending index order.
-    pub async fn query(&self, store: &str, index: &str, query: &Query, limit: Option<u32>) -> Result<Vec<Record>, StoreError> {
+    pub async fn query(
+        &self,
+        store: &str,
+        index: &str,
+        query: &Query,
+        limit: Option<u32>,
+    ) -> Result<Vec<Record>, StoreError> {
         let tx = self.transaction(&[store], TransactionMode::Readonly)?;
         query_records(&tx, store, index, query, limit).await
     }
 
     /// Up to `limit` records of `store` whose `index` entry matches `query`, in
     /// descending index order (newest first for time-ordered indexes).
-    pub async fn query_descending(&self, store: &str, index: &str, query: &Query, limit: u32) -> Result<Vec<Record>, StoreError> {
+    pub async fn query_descending(
+        &self,
+        store: &str,
+        index: &str,
+        query: &Query,
+        limit: u32,
+    ) -> Result<Vec<Record>, StoreError> {
         let tx = self.transaction(&[store], TransactionMode::Readonly)?;
         let object_store = tx.object_store(store).map_err(map_error)?;
         let index = object_store.index(index).map_err(map_error)?;
@@ -131,10 +158,16 @@ impl Database {
     }
 
     /// Moves a record that failed authentication out of `store` into quarantine, in one transaction.
-    pub async fn quarantine(&self, entry: &QuarantinedRecord, raw: &[u8]) -> Result<(), StoreError> {
+    pub async fn quarantine(
+        &self,
+        entry: &QuarantinedRecord,
+        raw: &[u8],
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin_write(&[&entry.store, STORE_QUARANTINE])?;
-        let mut record = Record::sealed(raw.to_vec())
-            .with(QUARANTINE_STORE_FIELD, FieldValue::Bytes(entry.store.as_bytes().to_vec()));
+        let mut record = Record::sealed(raw.to_vec()).with(
+            QUARANTINE_STORE_FIELD,
+            FieldValue::Bytes(entry.store.as_bytes().to_vec()),
+        );
         if let Some(sealed_id) = &entry.sealed_id {
             record = record.with(QUARANTINE_ID_FIELD, FieldValue::Bytes(sealed_id.clone()));
         }
@@ -152,17 +185,28 @@ impl Database {
         records.into_iter().map(to_quarantined).collect()
     }
 
-    fn transaction(&self, stores: &[&str], mode: TransactionMode) -> Result<Transaction<'_>, StoreError> {
+    fn transaction(
+        &self,
+        stores: &[&str],
+        mode: TransactionMode,
+    ) -> Result<Transaction<'_>, StoreError> {
         if self.closed.get() {
             return Err(StoreError::Closed);
         }
-        self.db.transaction(stores).with_mode(mode).build().map_err(|error| {
-            if matches!(error, IdbError::DomException(DomException::InvalidStateError(_))) {
-                self.closed.set(true);
-                return StoreError::Closed;
-            }
-            map_error(error)
-        })
+        self.db
+            .transaction(stores)
+            .with_mode(mode)
+            .build()
+            .map_err(|error| {
+                if matches!(
+                    error,
+                    IdbError::DomException(DomException::InvalidStateError(_))
+                ) {
+                    self.closed.set(true);
+                    return StoreError::Closed;
+                }
+                map_error(error)
+            })
     }
 }
 
@@ -182,12 +226,21 @@ pub struct WriteTx<'a> {
 
 impl WriteTx<'_> {
     /// Reads the records under `keys` in `store`, in order.
-    pub async fn get_many(&self, store: &str, keys: &[Vec<u8>]) -> Result<Vec<Option<Record>>, StoreError> {
+    pub async fn get_many(
+        &self,
+        store: &str,
+        keys: &[Vec<u8>],
+    ) -> Result<Vec<Option<Record>>, StoreError> {
         get_many(&self.tx, store, keys).await
     }
 
     /// Records of `store` whose `index` entry matches `query`.
-    pub async fn query(&self, store: &str, index: &str, query: &Query) -> Result<Vec<Record>, StoreError> {
+    pub async fn query(
+        &self,
+        store: &str,
+        index: &str,
+        query: &Query,
+    ) -> Result<Vec<Record>, StoreError> {
         query_records(&self.tx, store, index, query, None).await
     }
 
@@ -195,15 +248,25 @@ impl WriteTx<'_> {
     pub fn put(&mut self, store: &str, key: &[u8], record: &Record) -> Result<(), StoreError> {
         let value = to_js(key, record)?;
         let object_store = self.tx.object_store(store).map_err(map_error)?;
-        let put = object_store.put(value).with_key(bytes(key)).primitive().map_err(map_error)?;
-        self.pending.push(Box::pin(async move { put.await.map(|_| ()) }));
+        let put = object_store
+            .put(value)
+            .with_key(bytes(key))
+            .primitive()
+            .map_err(map_error)?;
+        self.pending
+            .push(Box::pin(async move { put.await.map(|_| ()) }));
         Ok(())
     }
 
     /// Deletes the record under `key` in `store`.
     pub fn delete(&mut self, store: &str, key: &[u8]) -> Result<(), StoreError> {
         let object_store = self.tx.object_store(store).map_err(map_error)?;
-        self.pending.push(Box::pin(object_store.delete(bytes(key)).primitive().map_err(map_error)?));
+        self.pending.push(Box::pin(
+            object_store
+                .delete(bytes(key))
+                .primitive()
+                .map_err(map_error)?,
+        ));
         Ok(())
     }
 
@@ -218,21 +281,47 @@ impl WriteTx<'_> {
         if done.await.is_ok() {
             return Ok(());
         }
-        Err(tx.error().map(map_error).unwrap_or_else(|| StoreError::Failed("the transaction was aborted".into())))
+        Err(tx
+            .error()
+            .map(map_error)
+            .unwrap_or_else(|| StoreError::Failed("the transaction was aborted".into())))
     }
+}
+
+/// Whether a database called `name` exists, found without opening (and so
+/// without creating) it.
+pub async fn database_exists(name: &str) -> Result<bool, StoreError> {
+    let factory = indexed_db_futures::factory::DBFactory::new().map_err(map_open_error)?;
+    let databases = factory
+        .databases()
+        .map_err(map_error)?
+        .await
+        .map_err(map_error)?;
+    let mut names = databases.filter_map(Result::ok);
+    Ok(names.any(|db| db.name() == name))
 }
 
 /// Deletes the database called `name`. Other tabs holding it open close on the
 /// `versionchange` event this fires, so the deletion does not wait on them.
 pub async fn delete_database(name: &str) -> Result<(), StoreError> {
-    IdbDatabase::delete_by_name(name).map_err(map_open_error)?.await.map_err(map_error)
+    IdbDatabase::delete_by_name(name)
+        .map_err(map_open_error)?
+        .await
+        .map_err(map_error)
 }
 
-async fn get_many(tx: &Transaction<'_>, store: &str, keys: &[Vec<u8>]) -> Result<Vec<Option<Record>>, StoreError> {
+async fn get_many(
+    tx: &Transaction<'_>,
+    store: &str,
+    keys: &[Vec<u8>],
+) -> Result<Vec<Option<Record>>, StoreError> {
     let object_store = tx.object_store(store).map_err(map_error)?;
     let mut requests = Vec::with_capacity(keys.len());
     for key in keys {
-        let request = object_store.get::<JsValue, JsValue, _>(KeyRange::Only(bytes(key))).primitive().map_err(map_error)?;
+        let request = object_store
+            .get::<JsValue, JsValue, _>(KeyRange::Only(bytes(key)))
+            .primitive()
+            .map_err(map_error)?;
         requests.push(request);
     }
     let mut out = Vec::with_capacity(keys.len());
@@ -243,16 +332,32 @@ async fn get_many(tx: &Transaction<'_>, store: &str, keys: &[Vec<u8>]) -> Result
     Ok(out)
 }
 
-async fn query_records(tx: &Transaction<'_>, store: &str, index: &str, query: &Query, limit: Option<u32>) -> Result<Vec<Record>, StoreError> {
+async fn query_records(
+    tx: &Transaction<'_>,
+    store: &str,
+    index: &str,
+    query: &Query,
+    limit: Option<u32>,
+) -> Result<Vec<Record>, StoreError> {
     let object_store = tx.object_store(store).map_err(map_error)?;
     let index = object_store.index(index).map_err(map_error)?;
-    let request = index.get_all::<JsValue>().with_query::<JsValue, _>(key_range(query));
+    let request = index
+        .get_all::<JsValue>()
+        .with_query::<JsValue, _>(key_range(query));
     let values = match limit {
-        Some(limit) => request.with_limit(limit).primitive().map_err(map_error)?.await,
+        Some(limit) => {
+            request
+                .with_limit(limit)
+                .primitive()
+                .map_err(map_error)?
+                .await
+        }
         None => request.primitive().map_err(map_error)?.await,
     }
     .map_err(map_error)?;
-    values.map(|value| value.map_err(map_error).and_then(|v| to_record(&v))).collect()
+    values
+        .map(|value| value.map_err(map_error).and_then(|v| to_record(&v)))
+        .collect()
 }
 
 fn upgrade(old_version: u32, db: &IdbDatabase) -> indexed_db_futures::Result<()> {
@@ -264,7 +369,10 @@ fn upgrade(old_version: u32, db: &IdbDatabase) -> indexed_db_futures::Result<()>
                     [single] => KeyPath::One(*single),
                     many => many.iter().copied().collect(),
                 };
-                store.create_index(index.name, key_path).with_multi_entry(index.multi_entry).build()?;
+                store
+                    .create_index(index.name, key_path)
+                    .with_multi_entry(index.multi_entry)
+                    .build()?;
             }
         }
     }
@@ -293,7 +401,10 @@ async fn version_too_new(name: &str) -> StoreError {
         }
         Err(_) => SCHEMA_VERSION + 1,
     };
-    StoreError::VersionTooNew { found, supported: SCHEMA_VERSION }
+    StoreError::VersionTooNew {
+        found,
+        supported: SCHEMA_VERSION,
+    }
 }
 
 fn bytes(data: &[u8]) -> JsValue {
@@ -317,9 +428,12 @@ fn key(key: &Key) -> JsValue {
 fn key_range(query: &Query) -> KeyRange<JsValue> {
     match query {
         Query::Only(only) => KeyRange::Only(key(only)),
-        Query::Range { lower, upper, lower_open, upper_open } => {
-            KeyRange::Bound(key(lower), *lower_open, key(upper), *upper_open)
-        }
+        Query::Range {
+            lower,
+            upper,
+            lower_open,
+            upper_open,
+        } => KeyRange::Bound(key(lower), *lower_open, key(upper), *upper_open),
     }
 }
 
@@ -341,7 +455,9 @@ fn to_js(own_key: &[u8], record: &Record) -> Result<JsValue, StoreError> {
 }
 
 fn to_record(js: &JsValue) -> Result<Record, StoreError> {
-    let object: &Object = js.dyn_ref().ok_or_else(|| StoreError::Failed("a stored record is not an object".into()))?;
+    let object: &Object = js
+        .dyn_ref()
+        .ok_or_else(|| StoreError::Failed("a stored record is not an object".into()))?;
     let mut record = Record::default();
     for entry in Object::entries(object).iter() {
         let entry: Array = entry.unchecked_into();
@@ -364,7 +480,11 @@ fn to_field(value: &JsValue) -> Option<FieldValue> {
         return Some(FieldValue::Number(n));
     }
     let list = value.dyn_ref::<Array>()?;
-    Some(FieldValue::BytesList(list.iter().filter_map(|v| v.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec)).collect()))
+    Some(FieldValue::BytesList(
+        list.iter()
+            .filter_map(|v| v.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec))
+            .collect(),
+    ))
 }
 
 fn to_quarantined(record: Record) -> Result<QuarantinedRecord, StoreError> {
@@ -372,9 +492,16 @@ fn to_quarantined(record: Record) -> Result<QuarantinedRecord, StoreError> {
     let store = record.bytes(QUARANTINE_STORE_FIELD).ok_or_else(malformed)?;
     let store = String::from_utf8(store.to_vec()).map_err(|_| malformed())?;
     let full_key = record.bytes(fields::KEY).ok_or_else(malformed)?;
-    let key = full_key.get(store.len() + 1..).ok_or_else(malformed)?.to_vec();
+    let key = full_key
+        .get(store.len() + 1..)
+        .ok_or_else(malformed)?
+        .to_vec();
     let sealed_id = record.bytes(QUARANTINE_ID_FIELD).map(<[u8]>::to_vec);
-    Ok(QuarantinedRecord { store, key, sealed_id })
+    Ok(QuarantinedRecord {
+        store,
+        key,
+        sealed_id,
+    })
 }
 
 fn set(object: &Object, name: &str, value: &JsValue) -> Result<(), StoreError> {

@@ -10,11 +10,11 @@ mod record;
 mod schema;
 
 #[cfg(target_arch = "wasm32")]
-pub use idb::{delete_database, Database, QuarantinedRecord, WriteTx};
+pub use idb::{database_exists, delete_database, Database, QuarantinedRecord, WriteTx};
 pub use record::{FieldValue, Key, KeyPart, Query, Record};
 pub use schema::{
-    fields, indexes, steps_from, IndexSpec, Migration, StoreSpec, MIGRATIONS, SCHEMA_VERSION, STORE_FOLDER_COUNTS,
-    STORE_META, STORE_QUARANTINE, STORE_SYNC_STATE,
+    fields, indexes, steps_from, IndexSpec, Migration, StoreSpec, MIGRATIONS, SCHEMA_VERSION,
+    STORE_DIRECTORY, STORE_FOLDER_COUNTS, STORE_META, STORE_QUARANTINE, STORE_SYNC_STATE,
 };
 
 /// What can go wrong in the storage layer.
@@ -47,7 +47,9 @@ impl From<StoreError> for crate::Error {
         match error {
             StoreError::Closed => Self::Closed,
             StoreError::QuotaExceeded => Self::QuotaExceeded,
-            StoreError::VersionTooNew { found, supported } => Self::VersionTooNew { found, supported },
+            StoreError::VersionTooNew { found, supported } => {
+                Self::VersionTooNew { found, supported }
+            }
             StoreError::Unavailable(message) => Self::Unsupported(message),
             StoreError::Failed(message) => Self::Storage(message),
         }

@@ -25,7 +25,10 @@ pub struct Record {
 impl Record {
     /// A record holding a sealed value.
     pub fn sealed(value: Vec<u8>) -> Self {
-        Self { value: Some(value), fields: Vec::new() }
+        Self {
+            value: Some(value),
+            fields: Vec::new(),
+        }
     }
 
     /// Adds an index field.
@@ -99,7 +102,9 @@ mod tests {
 
     #[test]
     fn fields_are_read_back_by_name_and_type() {
-        let record = Record::sealed(vec![1]).with("f", FieldValue::Bytes(vec![2])).with("t", FieldValue::Number(5.0));
+        let record = Record::sealed(vec![1])
+            .with("f", FieldValue::Bytes(vec![2]))
+            .with("t", FieldValue::Number(5.0));
         assert_eq!(record.bytes("f"), Some(&[2u8][..]));
         assert_eq!(record.number("t"), Some(5.0));
         assert_eq!(record.number("f"), None);

@@ -11,6 +11,8 @@ pub const STORE_QUARANTINE: &str = "quarantine";
 pub const STORE_FOLDER_COUNTS: &str = "folderCounts";
 /// Object store of sealed sync state (delta links) per kind and scope.
 pub const STORE_SYNC_STATE: &str = "syncState";
+/// Object store of sealed directory answers (sender photos, contact cards).
+pub const STORE_DIRECTORY: &str = "directory";
 
 /// Names of the fields records carry beside their sealed value `v`.
 pub mod fields {
@@ -86,11 +88,19 @@ pub struct Migration {
 }
 
 const fn index(name: &'static str, key_path: &'static [&'static str]) -> IndexSpec {
-    IndexSpec { name, key_path, multi_entry: false }
+    IndexSpec {
+        name,
+        key_path,
+        multi_entry: false,
+    }
 }
 
 const fn multi(name: &'static str, key_path: &'static [&'static str]) -> IndexSpec {
-    IndexSpec { name, key_path, multi_entry: true }
+    IndexSpec {
+        name,
+        key_path,
+        multi_entry: true,
+    }
 }
 
 const fn plain(name: &'static str) -> StoreSpec {
@@ -100,7 +110,8 @@ const fn plain(name: &'static str) -> StoreSpec {
 const SCOPE_INDEX: IndexSpec = index(indexes::BY_SCOPE, &[fields::SCOPE]);
 
 /// Every step in order; index `i` is the step to version `i + 1`.
-pub const MIGRATIONS: &[Migration] = &[Migration {
+pub const MIGRATIONS: &[Migration] = &[
+Migration {
     description: "stores for metadata, the four item kinds with their indexes, folder counts, sync state, quarantine",
     create_stores: &[
         plain(STORE_META),
@@ -122,6 +133,10 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
         plain(STORE_SYNC_STATE),
         plain(STORE_QUARANTINE),
     ],
+},
+Migration {
+    description: "a store for sealed sender photos and contact cards",
+    create_stores: &[plain(STORE_DIRECTORY)],
 }];
 
 /// The schema version this build writes and reads.
@@ -138,14 +153,24 @@ mod tests {
     use crate::model::Kind;
 
     fn stores() -> Vec<&'static StoreSpec> {
-        MIGRATIONS.iter().flat_map(|m| m.create_stores.iter()).collect()
+        MIGRATIONS
+            .iter()
+            .flat_map(|m| m.create_stores.iter())
+            .collect()
     }
 
     #[test]
     fn every_item_kind_has_a_store_with_a_scope_index() {
         for kind in Kind::ALL {
-            let store = stores().into_iter().find(|s| s.name == kind.store()).unwrap_or_else(|| panic!("no store {}", kind.store()));
-            assert!(store.indexes.iter().any(|i| i.name == indexes::BY_SCOPE), "{}", kind.store());
+            let store = stores()
+                .into_iter()
+                .find(|s| s.name == kind.store())
+                .unwrap_or_else(|| panic!("no store {}", kind.store()));
+            assert!(
+                store.indexes.iter().any(|i| i.name == indexes::BY_SCOPE),
+                "{}",
+                kind.store()
+            );
         }
     }
 
@@ -156,6 +181,15 @@ mod tests {
         let count = names.len();
         names.dedup();
         assert_eq!(names.len(), count);
+    }
+
+    #[test]
+    fn a_version_1_database_gets_only_the_directory_store() {
+        let names: Vec<&str> = steps_from(1)
+            .iter()
+            .flat_map(|m| m.create_stores.iter().map(|s| s.name))
+            .collect();
+        assert_eq!(names, [STORE_DIRECTORY]);
     }
 
     #[test]

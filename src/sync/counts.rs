@@ -34,7 +34,10 @@ impl FolderCounts {
     /// These counts after `change`, never below zero.
     pub fn apply(self, change: CountChange) -> Self {
         let add = |count: u64, delta: i64| (count as i64 + delta).max(0) as u64;
-        Self { total: add(self.total, change.total), unread: add(self.unread, change.unread) }
+        Self {
+            total: add(self.total, change.total),
+            unread: add(self.unread, change.unread),
+        }
     }
 }
 
@@ -76,7 +79,10 @@ mod tests {
     use super::*;
 
     fn at(folder: &str, unread: bool) -> Option<Placement> {
-        Some(Placement { folder: folder.as_bytes().to_vec(), unread })
+        Some(Placement {
+            folder: folder.as_bytes().to_vec(),
+            unread,
+        })
     }
 
     #[test]
@@ -88,13 +94,32 @@ mod tests {
             (at("inbox", false), None),
             (at("inbox", false), at("inbox", false)),
         ]);
-        assert_eq!(changes[&b"inbox".to_vec()], CountChange { total: -1, unread: 0 });
-        assert_eq!(changes[&b"archive".to_vec()], CountChange { total: 1, unread: 2 });
+        assert_eq!(
+            changes[&b"inbox".to_vec()],
+            CountChange {
+                total: -1,
+                unread: 0
+            }
+        );
+        assert_eq!(
+            changes[&b"archive".to_vec()],
+            CountChange {
+                total: 1,
+                unread: 2
+            }
+        );
     }
 
     #[test]
     fn counts_never_go_negative() {
-        let counts = FolderCounts { total: 1, unread: 0 }.apply(CountChange { total: -3, unread: -1 });
+        let counts = FolderCounts {
+            total: 1,
+            unread: 0,
+        }
+        .apply(CountChange {
+            total: -3,
+            unread: -1,
+        });
         assert_eq!(counts, FolderCounts::default());
     }
 }

@@ -58,9 +58,16 @@ impl DeltaPage {
     /// assert!(matches!(page.changes[1], Change::Remove { .. }));
     /// ```
     pub fn parse(page: Value) -> Result<Self, ModelError> {
-        let page_error = |field: &str, reason: &str| ModelError { index: 0, field: field.into(), reason: reason.into() };
+        let page_error = |field: &str, reason: &str| ModelError {
+            index: 0,
+            field: field.into(),
+            reason: reason.into(),
+        };
         let Value::Object(mut page) = page else {
-            return Err(page_error("(page)", "must be a JSON object with a value array"));
+            return Err(page_error(
+                "(page)",
+                "must be a JSON object with a value array",
+            ));
         };
         let delta_link = match page.remove("@odata.deltaLink") {
             None | Some(Value::Null) => None,
@@ -70,13 +77,24 @@ impl DeltaPage {
         let Some(Value::Array(entries)) = page.remove("value") else {
             return Err(page_error("value", "must be an array"));
         };
-        let changes = entries.into_iter().enumerate().map(|(index, entry)| parse_entry(index, entry)).collect::<Result<_, _>>()?;
-        Ok(Self { changes, delta_link })
+        let changes = entries
+            .into_iter()
+            .enumerate()
+            .map(|(index, entry)| parse_entry(index, entry))
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            changes,
+            delta_link,
+        })
     }
 }
 
 fn parse_entry(index: usize, entry: Value) -> Result<Change, ModelError> {
-    let error = |field: &str, reason: &str| ModelError { index, field: field.into(), reason: reason.into() };
+    let error = |field: &str, reason: &str| ModelError {
+        index,
+        field: field.into(),
+        reason: reason.into(),
+    };
     let Value::Object(mut fields) = entry else {
         return Err(error("(item)", "must be a JSON object"));
     };
@@ -106,16 +124,39 @@ mod tests {
             {"id": "b", "@removed": {}}
         ]}))
         .unwrap();
-        assert_eq!(page.changes[0], Change::Remove { index: 0, id: "a".into(), reason: RemovalReason::LeftScope });
-        assert_eq!(page.changes[1], Change::Remove { index: 1, id: "b".into(), reason: RemovalReason::Deleted });
+        assert_eq!(
+            page.changes[0],
+            Change::Remove {
+                index: 0,
+                id: "a".into(),
+                reason: RemovalReason::LeftScope
+            }
+        );
+        assert_eq!(
+            page.changes[1],
+            Change::Remove {
+                index: 1,
+                id: "b".into(),
+                reason: RemovalReason::Deleted
+            }
+        );
         assert_eq!(page.delta_link, None);
     }
 
     #[test]
     fn malformed_pages_and_entries_are_named() {
-        assert_eq!(DeltaPage::parse(json!({"items": []})).unwrap_err().field, "value");
-        let error = DeltaPage::parse(json!({"value": [{"id": "a"}, {"@removed": {}}]})).unwrap_err();
+        assert_eq!(
+            DeltaPage::parse(json!({"items": []})).unwrap_err().field,
+            "value"
+        );
+        let error =
+            DeltaPage::parse(json!({"value": [{"id": "a"}, {"@removed": {}}]})).unwrap_err();
         assert_eq!((error.index, error.field.as_str()), (1, "id"));
-        assert_eq!(DeltaPage::parse(json!({"value": [], "@odata.deltaLink": 5})).unwrap_err().field, "@odata.deltaLink");
+        assert_eq!(
+            DeltaPage::parse(json!({"value": [], "@odata.deltaLink": 5}))
+                .unwrap_err()
+                .field,
+            "@odata.deltaLink"
+        );
     }
 }

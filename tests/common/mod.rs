@@ -4,8 +4,8 @@
 
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use offline_mailbox::OfflineMailbox;
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::convert::TryFromJsValue;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -33,7 +33,9 @@ extern "C" {
 
 /// Awaits a promise, panicking with the JS error (test code only).
 pub async fn wait(promise: Promise) -> JsValue {
-    JsFuture::from(promise).await.unwrap_or_else(|e| panic!("rejected: {e:?}"))
+    JsFuture::from(promise)
+        .await
+        .unwrap_or_else(|e| panic!("rejected: {e:?}"))
 }
 
 /// Awaits a promise that must reject; returns the error's `code`.
