@@ -45,6 +45,12 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The administrator's policy does not allow this (e.g. offline, contact cards).
+    #[error("not allowed by your organization's policy: {0}")]
+    PolicyDenied(String),
+    /// The organization's server could not answer (unreachable, error status, redirect).
+    #[error("directory lookup failed: {0}")]
+    Network(String),
     /// The browser lacks something the library needs (IndexedDB, WebCrypto).
     #[error("this environment cannot run offline-mailbox: {0}")]
     Unsupported(String),
@@ -63,6 +69,8 @@ impl Error {
             Self::VersionTooNew { .. } => "VersionTooNew",
             Self::Closed => "Closed",
             Self::InvalidInput { .. } => "InvalidInput",
+            Self::PolicyDenied(_) => "PolicyDenied",
+            Self::Network(_) => "Network",
             Self::Unsupported(_) => "Unsupported",
             Self::Storage(_) => "Storage",
         }

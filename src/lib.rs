@@ -9,11 +9,13 @@
 //!
 //! ## Modules
 //! - [`crypto`]: envelope, key hierarchy, blinded keys (pure Rust).
+//! - [`directory`]: sender photos and contact cards from the org server only.
 //! - [`model`]: the Graph-shaped item kinds and their validation (pure Rust).
 //! - [`store`]: IndexedDB schema, migrations, transactions (browser).
 //! - [`policy`]: admin policy, computer kind and consent -> what is allowed (pure Rust).
 //! - [`sync`]: Graph delta pages and incremental folder counts (pure Rust).
 //! - `mailbox`: reads and writes of the model through store and crypto (browser).
+//! - `session`: one signed-in user: policy, consent, the store and the directory (browser).
 //! - `api`: the `OfflineMailbox` JavaScript class and its errors (browser).
 //!
 //! The JavaScript API is documented in the README.
@@ -21,6 +23,7 @@
 #![deny(missing_docs)]
 
 pub mod crypto;
+pub mod directory;
 mod error;
 pub mod model;
 pub mod policy;
@@ -31,6 +34,8 @@ pub mod sync;
 mod api;
 #[cfg(target_arch = "wasm32")]
 mod mailbox;
+#[cfg(target_arch = "wasm32")]
+mod session;
 
 #[cfg(target_arch = "wasm32")]
 pub use api::OfflineMailbox;

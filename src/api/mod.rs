@@ -5,7 +5,6 @@ mod convert;
 mod error;
 mod types;
 
-use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 
@@ -14,8 +13,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::crypto::database_name;
-use crate::mailbox::{wipe_user, Mailbox};
+use crate::directory::Directory;
+use crate::mailbox::{wipe_user, DeltaSummary};
 use crate::model::Kind;
+use crate::policy::Policy;
+use crate::session::Session;
 use crate::Error;
 
 /// An open, unlocked offline mailbox for one user.
@@ -30,30 +32,37 @@ use crate::Error;
 /// ```
 #[wasm_bindgen]
 pub struct OfflineMailbox {
-    mailbox: RefCell<Option<Rc<Mailbox>>>,
+    session: Rc<Session>,
 }
 
 #[wasm_bindgen]
 impl OfflineMailbox {
-    /// Opens (creating on first use) and unlocks the user's encrypted mailbox.
-    ///
-    /// Rejects with `code: "WrongKey"` if the key or passphrase does not match the
-    /// one the mailbox was created or last re-keyed with, and with
-    /// `"VersionTooNew"` if a newer library version wrote it.
+    /// Opens the user's mailbox. Offline storage stays off until the user turns it
+    /// on with `enableOffline()`; once they have, later opens find their data and
+    /// unlock it (rejecting with `WrongKey` if the key or passphrase does not match,
+    /// `VersionTooNew` if a newer library version wrote it), unless the policy no
+    /// longer allows offline on this computer, in which case the data is deleted.
+    /// `orgServer` must be a bare https origin (plain http only for loopback).
     ///
     /// ```js
-    /// const mailbox = await OfflineMailbox.open({ userId: "8f2c…", passphrase: "correct horse battery staple" });
+    /// const mailbox = await OfflineMailbox.open({
+    ///   userId: "8f2c…", key, orgServer: "https://mail.contoso.com", orgDomains: ["contoso.com"],
+    ///   policy: { allowOfflineOn: "PrivateComputersOnly" }, computer: "private",
+    /// });
     /// ```
     #[wasm_bindgen(unchecked_return_type = "Promise<OfflineMailbox>")]
     pub fn open(#[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> Promise {
         promise(async move {
             let user_id = convert::required_string(&options, "userId")?;
             let unlock = convert::unlock(&options)?;
-            let mailbox = Mailbox::open(&user_id, &unlock).await?;
-            Ok(OfflineMailbox {
-                mailbox: RefCell::new(Some(Rc::new(mailbox))),
-            }
-            .into())
+            let policy = match convert::property(&options, "policy") {
+                Some(policy) => convert::policy(&policy, "policy")?,
+                None => Policy::default(),
+            };
+            let computer = convert::computer(&options)?;
+            let directory = convert::directory(&options)?.map(Directory::new);
+            let session = Session::open(user_id, unlock, policy, computer, directory).await?;
+            Ok(OfflineMailbox { session }.into())
         })
     }
 
@@ -79,10 +88,12 @@ impl OfflineMailbox {
     }
 
     /// Closes the mailbox. Later calls reject with `code: "Closed"`.
+    ///
+    /// ```js
+    /// mailbox.close();
+    /// ```
     pub fn close(&self) {
-        if let Some(mailbox) = self.mailbox.borrow_mut().take() {
-            mailbox.close();
-        }
+        self.session.close();
     }
 
     /// Stores Graph `message` objects in one transaction, replacing any stored under
@@ -161,16 +172,15 @@ impl OfflineMailbox {
         scope: String,
         #[wasm_bindgen(unchecked_param_type = "DeltaPage")] page: JsValue,
     ) -> Promise {
-        let mailbox = self.current();
+        let session = self.session.clone();
         promise(async move {
+            let store = session.store()?;
             let kind = convert::kind(&kind)?;
             let page = convert::delta_page(&page)?;
-            let summary = mailbox?.apply_delta(kind, &scope, page).await?;
-            let object = Object::new();
-            set(&object, "created", &summary.created.into());
-            set(&object, "updated", &summary.updated.into());
-            set(&object, "removed", &summary.removed.into());
-            Ok(object.into())
+            let Some(mailbox) = store else {
+                return Ok(summary_object(Default::default()));
+            };
+            Ok(summary_object(mailbox.apply_delta(kind, &scope, page).await?))
         })
     }
 
@@ -185,10 +195,14 @@ impl OfflineMailbox {
         #[wasm_bindgen(unchecked_param_type = "ItemKind")] kind: String,
         scope: String,
     ) -> Promise {
-        let mailbox = self.current();
+        let session = self.session.clone();
         promise(async move {
+            let store = session.store()?;
             let kind = convert::kind(&kind)?;
-            Ok(mailbox?
+            let Some(mailbox) = store else {
+                return Ok(JsValue::NULL);
+            };
+            Ok(mailbox
                 .delta_link(kind, &scope)
                 .await?
                 .map_or(JsValue::NULL, |link| JsValue::from_str(&link)))
@@ -207,10 +221,14 @@ impl OfflineMailbox {
         #[wasm_bindgen(unchecked_param_type = "ItemKind")] kind: String,
         scope: String,
     ) -> Promise {
-        let mailbox = self.current();
+        let session = self.session.clone();
         promise(async move {
+            let store = session.store()?;
             let kind = convert::kind(&kind)?;
-            mailbox?
+            let Some(mailbox) = store else {
+                return Ok(JsValue::UNDEFINED);
+            };
+            mailbox
                 .reset_scope(kind, &scope)
                 .await
                 .map(|_| JsValue::UNDEFINED)
@@ -231,23 +249,16 @@ impl OfflineMailbox {
         #[wasm_bindgen(js_name = folderId)] folder_id: String,
         #[wasm_bindgen(unchecked_param_type = "ListOptions | undefined")] options: JsValue,
     ) -> Promise {
-        let mailbox = self.current();
+        let session = self.session.clone();
         promise(async move {
+            let store = session.store()?;
             let limit = convert::limit(&options, 50, 1000)?;
             let cursor = convert::optional_string(&options, "cursor")?;
-            let page = mailbox?
-                .list_messages(&folder_id, limit, cursor.as_deref())
-                .await?;
-            let object = Object::new();
-            set(&object, "value", &convert::json_array(&page.messages)?);
-            set(
-                &object,
-                "nextCursor",
-                &page
-                    .next_cursor
-                    .map_or(JsValue::NULL, |c| JsValue::from_str(&c)),
-            );
-            Ok(object.into())
+            let Some(mailbox) = store else {
+                return Ok(page_object(Array::new().into(), None));
+            };
+            let page = mailbox.list_messages(&folder_id, limit, cursor.as_deref()).await?;
+            Ok(page_object(convert::json_array(&page.messages)?, page.next_cursor))
         })
     }
 
@@ -261,8 +272,13 @@ impl OfflineMailbox {
         &self,
         #[wasm_bindgen(js_name = conversationId)] conversation_id: String,
     ) -> Promise {
-        let mailbox = self.current();
-        promise(async move { convert::json_array(&mailbox?.conversation(&conversation_id).await?) })
+        let session = self.session.clone();
+        promise(async move {
+            let Some(mailbox) = session.store()? else {
+                return Ok(Array::new().into());
+            };
+            convert::json_array(&mailbox.conversation(&conversation_id).await?)
+        })
     }
 
     /// Every stored folder, sorted by `displayName`, with `totalItemCount` and
@@ -274,9 +290,13 @@ impl OfflineMailbox {
     /// ```
     #[wasm_bindgen(unchecked_return_type = "Promise<MailFolder[]>")]
     pub fn folders(&self) -> Promise {
-        let mailbox = self.current();
+        let session = self.session.clone();
         promise(async move {
-            let folders = mailbox?.folders().await?;
+            let store = session.store()?;
+            let Some(mailbox) = store else {
+                return Ok(Array::new().into());
+            };
+            let folders = mailbox.folders().await?;
             let bytes: Vec<Vec<u8>> = folders
                 .iter()
                 .map(|f| serde_json::to_vec(f).unwrap_or_default())
@@ -296,11 +316,15 @@ impl OfflineMailbox {
         &self,
         #[wasm_bindgen(unchecked_param_type = "EventRange")] range: JsValue,
     ) -> Promise {
-        let mailbox = self.current();
+        let session = self.session.clone();
         promise(async move {
+            let store = session.store()?;
             let start = convert::timestamp(&range, "start")?;
             let end = convert::timestamp(&range, "end")?;
-            convert::json_array(&mailbox?.events(start, end).await?)
+            let Some(mailbox) = store else {
+                return Ok(Array::new().into());
+            };
+            convert::json_array(&mailbox.events(start, end).await?)
         })
     }
 
@@ -315,11 +339,15 @@ impl OfflineMailbox {
         &self,
         #[wasm_bindgen(unchecked_param_type = "ContactQuery | undefined")] query: JsValue,
     ) -> Promise {
-        let mailbox = self.current();
+        let session = self.session.clone();
         promise(async move {
+            let store = session.store()?;
             let prefix = convert::optional_string(&query, "prefix")?.unwrap_or_default();
             let limit = convert::limit(&query, 10, 10_000)?;
-            let contacts = mailbox?.contacts(&prefix, limit as usize).await?;
+            let Some(mailbox) = store else {
+                return Ok(Array::new().into());
+            };
+            let contacts = mailbox.contacts(&prefix, limit as usize).await?;
             let bytes: Vec<Vec<u8>> = contacts
                 .iter()
                 .map(|c| serde_json::to_vec(c).unwrap_or_default())
@@ -335,9 +363,13 @@ impl OfflineMailbox {
     /// ```
     #[wasm_bindgen(js_name = contactByEmail, unchecked_return_type = "Promise<Contact | null>")]
     pub fn contact_by_email(&self, email: String) -> Promise {
-        let mailbox = self.current();
+        let session = self.session.clone();
         promise(async move {
-            match mailbox?.contact_by_email(&email).await? {
+            let store = session.store()?;
+            let Some(mailbox) = store else {
+                return Ok(JsValue::NULL);
+            };
+            match mailbox.contact_by_email(&email).await? {
                 Some(bytes) => convert::from_json(&bytes),
                 None => Ok(JsValue::NULL),
             }
@@ -384,11 +416,11 @@ impl OfflineMailbox {
         &self,
         #[wasm_bindgen(unchecked_param_type = "KeyOptions")] options: JsValue,
     ) -> Promise {
-        let mailbox = self.current();
+        let session = self.session.clone();
         promise(async move {
             let unlock = convert::unlock(&options)?;
-            mailbox?
-                .change_key(&unlock)
+            session
+                .change_key(unlock)
                 .await
                 .map(|_| JsValue::UNDEFINED)
         })
@@ -402,9 +434,13 @@ impl OfflineMailbox {
     /// ```
     #[wasm_bindgen(unchecked_return_type = "Promise<QuarantineEntry[]>")]
     pub fn quarantine(&self) -> Promise {
-        let mailbox = self.current();
+        let session = self.session.clone();
         promise(async move {
-            let entries = mailbox?.quarantined().await?;
+            let store = session.store()?;
+            let Some(mailbox) = store else {
+                return Ok(Array::new().into());
+            };
+            let entries = mailbox.quarantined().await?;
             let array = Array::new();
             for entry in entries {
                 let object = Object::new();
@@ -420,41 +456,172 @@ impl OfflineMailbox {
         })
     }
 
-    /// Closes the mailbox and deletes its database; the keys are destroyed with it.
+    /// Deletes everything stored offline for this user and closes the mailbox; the
+    /// keys are destroyed with the database.
     ///
     /// ```js
     /// await mailbox.wipe();
     /// ```
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn wipe(&self) -> Promise {
-        let mailbox = self.mailbox.borrow_mut().take().ok_or(Error::Closed);
-        promise(async move { mailbox?.wipe().await.map(|_| JsValue::UNDEFINED) })
+        let session = self.session.clone();
+        promise(async move { session.wipe().await.map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// Whether mail is being stored offline: the user turned it on and the policy allows it.
+    ///
+    /// ```js
+    /// toggle.checked = mailbox.offlineEnabled;
+    /// ```
+    #[wasm_bindgen(getter, js_name = offlineEnabled)]
+    pub fn offline_enabled(&self) -> bool {
+        self.session.offline_enabled()
+    }
+
+    /// Turns offline mail on, the user's choice. Until then nothing is written to
+    /// IndexedDB: writes are validated and then dropped, reads find nothing. Rejects
+    /// with `PolicyDenied` if the administrator's policy does not offer offline on
+    /// this computer.
+    ///
+    /// ```js
+    /// await mailbox.enableOffline(); // from the user's "Turn on offline" switch
+    /// ```
+    #[wasm_bindgen(js_name = enableOffline, unchecked_return_type = "Promise<void>")]
+    pub fn enable_offline(&self) -> Promise {
+        let session = self.session.clone();
+        promise(async move { session.enable_offline().await.map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// Turns offline mail off and deletes everything stored, at once.
+    ///
+    /// ```js
+    /// await mailbox.disableOffline();
+    /// ```
+    #[wasm_bindgen(js_name = disableOffline, unchecked_return_type = "Promise<void>")]
+    pub fn disable_offline(&self) -> Promise {
+        let session = self.session.clone();
+        promise(async move { session.disable_offline().await.map(|_| JsValue::UNDEFINED) })
+    }
+
+    /// Applies a new administrator policy. If it no longer allows offline on this
+    /// computer, everything stored is deleted now; photo and card lookups follow
+    /// its flags from the next call.
+    ///
+    /// ```js
+    /// await mailbox.applyPolicy({ allowOfflineOn: "NoComputers", displayPhotosEnabled: true, contactCardEnabled: true });
+    /// ```
+    #[wasm_bindgen(js_name = applyPolicy, unchecked_return_type = "Promise<void>")]
+    pub fn apply_policy(&self, #[wasm_bindgen(unchecked_param_type = "MailboxPolicy")] policy: JsValue) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let policy = convert::policy(&policy, "policy")?;
+            session.apply_policy(policy).await.map(|_| JsValue::UNDEFINED)
+        })
+    }
+
+    /// Signs out and closes the mailbox. Deletes everything stored unless
+    /// `keepOfflineData` is true and the user signed in on a private computer with
+    /// offline on; on a public computer it always deletes.
+    ///
+    /// ```js
+    /// await mailbox.signOut({ keepOfflineData: userTickedKeep });
+    /// ```
+    #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
+    pub fn sign_out(&self, #[wasm_bindgen(unchecked_param_type = "SignOutOptions | undefined")] options: JsValue) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let keep = convert::optional_bool(&options, "keepOfflineData")?.unwrap_or(false);
+            session.sign_out(keep).await.map(|_| JsValue::UNDEFINED)
+        })
+    }
+
+    /// The sender's photo as a `Blob`, or `null`. Only the address is sent, only to
+    /// `orgServer`, only for addresses in `orgDomains`; with `displayPhotosEnabled`
+    /// off, or for anyone outside the organization, it resolves `null` without a
+    /// request (a photo is decoration: the UI shows initials). Repeated calls
+    /// revalidate with `If-None-Match`; a 404 is remembered for an hour; concurrent
+    /// calls for one address share one request; an unreachable server gives the
+    /// cached photo or `null`. `size` is one of `HR48x48` … `HR648x648` (default `HR96x96`).
+    ///
+    /// ```js
+    /// const blob = await mailbox.senderPhoto("adelev@contoso.com", { size: "HR64x64" });
+    /// img.src = blob ? URL.createObjectURL(blob) : initialsAvatar;
+    /// ```
+    #[wasm_bindgen(js_name = senderPhoto, unchecked_return_type = "Promise<Blob | null>")]
+    pub fn sender_photo(&self, email: String, #[wasm_bindgen(unchecked_param_type = "PhotoOptions | undefined")] options: JsValue) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let size = convert::photo_size(&options)?;
+            match session.sender_photo(&email, &size).await? {
+                Some(answer) => convert::blob(&answer.body, &answer.content_type),
+                None => Ok(JsValue::NULL),
+            }
+        })
+    }
+
+    /// The contact card (a Graph `user`-shaped object) of the person clicked, or
+    /// `null` outside the organization. Fetched only when called, never prefetched;
+    /// cached like photos. Rejects with `PolicyDenied` when the administrator turned
+    /// contact cards off (the user asked, so the UI should say why), and with
+    /// `Network` when the server cannot answer and nothing is cached.
+    ///
+    /// ```js
+    /// const card = await mailbox.contactCard("adelev@contoso.com");
+    /// ```
+    #[wasm_bindgen(js_name = contactCard, unchecked_return_type = "Promise<ContactCard | null>")]
+    pub fn contact_card(&self, email: String) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            match session.contact_card(&email).await? {
+                Some(answer) => convert::from_json(&answer.body),
+                None => Ok(JsValue::NULL),
+            }
+        })
     }
 }
 
 impl OfflineMailbox {
-    fn current(&self) -> Result<Rc<Mailbox>, Error> {
-        self.mailbox.borrow().clone().ok_or(Error::Closed)
-    }
-
     fn put(&self, kind: Kind, items: JsValue) -> Promise {
-        let mailbox = self.current();
+        let session = self.session.clone();
         promise(async move {
-            let mailbox = mailbox?;
+            let store = session.store()?;
             let items = convert::items(kind, &items)?;
+            let Some(mailbox) = store else {
+                return Ok(JsValue::UNDEFINED);
+            };
             mailbox.put(kind, &items).await.map(|_| JsValue::UNDEFINED)
         })
     }
 
     fn get(&self, kind: Kind, id: String) -> Promise {
-        let mailbox = self.current();
+        let session = self.session.clone();
         promise(async move {
-            match mailbox?.get(kind, &id).await? {
+            let Some(mailbox) = session.store()? else {
+                return Ok(JsValue::NULL);
+            };
+            match mailbox.get(kind, &id).await? {
                 Some(bytes) => convert::from_json(&bytes),
                 None => Ok(JsValue::NULL),
             }
         })
     }
+}
+
+/// `{ created, updated, removed }`.
+fn summary_object(summary: DeltaSummary) -> JsValue {
+    let object = Object::new();
+    set(&object, "created", &summary.created.into());
+    set(&object, "updated", &summary.updated.into());
+    set(&object, "removed", &summary.removed.into());
+    object.into()
+}
+
+/// `{ value, nextCursor }`.
+fn page_object(value: JsValue, next_cursor: Option<String>) -> JsValue {
+    let object = Object::new();
+    set(&object, "value", &value);
+    set(&object, "nextCursor", &next_cursor.map_or(JsValue::NULL, |c| JsValue::from_str(&c)));
+    object.into()
 }
 
 /// Sets a property on a fresh plain object, which cannot fail.

@@ -14,10 +14,55 @@ export interface KeyOptions {
   passphraseIterations?: number;
 }
 
+/** Exchange's OWA mailbox policy settings the library obeys. Missing fields take Exchange's defaults. */
+export interface MailboxPolicy {
+  /** Where offline mail may be used (default "AllComputers"). */
+  allowOfflineOn?: "NoComputers" | "PrivateComputersOnly" | "AllComputers";
+  /** Whether sender photos may be looked up (default true). */
+  displayPhotosEnabled?: boolean;
+  /** Whether contact cards may be looked up (default true). */
+  contactCardEnabled?: boolean;
+}
+
 /** Options for `OfflineMailbox.open`. */
 export interface OpenOptions extends KeyOptions {
   /** A stable id for the signed-in user (prefer the directory object id to the address). */
   userId: string;
+  /** The organization's mail server, a bare origin: "https://mail.contoso.com" (plain http only for loopback). The only host the library ever contacts. */
+  orgServer?: string;
+  /** Domains whose addresses may be looked up, e.g. ["contoso.com"]. Exact match; list subdomains too. */
+  orgDomains?: string[];
+  /** The administrator's policy (default: Exchange's defaults). */
+  policy?: MailboxPolicy;
+  /** What the user chose at sign-in (default "public", the safe choice). */
+  computer?: "private" | "public";
+  /** Photo API of the org server: "ews" (GetUserPhoto, default) or "graph" (/users/{email}/photos/{size}/$value). */
+  photoApi?: "ews" | "graph";
+  /** Path of the contact card endpoint on the org server, with {email} (default "/users/{email}"). */
+  contactCardPath?: string;
+}
+
+/** Options for `signOut`. */
+export interface SignOutOptions {
+  /** Keep the offline data for next time: honoured only on a private computer with offline on. */
+  keepOfflineData?: boolean;
+}
+
+/** Options for `senderPhoto`. */
+export interface PhotoOptions {
+  size?: "HR48x48" | "HR64x64" | "HR96x96" | "HR120x120" | "HR240x240" | "HR360x360" | "HR432x432" | "HR504x504" | "HR648x648";
+}
+
+/** A contact card as the org server returns it (Graph `user` shape). */
+export interface ContactCard {
+  displayName?: string | null;
+  mail?: string | null;
+  jobTitle?: string | null;
+  department?: string | null;
+  officeLocation?: string | null;
+  businessPhones?: string[] | null;
+  mobilePhone?: string | null;
+  [field: string]: unknown;
 }
 
 /** Any Graph-shaped resource; fields this library does not know are kept and returned. */
@@ -161,6 +206,8 @@ export type ErrorCode =
   | "VersionTooNew"
   | "Closed"
   | "InvalidInput"
+  | "PolicyDenied"
+  | "Network"
   | "Unsupported"
   | "Storage";
 

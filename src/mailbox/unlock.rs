@@ -14,6 +14,7 @@ use crate::Error;
 pub const DEFAULT_PBKDF2_ITERATIONS: u32 = 600_000;
 
 /// The secret a mailbox is unlocked with.
+#[derive(Clone)]
 pub enum Unlock {
     /// 32 bytes of key material from the host.
     Key(KeyMaterial),

@@ -64,10 +64,12 @@ pub fn key_options(user_id: &str, byte: u8) -> JsValue {
     options.into()
 }
 
-/// Opens a mailbox that must open.
+/// Opens a mailbox that must open, with offline turned on (the user's choice).
 pub async fn open(options: JsValue) -> OfflineMailbox {
     let value = wait(OfflineMailbox::open(options)).await;
-    OfflineMailbox::try_from_js_value(value).unwrap()
+    let mailbox = OfflineMailbox::try_from_js_value(value).unwrap();
+    wait(mailbox.enable_offline()).await;
+    mailbox
 }
 
 /// Parses a JSON literal into a JS value.

@@ -1,0 +1,179 @@
+//! The browser half of the directory: `fetch` to the organization's server,
+//! through the answer cache, with concurrent lookups of one address sharing one
+//! request.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use futures_util::future::{FutureExt, Shared};
+use js_sys::{Promise, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, RequestCache, RequestCredentials, RequestInit, RequestMode, RequestRedirect, Response, ResponseType};
+
+use super::cache::{fresh_until, CacheEntry};
+use super::config::DirectoryConfig;
+use crate::mailbox::Mailbox;
+use crate::Error;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, in a window or a worker.
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(request: &Request) -> Promise;
+}
+
+/// A directory answer: the body and its content type.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// `Content-Type` of the body.
+    pub content_type: String,
+    /// The photo bytes or the card's JSON.
+    pub body: Rc<Vec<u8>>,
+}
+
+type Lookup = Pin<Box<dyn Future<Output = Result<Option<Answer>, Error>>>>;
+
+/// Lookups against one organization's server.
+pub struct Directory {
+    config: DirectoryConfig,
+    memory: RefCell<HashMap<String, CacheEntry>>,
+    in_flight: RefCell<HashMap<String, Shared<Lookup>>>,
+}
+
+struct HttpResponse {
+    status: u16,
+    etag: Option<String>,
+    content_type: String,
+    cache_control: Option<String>,
+    body: Vec<u8>,
+}
+
+impl Directory {
+    /// A directory for `config`.
+    pub fn new(config: DirectoryConfig) -> Rc<Self> {
+        Rc::new(Self { config, memory: RefCell::new(HashMap::new()), in_flight: RefCell::new(HashMap::new()) })
+    }
+
+    /// The settings it was made with.
+    pub fn config(&self) -> &DirectoryConfig {
+        &self.config
+    }
+
+    /// Looks `url` up under cache `key`. Concurrent calls with the same key share one
+    /// request. Answers are cached sealed in `store` when offline is on, in memory
+    /// otherwise. `Ok(None)` means the server has nothing (404).
+    pub async fn lookup(self: &Rc<Self>, key: String, url: String, store: Option<Rc<Mailbox>>) -> Result<Option<Answer>, Error> {
+        let running = self.in_flight.borrow().get(&key).cloned();
+        if let Some(shared) = running {
+            return shared.await;
+        }
+        let this = Rc::clone(self);
+        let cache_key = key.clone();
+        let lookup: Lookup = Box::pin(async move {
+            let result = this.through_cache(&cache_key, &url, store.as_deref()).await;
+            this.in_flight.borrow_mut().remove(&cache_key);
+            result
+        });
+        let shared = lookup.shared();
+        self.in_flight.borrow_mut().insert(key, shared.clone());
+        shared.await
+    }
+
+    async fn through_cache(&self, key: &str, url: &str, store: Option<&Mailbox>) -> Result<Option<Answer>, Error> {
+        let now = js_sys::Date::now();
+        let cached = self.cached(key, store).await;
+        if let Some(entry) = cached.as_ref().filter(|e| e.is_fresh(now)) {
+            return Ok(answer(entry));
+        }
+        let etag = cached.as_ref().and_then(|e| e.etag.clone());
+        let response = match fetch(url, etag.as_deref()).await {
+            Ok(response) => response,
+            // Offline or unreachable: what we have beats nothing.
+            Err(error) => return cached.map(|e| answer(&e)).ok_or(error),
+        };
+        let entry = match (response.status, cached) {
+            (200, _) => CacheEntry {
+                etag: response.etag,
+                content_type: response.content_type,
+                fresh_until: fresh_until(response.cache_control.as_deref(), now),
+                body: Some(response.body),
+            },
+            (304, Some(cached)) => CacheEntry { fresh_until: fresh_until(response.cache_control.as_deref(), now), ..cached },
+            (404, _) => CacheEntry::missing(now),
+            (status, cached) => {
+                let error = Error::Network(format!("the organization's server answered {status}"));
+                return cached.map(|e| answer(&e)).ok_or(error);
+            }
+        };
+        self.remember(key, &entry, store).await;
+        Ok(answer(&entry))
+    }
+
+    async fn cached(&self, key: &str, store: Option<&Mailbox>) -> Option<CacheEntry> {
+        match store {
+            Some(store) => store.directory_get(key).await.ok().flatten().and_then(|bytes| CacheEntry::decode(&bytes)),
+            None => self.memory.borrow().get(key).cloned(),
+        }
+    }
+
+    async fn remember(&self, key: &str, entry: &CacheEntry, store: Option<&Mailbox>) {
+        match store {
+            // A cache write that fails (quota, closed) only costs a request later.
+            Some(store) => {
+                let _ = store.directory_put(key, &entry.encode()).await;
+            }
+            None => {
+                self.memory.borrow_mut().insert(key.to_owned(), entry.clone());
+            }
+        }
+    }
+}
+
+fn answer(entry: &CacheEntry) -> Option<Answer> {
+    let body = entry.body.as_ref()?;
+    Some(Answer { content_type: entry.content_type.clone(), body: Rc::new(body.clone()) })
+}
+
+/// One GET to the organization's server: credentials included (it is the only
+/// origin ever asked), no referrer, no redirect followed, no HTTP cache in between.
+async fn fetch(url: &str, etag: Option<&str>) -> Result<HttpResponse, Error> {
+    let network = |what: &str| Error::Network(what.to_owned());
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_mode(RequestMode::Cors);
+    init.set_credentials(RequestCredentials::Include);
+    init.set_cache(RequestCache::NoStore);
+    init.set_redirect(RequestRedirect::Manual);
+    init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
+    let request = Request::new_with_str_and_init(url, &init).map_err(|_| network("could not build the request"))?;
+    if let Some(etag) = etag {
+        request.headers().set("If-None-Match", etag).map_err(|_| network("could not set If-None-Match"))?;
+    }
+    let response: Response = JsFuture::from(global_fetch(&request))
+        .await
+        .map_err(|_| network("the organization's server could not be reached"))?
+        .unchecked_into();
+    if response.type_() == ResponseType::Opaqueredirect {
+        return Err(network("the organization's server answered with a redirect, which is not followed"));
+    }
+    let header = |name: &str| response.headers().get(name).ok().flatten();
+    let body = if response.status() == 200 {
+        let buffer = response.array_buffer().map_err(|_| network("could not read the answer"))?;
+        let buffer = JsFuture::from(buffer).await.map_err(|_| network("could not read the answer"))?;
+        Uint8Array::new(&buffer).to_vec()
+    } else {
+        Vec::new()
+    };
+    Ok(HttpResponse {
+        status: response.status(),
+        etag: header("etag"),
+        content_type: header("content-type").unwrap_or_default(),
+        cache_control: header("cache-control"),
+        body,
+    })
+}

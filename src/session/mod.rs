@@ -1,0 +1,197 @@
+//! One signed-in user: the administrator's policy, the sign-in computer kind, the
+//! user's consent, the encrypted store (present only while offline is on) and the
+//! directory. Every write and every network call asks [`decide`] first.
+//!
+//! Consent is remembered as the database itself: it exists only once the user
+//! turned offline on (`enableOffline`), and is deleted when they turn it off, when
+//! the policy stops allowing it, or at sign-out.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use crate::crypto::database_name;
+use crate::directory::{Answer, Directory};
+use crate::mailbox::{wipe_user, Mailbox, Unlock};
+use crate::policy::{decide, Computer, Decision, Policy};
+use crate::store::database_exists;
+use crate::Error;
+
+/// A signed-in user's session.
+pub struct Session {
+    user_id: String,
+    unlock: RefCell<Unlock>,
+    policy: Cell<Policy>,
+    computer: Computer,
+    mailbox: RefCell<Option<Rc<Mailbox>>>,
+    directory: Option<Rc<Directory>>,
+    closed: Cell<bool>,
+}
+
+impl Session {
+    /// Starts a session. If the user turned offline on earlier (their database
+    /// exists) and the policy still allows it, the store is opened and unlocked
+    /// (`WrongKey` if the secret does not match); if the policy no longer allows
+    /// it, the stored data is deleted now. Nothing is written otherwise.
+    pub async fn open(
+        user_id: String,
+        unlock: Unlock,
+        policy: Policy,
+        computer: Computer,
+        directory: Option<Rc<Directory>>,
+    ) -> Result<Rc<Self>, Error> {
+        let consented = database_exists(&database_name(&user_id)).await?;
+        let session = Self {
+            user_id,
+            unlock: RefCell::new(unlock),
+            policy: Cell::new(policy),
+            computer,
+            mailbox: RefCell::new(None),
+            directory,
+            closed: Cell::new(false),
+        };
+        if consented {
+            match session.decision_for(true).offline_available {
+                true => session.attach_store().await?,
+                false => wipe_user(&session.user_id).await?,
+            }
+        }
+        Ok(Rc::new(session))
+    }
+
+    /// What is allowed now.
+    pub fn decision(&self) -> Decision {
+        self.decision_for(self.mailbox.borrow().is_some())
+    }
+
+    /// Whether mail is being stored offline.
+    pub fn offline_enabled(&self) -> bool {
+        self.mailbox.borrow().is_some()
+    }
+
+    /// The store, when offline is on; `Closed` after `close`, `signOut` or `wipe`.
+    pub fn store(&self) -> Result<Option<Rc<Mailbox>>, Error> {
+        if self.closed.get() {
+            return Err(Error::Closed);
+        }
+        Ok(self.mailbox.borrow().clone())
+    }
+
+    /// Turns offline on (the user's choice): creates and unlocks the store.
+    pub async fn enable_offline(&self) -> Result<(), Error> {
+        self.store()?;
+        if !self.decision_for(true).offline_available {
+            return Err(Error::PolicyDenied("offline mail is not allowed on this computer".into()));
+        }
+        if self.offline_enabled() {
+            return Ok(());
+        }
+        self.attach_store().await
+    }
+
+    /// Re-wraps the store's keys under a new secret (data is not re-encrypted); the
+    /// new secret is also the one a later `enable_offline` uses.
+    pub async fn change_key(&self, unlock: Unlock) -> Result<(), Error> {
+        if let Some(mailbox) = self.store()? {
+            mailbox.change_key(&unlock).await?;
+        }
+        *self.unlock.borrow_mut() = unlock;
+        Ok(())
+    }
+
+    /// Turns offline off: everything stored is deleted at once.
+    pub async fn disable_offline(&self) -> Result<(), Error> {
+        self.store()?;
+        self.delete_store().await
+    }
+
+    /// Applies a new policy; if it no longer allows offline, everything stored is deleted.
+    pub async fn apply_policy(&self, policy: Policy) -> Result<(), Error> {
+        self.store()?;
+        self.policy.set(policy);
+        if self.offline_enabled() && !self.decision().offline_available {
+            self.delete_store().await?;
+        }
+        Ok(())
+    }
+
+    /// Signs out: keeps the offline data only if asked to and allowed (a private
+    /// computer with offline on), otherwise deletes it; then closes the session.
+    pub async fn sign_out(&self, keep_offline_data: bool) -> Result<(), Error> {
+        self.store()?;
+        if !(keep_offline_data && self.decision().may_keep_data_at_sign_out) {
+            self.delete_store().await?;
+        }
+        self.close();
+        Ok(())
+    }
+
+    /// Deletes everything stored and closes the session.
+    pub async fn wipe(&self) -> Result<(), Error> {
+        self.store()?;
+        self.delete_store().await?;
+        self.close();
+        Ok(())
+    }
+
+    /// Closes the session; later calls fail with `Closed`.
+    pub fn close(&self) {
+        self.closed.set(true);
+        if let Some(mailbox) = self.mailbox.borrow_mut().take() {
+            mailbox.close();
+        }
+    }
+
+    /// The sender photo of `email` at `size`, or `None`: photos off, outside the
+    /// organization, no photo, or the server unreachable with nothing cached.
+    pub async fn sender_photo(&self, email: &str, size: &str) -> Result<Option<Answer>, Error> {
+        let store = self.store()?;
+        let directory = self.directory()?;
+        if !self.decision().photos || !directory.config().in_organization(email) {
+            return Ok(None);
+        }
+        let key = format!("photo\u{0}{size}\u{0}{}", email.trim().to_lowercase());
+        let url = directory.config().photo_url(email, size);
+        match directory.lookup(key, url, store).await {
+            Err(Error::Network(_)) => Ok(None),
+            other => other,
+        }
+    }
+
+    /// The contact card of `email`, or `None` outside the organization or when the
+    /// server has none. `PolicyDenied` when the administrator turned cards off.
+    pub async fn contact_card(&self, email: &str) -> Result<Option<Answer>, Error> {
+        let store = self.store()?;
+        let directory = self.directory()?;
+        if !self.decision().contact_card {
+            return Err(Error::PolicyDenied("contact cards are turned off by your administrator".into()));
+        }
+        if !directory.config().in_organization(email) {
+            return Ok(None);
+        }
+        let key = format!("card\u{0}{}", email.trim().to_lowercase());
+        directory.lookup(key, directory.config().card_url(email), store).await
+    }
+
+    fn directory(&self) -> Result<Rc<Directory>, Error> {
+        self.directory.clone().ok_or_else(|| Error::invalid("orgServer", "is required for photo and contact card lookups"))
+    }
+
+    fn decision_for(&self, offline_enabled: bool) -> Decision {
+        decide(self.policy.get(), self.computer, offline_enabled)
+    }
+
+    async fn attach_store(&self) -> Result<(), Error> {
+        let unlock = self.unlock.borrow().clone();
+        let mailbox = Mailbox::open(&self.user_id, &unlock).await?;
+        *self.mailbox.borrow_mut() = Some(Rc::new(mailbox));
+        Ok(())
+    }
+
+    async fn delete_store(&self) -> Result<(), Error> {
+        let mailbox = self.mailbox.borrow_mut().take();
+        match mailbox {
+            Some(mailbox) => mailbox.wipe().await,
+            None => wipe_user(&self.user_id).await,
+        }
+    }
+}
