@@ -1,10 +1,26 @@
 // A stand-in for the organization's own mail server, for the demo and the tests.
-// It logs every request it receives (`requests`), answers CORS only for the
-// configured app origin, and serves:
-//   GET /api/offline-key?user=ID   32 bytes of per-user key material (base64), as an org server would hand out
-//   GET /api/messages              a page of Graph-shaped sample messages
+// It logs every request it receives (`requests`, with the status it answered),
+// answers CORS only for the configured app origin (credentials allowed, ETag
+// exposed), and serves:
+//   GET /api/offline-key?user=ID                           per-user key material (base64), as an org server would hand out
+//   GET /api/messages                                      a page of Graph-shaped sample messages
+//   GET /ews/Exchange.asmx/s/GetUserPhoto?email=…&size=…   EWS REST sender photo
+//   GET /users/{email}/photos/{size}/$value                Graph sender photo
+//   GET /users/{email}                                     contact card (Graph user)
+// Photos and cards carry an ETag and answer 304 to a matching If-None-Match, 404
+// for people without one, and the largest available size not above the one asked.
 import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
+
+export const PHOTO_SIZES = ["HR48x48", "HR64x64", "HR96x96", "HR120x120", "HR240x240", "HR360x360", "HR432x432", "HR504x504", "HR648x648"];
+
+/** The organization's people: their cards, and the largest photo each has (none = no photo). */
+export const DIRECTORY = {
+  "meganb@contoso.example": { displayName: "Megan Bowen", jobTitle: "Marketing Manager", department: "Marketing", officeLocation: "12/1110", businessPhones: ["+1 425 555 0109"], mobilePhone: null, photo: "HR648x648", color: "#0f6cbd" },
+  "adelev@contoso.example": { displayName: "Adele Vance", jobTitle: "Retail Manager", department: "Retail", officeLocation: "18/2111", businessPhones: ["+1 425 555 0110"], mobilePhone: "+1 425 555 0111", photo: "HR96x96", color: "#c239b3" },
+  "alexw@contoso.example": { displayName: "Alex Wilber", jobTitle: "Marketing Assistant", department: "Marketing", officeLocation: "131/1104", businessPhones: ["+1 858 555 0110"], mobilePhone: null, photo: null },
+  "moved@contoso.example": { displayName: "Moved Away", redirectTo: "http://127.0.0.2:9/elsewhere" },
+};
 
 const SAMPLE_MESSAGES = [
   {
@@ -31,33 +47,78 @@ const SAMPLE_MESSAGES = [
   },
 ];
 
+function photoSvg(person, size) {
+  const px = Number(size.replace(/^HR/, "").split("x")[0]);
+  const initials = person.displayName.split(" ").map((w) => w[0]).join("");
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${px}" height="${px}" viewBox="0 0 100 100"><rect width="100" height="100" fill="${person.color}"/><text x="50" y="62" font-size="36" text-anchor="middle" fill="#fff" font-family="sans-serif">${initials}</text></svg>`;
+}
+
+/** The largest available size not above `wanted` (Exchange's fallback), or null. */
+function servedSize(person, wanted) {
+  if (!person?.photo || !PHOTO_SIZES.includes(wanted)) return null;
+  return PHOTO_SIZES[Math.min(PHOTO_SIZES.indexOf(wanted), PHOTO_SIZES.indexOf(person.photo))];
+}
+
 /** Starts the stand-in on 127.0.0.1:`port` (0 = any free port). */
 export async function startOrgServer({ port = 0, appOrigin, secret = "offline-mailbox demo org secret" } = {}) {
   const requests = [];
   const server = createServer((req, res) => {
     const url = new URL(req.url, "http://127.0.0.1");
-    requests.push({ method: req.method, path: url.pathname, query: url.search, origin: req.headers.origin ?? null, referer: req.headers.referer ?? null });
-    const headers = { "cache-control": "no-store" };
+    const entry = {
+      method: req.method,
+      path: url.pathname,
+      query: url.search,
+      origin: req.headers.origin ?? null,
+      referer: req.headers.referer ?? null,
+      ifNoneMatch: req.headers["if-none-match"] ?? null,
+      status: null,
+    };
+    requests.push(entry);
+    const headers = { "cache-control": "no-cache" };
     if (appOrigin && req.headers.origin === appOrigin) {
       headers["access-control-allow-origin"] = appOrigin;
       headers["access-control-allow-credentials"] = "true";
+      headers["access-control-expose-headers"] = "ETag, Cache-Control";
       headers["vary"] = "Origin";
     }
-    const json = (status, body) => {
-      res.writeHead(status, { ...headers, "content-type": "application/json" });
-      res.end(JSON.stringify(body));
+    const send = (status, extra = {}, body = "") => {
+      entry.status = status;
+      res.writeHead(status, { ...headers, ...extra });
+      res.end(body);
     };
+    const json = (status, body) => send(status, { "content-type": "application/json" }, JSON.stringify(body));
+    const cached = (etag, type, body) => (req.headers["if-none-match"] === etag ? send(304, { etag }) : send(200, { etag, "content-type": type }, body));
+    const photo = (email, size) => {
+      const person = DIRECTORY[email.toLowerCase()];
+      if (person?.redirectTo) return send(302, { location: person.redirectTo });
+      const served = servedSize(person, size);
+      if (!served) return json(404, { error: { code: "ErrorItemNotFound", message: "no photo" } });
+      return cached(`"${email.toLowerCase()}-${served}-v1"`, "image/svg+xml", photoSvg(person, served));
+    };
+
     if (req.method === "OPTIONS") {
-      res.writeHead(204, { ...headers, "access-control-allow-methods": "GET", "access-control-allow-headers": "if-none-match" });
-      return res.end();
+      return send(204, { "access-control-allow-methods": "GET", "access-control-allow-headers": "if-none-match" });
     }
-    if (req.method === "GET" && url.pathname === "/api/offline-key") {
+    if (req.method !== "GET") return json(405, { error: { code: "MethodNotAllowed" } });
+    if (url.pathname === "/api/offline-key") {
       const user = url.searchParams.get("user");
       if (!user) return json(400, { error: { code: "BadRequest", message: "user is required" } });
       return json(200, { key: createHmac("sha256", secret).update(user).digest("base64") });
     }
-    if (req.method === "GET" && url.pathname === "/api/messages") {
-      return json(200, { value: SAMPLE_MESSAGES });
+    if (url.pathname === "/api/messages") return json(200, { value: SAMPLE_MESSAGES });
+    if (url.pathname === "/ews/Exchange.asmx/s/GetUserPhoto") {
+      return photo(url.searchParams.get("email") ?? "", url.searchParams.get("size") ?? "HR96x96");
+    }
+    const graphPhoto = url.pathname.match(/^\/users\/([^/]+)\/photos\/([^/]+)\/\$value$/);
+    if (graphPhoto) return photo(decodeURIComponent(graphPhoto[1]), `HR${graphPhoto[2]}`);
+    const card = url.pathname.match(/^\/users\/([^/]+)$/);
+    if (card) {
+      const email = decodeURIComponent(card[1]).toLowerCase();
+      const person = DIRECTORY[email];
+      if (!person || person.redirectTo) return json(404, { error: { code: "Request_ResourceNotFound" } });
+      const { displayName, jobTitle, department, officeLocation, businessPhones, mobilePhone } = person;
+      const body = JSON.stringify({ id: `user-${email}`, mail: email, displayName, jobTitle, department, officeLocation, businessPhones, mobilePhone });
+      return cached(`"card-${email}-v1"`, "application/json", body);
     }
     json(404, { error: { code: "NotFound", message: `no route for ${url.pathname}` } });
   });

@@ -24,6 +24,7 @@ before(async () => {
     const load = async (name) => (await fetch(`/corpus/${name}.json`)).json();
     const [folders, messages, contacts, events] = await Promise.all(["folders", "messages", "contacts", "events"].map(load));
     const mailbox = await OfflineMailbox.open({ userId: "corpus-user", key: new Uint8Array(32).fill(5) });
+    await mailbox.enableOffline();
     const inBatches = async (items, put) => {
       for (let i = 0; i < items.length; i += 500) await put(items.slice(i, i + 500));
     };

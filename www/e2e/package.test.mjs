@@ -87,6 +87,7 @@ import init, { OfflineMailbox } from "offline-mailbox";
 await init();
 const key = crypto.getRandomValues(new Uint8Array(32));
 const mailbox = await OfflineMailbox.open({ userId: "consumer-user", key });
+await mailbox.enableOffline();
 await mailbox.putMessages([{ id: "m-1", subject: "Hello from the npm package", futureField: { kept: true } }]);
 const back = await mailbox.getMessage("m-1");
 const missing = await mailbox.getMessage("nope");

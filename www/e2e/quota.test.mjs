@@ -28,6 +28,7 @@ test("a batch over the storage quota is QuotaExceeded and writes nothing", async
   const result = await page.evaluate(async () => {
     const { OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
     const mailbox = await OfflineMailbox.open({ userId: "quota-user", key: new Uint8Array(32).fill(3) });
+    await mailbox.enableOffline();
     await mailbox.putMessages([{ id: "before", subject: "stored before the quota ran out" }]);
     const body = "x".repeat(64 * 1024);
     const big = Array.from({ length: 200 }, (_, i) => ({ id: `big-${i}`, body: { contentType: "text", content: body + i } }));
