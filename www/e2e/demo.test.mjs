@@ -18,7 +18,7 @@ after(async () => {
   await demo?.close();
 });
 
-test("the demo stores mail encrypted, reads it back, and wipes it", async () => {
+test("the demo stores mail only after offline is turned on, shows photos and cards, and wipes at sign-out", async () => {
   const requests = await guardNetwork(browser.context);
   const page = await browser.context.newPage();
   const errors = [];
@@ -28,25 +28,34 @@ test("the demo stores mail encrypted, reads it back, and wipes it", async () => 
 
   await page.click("#sync");
   await page.waitForFunction(() => document.querySelectorAll("#messages li").length === 2);
+  assert.match(await page.textContent("#status"), /nothing stored \(offline is off\)/);
+  const before = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+  assert.deepEqual(before, [], "nothing is written before the user turns offline on");
+
+  await page.check("#offline");
+  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("Stored 2"));
   const subjects = await page.$$eval("#messages .subject", (nodes) => nodes.map((n) => n.textContent));
   assert.deepEqual(subjects, ["Welcome to offline mail", "Grüße aus Zürich — 会议纪要"]);
-  assert.match(await page.textContent("#status"), /Stored 2 messages/);
+  assert.equal(await page.locator("#messages img").count(), 2, "both senders' photos are shown");
+
+  await page.click("#messages li:first-child");
+  await page.waitForSelector("#card:not([hidden])");
+  assert.match(await page.textContent("#card"), /Megan Bowen.*Marketing Manager/);
 
   const stored = await rawIndexedDbText(page);
   assert.ok(stored.includes("offline-mailbox-"), "the user's database exists");
-  for (const secret of ["Welcome to offline mail", "Grüße", "meganb@contoso.example", "demo-user"]) {
+  for (const secret of ["Welcome to offline mail", "Grüße", "meganb@contoso.example", "demo-user", "Megan Bowen"]) {
     assert.ok(!stored.includes(secret), `"${secret}" must not be readable in IndexedDB`);
   }
 
-  await page.click("#wipe");
-  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("wiped"));
+  await page.click("#signout");
+  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("Signed out"));
   const databases = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
   assert.deepEqual(databases, []);
 
   assert.deepEqual(errors, []);
-  const offHost = requests.filter((url) => url.hostname !== "127.0.0.1");
-  assert.deepEqual(offHost.map(String), [], "no request may leave 127.0.0.1");
-  const orgPaths = demo.org.requests.map((r) => r.path);
-  assert.deepEqual(orgPaths, ["/api/offline-key", "/api/messages"]);
+  assert.deepEqual(requests.filter((url) => url.hostname !== "127.0.0.1").map(String), [], "no request may leave 127.0.0.1");
+  const paths = new Set(demo.org.requests.filter((r) => r.method === "GET").map((r) => r.path));
+  assert.deepEqual([...paths].sort(), ["/api/messages", "/api/offline-key", "/ews/Exchange.asmx/s/GetUserPhoto", "/users/meganb%40contoso.example"]);
   assert.ok(demo.org.requests.every((r) => r.referer === null), "org requests carry no referrer");
 });

@@ -1,9 +1,12 @@
-// The demo client: signs in as a user, gets that user's key from the org server,
-// syncs a page of mail into the encrypted offline cache and reads it back.
+// The demo client: signs a user in, gets their key from the org server, syncs a
+// page of mail (stored encrypted only once the user turns offline on), shows
+// sender photos and, on click, contact cards — all from the org server only.
 import init, { OfflineMailbox } from "/pkg/web/offline_mailbox.js";
 
 const $ = (id) => document.getElementById(id);
 const status = (text) => { $("status").textContent = text; };
+let mailbox = null;
+let ORG_SERVER = "";
 
 async function orgJson(path) {
   const response = await fetch(`${ORG_SERVER}${path}`, { credentials: "include", referrerPolicy: "no-referrer" });
@@ -16,46 +19,95 @@ async function userKey(userId) {
   return Uint8Array.from(atob(key), (c) => c.charCodeAt(0));
 }
 
-function render(messages) {
-  const list = $("messages");
-  list.replaceChildren(...messages.map((m) => {
-    const item = document.createElement("li");
-    item.className = m.isRead ? "read" : "unread";
-    item.dataset.id = m.id;
-    const from = Object.assign(document.createElement("div"), { className: "from", textContent: m.from?.emailAddress?.name ?? "" });
-    const subject = Object.assign(document.createElement("div"), { className: "subject", textContent: m.subject });
-    const preview = Object.assign(document.createElement("div"), { className: "preview", textContent: m.bodyPreview ?? "" });
-    item.append(from, subject, preview);
-    return item;
-  }));
+function element(tag, className, text) {
+  return Object.assign(document.createElement(tag), { className, textContent: text ?? "" });
 }
 
-async function sync(event) {
+async function avatar(address, name) {
+  const photo = await mailbox.senderPhoto(address, { size: "HR64x64" });
+  if (!photo) return element("div", "initials", (name ?? "?").split(" ").map((w) => w[0]).join(""));
+  return Object.assign(document.createElement("img"), { src: URL.createObjectURL(photo), alt: "" });
+}
+
+async function showCard(address) {
+  const card = $("card");
+  try {
+    const person = await mailbox.contactCard(address);
+    card.replaceChildren(element("h2", "", person?.displayName ?? address), element("div", "", person ? `${person.jobTitle} · ${person.department} · ${person.officeLocation}` : "Not in your organization"));
+  } catch (error) {
+    card.replaceChildren(element("div", "", `${error.code}: ${error.message}`));
+  }
+  card.hidden = false;
+}
+
+async function render(messages) {
+  const items = await Promise.all(messages.map(async (m) => {
+    const from = m.from?.emailAddress ?? {};
+    const item = element("li", m.isRead ? "read" : "unread");
+    item.dataset.id = m.id;
+    item.append(await avatar(from.address, from.name), element("div", "from", from.name), element("div", "subject", m.subject), element("div", "preview", m.bodyPreview));
+    item.addEventListener("click", () => showCard(from.address));
+    return item;
+  }));
+  $("messages").replaceChildren(...items);
+}
+
+async function signIn(event) {
   event.preventDefault();
   const userId = $("user").value.trim();
   try {
-    status("Opening the encrypted cache…");
-    const mailbox = await OfflineMailbox.open({ userId, key: await userKey(userId) });
-    const page = await orgJson("/api/messages");
-    await mailbox.putMessages(page.value);
-    const stored = await Promise.all(page.value.map((m) => mailbox.getMessage(m.id)));
-    mailbox.close();
-    render(stored);
-    status(`Stored ${stored.length} messages encrypted and read them back.`);
+    status("Signing in…");
+    mailbox = await OfflineMailbox.open({
+      userId,
+      key: await userKey(userId),
+      orgServer: ORG_SERVER,
+      orgDomains: ["contoso.example"],
+      computer: $("private").checked ? "private" : "public",
+      policy: { allowOfflineOn: "AllComputers", displayPhotosEnabled: true, contactCardEnabled: true },
+    });
+    $("offline").checked = mailbox.offlineEnabled;
+    $("signin").hidden = true;
+    $("session").hidden = false;
+    await sync();
   } catch (error) {
     status(`Failed (${error.code ?? error.name}): ${error.message}`);
   }
 }
 
-async function wipe() {
-  await OfflineMailbox.wipeUser($("user").value.trim());
-  render([]);
-  status("Offline data wiped.");
+async function sync() {
+  const page = await orgJson("/api/messages");
+  await mailbox.putMessages(page.value);
+  const stored = await mailbox.listMessages("inbox", { limit: 50 });
+  const offline = mailbox.offlineEnabled;
+  await render(offline ? stored.value : page.value);
+  status(offline ? `Stored ${stored.value.length} messages encrypted and read them back.` : `Showing ${page.value.length} messages online; nothing stored (offline is off).`);
 }
 
-const { orgServer: ORG_SERVER } = await (await fetch("/config.json")).json();
+async function toggleOffline() {
+  try {
+    if ($("offline").checked) await mailbox.enableOffline();
+    else await mailbox.disableOffline();
+    await sync();
+  } catch (error) {
+    $("offline").checked = mailbox.offlineEnabled;
+    status(`Failed (${error.code}): ${error.message}`);
+  }
+}
+
+async function signOut() {
+  await mailbox.signOut();
+  mailbox = null;
+  $("messages").replaceChildren();
+  $("card").hidden = true;
+  $("session").hidden = true;
+  $("signin").hidden = false;
+  status("Signed out; offline data deleted.");
+}
+
+({ orgServer: ORG_SERVER } = await (await fetch("/config.json")).json());
 await init();
-$("signin").addEventListener("submit", sync);
-$("wipe").addEventListener("click", wipe);
+$("signin").addEventListener("submit", signIn);
+$("offline").addEventListener("change", toggleOffline);
+$("signout").addEventListener("click", signOut);
 status("Ready.");
 document.body.dataset.ready = "true";
