@@ -44,7 +44,8 @@ function attribute(profile) {
   profile.samples.forEach((id, i) => {
     const { functionName, url } = byId.get(id).callFrame;
     let where;
-    if (url.startsWith("wasm://")) where = "WebAssembly (validation, serde, AES-GCM, HMAC)";
+    if (url.startsWith("wasm://") || url.endsWith(".wasm")) where = "WebAssembly (validation, serde, AES-GCM, HMAC)";
+    else if (url.includes("/bench/")) where = "benchmark harness (reading and parsing the data)";
     else if (url.includes("offline_mailbox.js")) where = "JS glue (JS<->WASM copies, JSON.stringify/parse)";
     else if (functionName === "(idle)") where = "idle (waiting for IndexedDB)";
     else if (functionName === "(garbage collector)") where = "garbage collector";
@@ -66,7 +67,7 @@ try {
   const page = await browser.context.newPage();
   page.setDefaultTimeout(1_800_000);
   await page.goto(`${origin}/bench/index.html`);
-  await page.waitForSelector("body[data-ready=true]");
+  await page.waitForFunction(() => document.body?.dataset.ready === "true");
   version = browser.context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent));
   for (let run = 1; run <= RUNS; run++) {
     for (const size of SIZES) {

@@ -47,28 +47,25 @@ impl Mailbox {
         cursor: Option<&str>,
     ) -> Result<MessagePage, Error> {
         let folder = KeyPart::Bytes(self.folder_key(folder_id));
-        let upper = match cursor {
+        // Recency is minus the received time, so ascending index order is newest
+        // first and one getAll answers the page. [f] sorts before every [f, r, k]
+        // and [f, +inf] after them, and both after/before every other folder.
+        let lower = match cursor {
             Some(cursor) => {
-                let (time, key) = parse_cursor(cursor)?;
-                vec![folder.clone(), KeyPart::Number(time), KeyPart::Bytes(key)]
+                let (recency, key) = parse_cursor(cursor)?;
+                vec![folder.clone(), KeyPart::Number(recency), KeyPart::Bytes(key)]
             }
-            None => vec![folder.clone(), KeyPart::Number(f64::INFINITY)],
+            None => vec![folder.clone()],
         };
-        // [f] sorts before every [f, t, k] and after every other folder's entries.
         let query = Query::Range {
-            lower: Key::Array(vec![folder]),
-            upper: Key::Array(upper),
-            lower_open: false,
-            upper_open: true,
+            lower: Key::Array(lower),
+            upper: Key::Array(vec![folder, KeyPart::Number(f64::INFINITY)]),
+            lower_open: cursor.is_some(),
+            upper_open: false,
         };
         let records = self
             .db
-            .query_descending(
-                Kind::Message.store(),
-                indexes::BY_FOLDER_TIME,
-                &query,
-                limit,
-            )
+            .query(Kind::Message.store(), indexes::BY_FOLDER_RECENCY, &query, Some(limit))
             .await?;
         let next_cursor = if records.len() == limit as usize {
             records.last().map(cursor_after)
@@ -101,7 +98,7 @@ impl Mailbox {
                 None,
             )
             .await?;
-        records.sort_by(|a, b| number(a, fields::TIME).total_cmp(&number(b, fields::TIME)));
+        records.sort_by(|a, b| number(b, fields::RECENCY).total_cmp(&number(a, fields::RECENCY)));
         self.open_records(Kind::Message, &records).await
     }
 
@@ -264,7 +261,7 @@ fn matches_prefix(contact: &Value, prefix: &str) -> bool {
     names.chain(addresses).any(|word| word.starts_with(prefix))
 }
 
-/// The cursor after `record`: its received time and key, as `time.hexkey`.
+/// The cursor after `record`: its recency and key, as `recency.hexkey`.
 fn cursor_after(record: &Record) -> String {
     let key: String = record
         .bytes(fields::KEY)
@@ -272,7 +269,7 @@ fn cursor_after(record: &Record) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    format!("{}.{key}", number(record, fields::TIME))
+    format!("{}.{key}", number(record, fields::RECENCY))
 }
 
 fn parse_cursor(cursor: &str) -> Result<(f64, Vec<u8>), Error> {

@@ -74,8 +74,8 @@ impl Mailbox {
                 unread,
             } => {
                 record = record.with(
-                    fields::TIME,
-                    FieldValue::Number(received.map_or(0.0, |t| t.0 as f64)),
+                    fields::RECENCY,
+                    FieldValue::Number(received.map_or(0.0, |t| -(t.0 as f64))),
                 );
                 record = record.with(
                     fields::UNREAD,

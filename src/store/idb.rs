@@ -124,39 +124,6 @@ impl Database {
         query_records(&tx, store, index, query, limit).await
     }
 
-    /// Up to `limit` records of `store` whose `index` entry matches `query`, in
-    /// descending index order (newest first for time-ordered indexes).
-    pub async fn query_descending(
-        &self,
-        store: &str,
-        index: &str,
-        query: &Query,
-        limit: u32,
-    ) -> Result<Vec<Record>, StoreError> {
-        let tx = self.transaction(&[store], TransactionMode::Readonly)?;
-        let object_store = tx.object_store(store).map_err(map_error)?;
-        let index = object_store.index(index).map_err(map_error)?;
-        let cursor = index
-            .open_cursor()
-            .with_query::<JsValue, _>(key_range(query))
-            .with_direction(indexed_db_futures::cursor::CursorDirection::Prev)
-            .primitive()
-            .map_err(map_error)?
-            .await
-            .map_err(map_error)?;
-        let Some(mut cursor) = cursor else {
-            return Ok(Vec::new());
-        };
-        let mut out = Vec::new();
-        while out.len() < limit as usize {
-            match cursor.next_record::<JsValue>().await.map_err(map_error)? {
-                Some(value) => out.push(to_record(&value)?),
-                None => break,
-            }
-        }
-        Ok(out)
-    }
-
     /// Moves a record that failed authentication out of `store` into quarantine, in one transaction.
     pub async fn quarantine(
         &self,

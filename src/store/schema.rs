@@ -22,8 +22,9 @@ pub mod fields {
     pub const SCOPE: &str = "s";
     /// Blinded folder id (messages).
     pub const FOLDER: &str = "f";
-    /// Clear received time, ms since the epoch (messages).
-    pub const TIME: &str = "t";
+    /// Clear recency: minus the received time in ms since the epoch, so that
+    /// ascending index order is newest first (messages).
+    pub const RECENCY: &str = "r";
     /// Blinded conversation id (messages).
     pub const CONVERSATION: &str = "c";
     /// Clear unread flag, 1 or 0 (messages).
@@ -44,8 +45,8 @@ pub mod fields {
 
 /// Index names.
 pub mod indexes {
-    /// Messages of a folder, by received time then key: `[f, t, k]`.
-    pub const BY_FOLDER_TIME: &str = "byFolderTime";
+    /// Messages of a folder, newest first, then by key: `[f, r, k]`.
+    pub const BY_FOLDER_RECENCY: &str = "byFolderRecency";
     /// Messages of a conversation: `c`.
     pub const BY_CONVERSATION: &str = "byConversation";
     /// Items of a sync scope: `s`.
@@ -118,7 +119,7 @@ Migration {
         StoreSpec {
             name: "messages",
             indexes: &[
-                index(indexes::BY_FOLDER_TIME, &[fields::FOLDER, fields::TIME, fields::KEY]),
+                index(indexes::BY_FOLDER_RECENCY, &[fields::FOLDER, fields::RECENCY, fields::KEY]),
                 index(indexes::BY_CONVERSATION, &[fields::CONVERSATION]),
                 SCOPE_INDEX,
             ],
