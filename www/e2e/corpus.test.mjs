@@ -4,21 +4,15 @@
 // match the data; calendar ranges match a plain filter over the same input.
 // Needs target/corpus (scripts/test.sh generates it with tools/corpus).
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { startDemo } from "../server.mjs";
-import { launchBrowser } from "./browser.mjs";
+import { before, test } from "node:test";
+import { demoPage, useDemo } from "./demo-env.mjs";
 
-let demo;
-let browser;
+const env = useDemo();
 let page;
 
 before(async () => {
-  demo = await startDemo({ port: 0, orgPort: 0 });
-  browser = await launchBrowser();
-  page = await browser.context.newPage();
+  page = await demoPage(env);
   page.setDefaultTimeout(600_000);
-  await page.goto(demo.url);
-  await page.waitForSelector("body[data-ready=true]");
   await page.evaluate(async () => {
     const { OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
     const load = async (name) => (await fetch(`/corpus/${name}.json`)).json();
@@ -36,12 +30,6 @@ before(async () => {
     const canonical = (v) => JSON.stringify(v, (_, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
     Object.assign(window, { mailbox, corpus: { folders, messages, contacts, events }, canonical });
   });
-});
-
-after(async () => {
-  await page?.evaluate(() => window.mailbox?.wipe());
-  await browser?.close();
-  await demo?.close();
 });
 
 test("the corpus is real and large enough", async () => {

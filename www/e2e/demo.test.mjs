@@ -1,30 +1,17 @@
 // The demo client in Chromium: it loads the package, syncs from the org-server
 // stand-in, stores encrypted, reads back, and never leaves 127.0.0.1.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { startDemo } from "../server.mjs";
-import { guardNetwork, launchBrowser, rawIndexedDbText } from "./browser.mjs";
+import { test } from "node:test";
+import { guardNetwork, rawIndexedDbText } from "./browser.mjs";
+import { demoPage, useDemo } from "./demo-env.mjs";
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo({ port: 0, orgPort: 0 });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.close();
-});
+const env = useDemo();
 
 test("the demo stores mail only after offline is turned on, shows photos and cards, and wipes at sign-out", async () => {
-  const requests = await guardNetwork(browser.context);
-  const page = await browser.context.newPage();
+  const requests = await guardNetwork(env.browser.context);
   const errors = [];
-  page.on("pageerror", (error) => errors.push(error));
-  await page.goto(demo.url);
-  await page.waitForSelector("body[data-ready=true]");
+  env.browser.context.on("weberror", (error) => errors.push(error.error()));
+  const page = await demoPage(env);
 
   await page.click("#sync");
   await page.waitForFunction(() => document.querySelectorAll("#messages li").length === 2);
@@ -55,7 +42,7 @@ test("the demo stores mail only after offline is turned on, shows photos and car
 
   assert.deepEqual(errors, []);
   assert.deepEqual(requests.filter((url) => url.hostname !== "127.0.0.1").map(String), [], "no request may leave 127.0.0.1");
-  const paths = new Set(demo.org.requests.filter((r) => r.method === "GET").map((r) => r.path));
+  const paths = new Set(env.demo.org.requests.filter((r) => r.method === "GET").map((r) => r.path));
   assert.deepEqual([...paths].sort(), ["/api/messages", "/api/offline-key", "/ews/Exchange.asmx/s/GetUserPhoto", "/users/meganb%40contoso.example"]);
-  assert.ok(demo.org.requests.every((r) => r.referer === null), "org requests carry no referrer");
+  assert.ok(env.demo.org.requests.every((r) => r.referer === null), "org requests carry no referrer");
 });

@@ -4,22 +4,20 @@
 // If-None-Match; concurrent lookups share one request; redirects are not
 // followed; a protected message's body is never stored.
 import assert from "node:assert/strict";
-import { after, before, beforeEach, test } from "node:test";
-import { startDemo } from "../server.mjs";
-import { guardNetwork, launchBrowser, rawIndexedDbText } from "./browser.mjs";
+import { before, beforeEach, test } from "node:test";
+import { guardNetwork, rawIndexedDbText } from "./browser.mjs";
+import { demoPage, useDemo } from "./demo-env.mjs";
 
+const env = useDemo();
 let demo;
 let browser;
 let page;
 let requests;
 
 before(async () => {
-  demo = await startDemo({ port: 0, orgPort: 0 });
-  browser = await launchBrowser();
+  ({ demo, browser } = env);
   requests = await guardNetwork(browser.context);
-  page = await browser.context.newPage();
-  await page.goto(demo.url);
-  await page.waitForSelector("body[data-ready=true]");
+  page = await demoPage(env);
   await page.evaluate(async (orgServer) => {
     const { OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
     window.OfflineMailbox = OfflineMailbox;
@@ -39,10 +37,6 @@ beforeEach(() => {
   demo.org.requests.length = 0;
 });
 
-after(async () => {
-  await browser?.close();
-  await demo?.close();
-});
 
 const lookups = () => demo.org.requests.filter((r) => r.method === "GET");
 

@@ -1,29 +1,15 @@
 // Running out of storage: a batch the quota cannot hold rejects with
 // QuotaExceeded and writes nothing; what was stored before still reads.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { startDemo } from "../server.mjs";
-import { launchBrowser } from "./browser.mjs";
+import { test } from "node:test";
+import { demoPage, useDemo } from "./demo-env.mjs";
 
-let demo;
-let browser;
-
-before(async () => {
-  demo = await startDemo({ port: 0, orgPort: 0 });
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.close();
-});
+const env = useDemo();
 
 test("a batch over the storage quota is QuotaExceeded and writes nothing", async () => {
-  const page = await browser.context.newPage();
-  await page.goto(demo.url);
-  await page.waitForSelector("body[data-ready=true]");
-  const cdp = await browser.context.newCDPSession(page);
-  await cdp.send("Storage.overrideQuotaForOrigin", { origin: new URL(demo.url).origin, quotaSize: 2 * 1024 * 1024 });
+  const page = await demoPage(env);
+  const cdp = await env.browser.context.newCDPSession(page);
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin: new URL(env.demo.url).origin, quotaSize: 2 * 1024 * 1024 });
 
   const result = await page.evaluate(async () => {
     const { OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
