@@ -4,13 +4,14 @@
 // match the data; calendar ranges match a plain filter over the same input.
 // Needs target/corpus (scripts/test.sh generates it with tools/corpus).
 import assert from "node:assert/strict";
-import { before, test } from "node:test";
-import { demoPage, useDemo } from "./demo-env.mjs";
+import { after, before, test } from "node:test";
+import { demoPage, startDemoEnv } from "./demo-env.mjs";
 
-const env = useDemo();
+let env;
 let page;
 
 before(async () => {
+  env = await startDemoEnv();
   page = await demoPage(env);
   page.setDefaultTimeout(600_000);
   await page.evaluate(async () => {
@@ -31,6 +32,8 @@ before(async () => {
     Object.assign(window, { mailbox, corpus: { folders, messages, contacts, events }, canonical });
   });
 });
+
+after(() => env?.close());
 
 test("the corpus is real and large enough", async () => {
   const sizes = await page.evaluate(() => Object.fromEntries(Object.entries(corpus).map(([k, v]) => [k, v.length])));

@@ -1,21 +1,17 @@
 // Shared set-up of the end-to-end tests that run against the demo servers: the
 // demo app and the org-server stand-in on free loopback ports, and one browser.
-import { after, before } from "node:test";
 import { startDemo } from "../server.mjs";
 import { launchBrowser } from "./browser.mjs";
 
-/** Registers hooks that start the servers and a browser before the file's tests and stop them after. */
-export function useDemo() {
-  const env = {};
-  before(async () => {
-    env.demo = await startDemo({ port: 0, orgPort: 0 });
-    env.browser = await launchBrowser();
-  });
-  after(async () => {
-    await env.browser?.close();
-    await env.demo?.close();
-  });
-  return env;
+/** Starts the servers and a browser; `close()` stops all of them. */
+export async function startDemoEnv() {
+  const demo = await startDemo({ port: 0, orgPort: 0 });
+  const browser = await launchBrowser();
+  const close = async () => {
+    await browser.close();
+    await demo.close();
+  };
+  return { demo, browser, close };
 }
 
 /** A new page on the demo app, once the package has loaded. */

@@ -1,11 +1,17 @@
 // The demo client in Chromium: it loads the package, syncs from the org-server
 // stand-in, stores encrypted, reads back, and never leaves 127.0.0.1.
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { after, before, test } from "node:test";
 import { guardNetwork, rawIndexedDbText } from "./browser.mjs";
-import { demoPage, useDemo } from "./demo-env.mjs";
+import { demoPage, startDemoEnv } from "./demo-env.mjs";
 
-const env = useDemo();
+let env;
+
+before(async () => {
+  env = await startDemoEnv();
+});
+
+after(() => env?.close());
 
 test("the demo stores mail only after offline is turned on, shows photos and cards, and wipes at sign-out", async () => {
   const requests = await guardNetwork(env.browser.context);

@@ -4,17 +4,18 @@
 // If-None-Match; concurrent lookups share one request; redirects are not
 // followed; a protected message's body is never stored.
 import assert from "node:assert/strict";
-import { before, beforeEach, test } from "node:test";
+import { after, before, beforeEach, test } from "node:test";
 import { guardNetwork, rawIndexedDbText } from "./browser.mjs";
-import { demoPage, useDemo } from "./demo-env.mjs";
+import { demoPage, startDemoEnv } from "./demo-env.mjs";
 
-const env = useDemo();
+let env;
 let demo;
 let browser;
 let page;
 let requests;
 
 before(async () => {
+  env = await startDemoEnv();
   ({ demo, browser } = env);
   requests = await guardNetwork(browser.context);
   page = await demoPage(env);
@@ -31,6 +32,8 @@ before(async () => {
     window.bytes = async (blob) => (blob ? Array.from(new Uint8Array(await blob.arrayBuffer())) : null);
   }, demo.org.origin);
 });
+
+after(() => env?.close());
 
 beforeEach(() => {
   requests.length = 0;

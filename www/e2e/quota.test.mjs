@@ -1,10 +1,16 @@
 // Running out of storage: a batch the quota cannot hold rejects with
 // QuotaExceeded and writes nothing; what was stored before still reads.
 import assert from "node:assert/strict";
-import { test } from "node:test";
-import { demoPage, useDemo } from "./demo-env.mjs";
+import { after, before, test } from "node:test";
+import { demoPage, startDemoEnv } from "./demo-env.mjs";
 
-const env = useDemo();
+let env;
+
+before(async () => {
+  env = await startDemoEnv();
+});
+
+after(() => env?.close());
 
 test("a batch over the storage quota is QuotaExceeded and writes nothing", async () => {
   const page = await demoPage(env);
