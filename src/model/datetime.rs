@@ -60,6 +60,10 @@ mod tests {
             Some(Timestamp(1_714_557_600_000))
         );
         assert_eq!(
+            Timestamp::parse("2024-05-01T10:00:00.1234567Z"),
+            Some(Timestamp(1_714_557_600_123))
+        );
+        assert_eq!(
             Timestamp::parse("2024-05-01T10:00:00.123Z"),
             Some(Timestamp(1_714_557_600_123))
         );
