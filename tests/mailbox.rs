@@ -102,6 +102,10 @@ async fn paging_returns_each_message_once_newest_first() {
         .await,
         "InvalidInput"
     );
+    for bad in ["1.a€", "NaN.00", "inf.00", "1.0g"] {
+        let page = mailbox.list_messages("inbox".into(), options(&[("cursor", bad.into())]));
+        assert_eq!(rejection_code(page).await, "InvalidInput", "{bad}");
+    }
     wait(mailbox.wipe()).await;
 }
 
@@ -230,6 +234,12 @@ async fn a_move_out_of_scope_does_not_drop_a_message_another_scope_claimed() {
     assert_eq!(field(&summary, "removed"), 0);
     let m1 = wait(mailbox.get_message("m1".into())).await;
     assert_eq!(field(&m1, "parentFolderId"), "archive");
+    // A message stored with putMessages belongs to no delta scope: leaving the inbox drops it.
+    wait(mailbox.put_messages(array([message("p1", "inbox", 1, false)]))).await;
+    let left = json(r#"{"value":[{"id":"p1","@removed":{"reason":"changed"}}]}"#);
+    let summary = wait(mailbox.apply_delta("messages".into(), "inbox".into(), left)).await;
+    assert_eq!(field(&summary, "removed"), 1);
+    assert!(wait(mailbox.get_message("p1".into())).await.is_null());
     wait(mailbox.wipe()).await;
 }
 

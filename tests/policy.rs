@@ -33,7 +33,9 @@ async fn stored(user: &str) -> bool {
 }
 
 fn message(id: &str) -> JsValue {
-    json(&format!(r#"{{"id":"{id}","parentFolderId":"inbox","subject":"s","receivedDateTime":"2024-01-01T00:00:00Z"}}"#))
+    json(&format!(
+        r#"{{"id":"{id}","parentFolderId":"inbox","subject":"s","receivedDateTime":"2024-01-01T00:00:00Z"}}"#
+    ))
 }
 
 #[wasm_bindgen_test]
@@ -45,7 +47,10 @@ async fn nothing_is_written_until_the_user_turns_offline_on() {
     assert!(wait(mailbox.get_message("m1".into())).await.is_null());
     assert!(!stored(user).await, "no database before consent");
     // Bad input is still refused while offline is off.
-    assert_eq!(rejection_code(mailbox.put_messages(array([json(r#"{"subject":"x"}"#)]))).await, "InvalidInput");
+    assert_eq!(
+        rejection_code(mailbox.put_messages(array([json(r#"{"subject":"x"}"#)]))).await,
+        "InvalidInput"
+    );
 
     wait(mailbox.enable_offline()).await;
     assert!(mailbox.offline_enabled() && stored(user).await);
@@ -61,14 +66,26 @@ async fn nothing_is_written_until_the_user_turns_offline_on() {
 
 #[wasm_bindgen_test]
 async fn the_policy_can_refuse_offline() {
-    for (allow, computer) in [("NoComputers", "private"), ("PrivateComputersOnly", "public")] {
+    for (allow, computer) in [
+        ("NoComputers", "private"),
+        ("PrivateComputersOnly", "public"),
+    ] {
         let user = format!("refused-{allow}");
         let mailbox = open_only(options(&user, allow, computer)).await;
         let error = rejection(mailbox.enable_offline()).await;
-        assert_eq!(field(&error, "code"), "PolicyDenied", "{allow} on {computer}");
+        assert_eq!(
+            field(&error, "code"),
+            "PolicyDenied",
+            "{allow} on {computer}"
+        );
         assert!(!stored(&user).await);
     }
-    let allowed = open_only(options("allowed-private", "PrivateComputersOnly", "private")).await;
+    let allowed = open_only(options(
+        "allowed-private",
+        "PrivateComputersOnly",
+        "private",
+    ))
+    .await;
     wait(allowed.enable_offline()).await;
     wait(allowed.wipe()).await;
 }
@@ -92,7 +109,10 @@ async fn a_policy_that_removes_offline_deletes_the_data_now_and_at_next_open() {
     wait(mailbox.enable_offline()).await;
     wait(mailbox.put_messages(array([message("m1")]))).await;
     wait(mailbox.apply_policy(json(r#"{"allowOfflineOn":"NoComputers"}"#))).await;
-    assert!(!stored(user).await, "applyPolicy(NoComputers) deletes at once");
+    assert!(
+        !stored(user).await,
+        "applyPolicy(NoComputers) deletes at once"
+    );
     assert!(!mailbox.offline_enabled());
 
     // And when the policy changes between sessions, open itself deletes.
@@ -100,7 +120,10 @@ async fn a_policy_that_removes_offline_deletes_the_data_now_and_at_next_open() {
     wait(again.enable_offline()).await;
     again.close();
     let later = open_only(options(user, "PrivateComputersOnly", "public")).await;
-    assert!(!stored(user).await, "open under a policy that no longer allows offline deletes");
+    assert!(
+        !stored(user).await,
+        "open under a policy that no longer allows offline deletes"
+    );
     assert!(!later.offline_enabled());
 }
 
@@ -110,27 +133,48 @@ async fn sign_out_deletes_unless_kept_on_a_private_computer() {
     let public = open_only(options("signout-public", "AllComputers", "public")).await;
     wait(public.enable_offline()).await;
     wait(public.sign_out(keep.clone())).await;
-    assert!(!stored("signout-public").await, "a public computer always deletes");
-    assert_eq!(rejection_code(public.get_message("m1".into())).await, "Closed");
+    assert!(
+        !stored("signout-public").await,
+        "a public computer always deletes"
+    );
+    assert_eq!(
+        rejection_code(public.get_message("m1".into())).await,
+        "Closed"
+    );
 
     let private = open_only(options("signout-private", "AllComputers", "private")).await;
     wait(private.enable_offline()).await;
     wait(private.sign_out(keep)).await;
-    assert!(stored("signout-private").await, "kept on request on a private computer");
+    assert!(
+        stored("signout-private").await,
+        "kept on request on a private computer"
+    );
 
     let default = open_only(options("signout-private", "AllComputers", "private")).await;
     wait(default.sign_out(JsValue::UNDEFINED)).await;
-    assert!(!stored("signout-private").await, "signOut() deletes by default");
+    assert!(
+        !stored("signout-private").await,
+        "signOut() deletes by default"
+    );
 }
 
 #[wasm_bindgen_test]
 async fn bad_policy_and_server_options_are_refused_at_open() {
     let cases = [
-        (r#"{"policy":{"allowOfflineOn":"Sometimes"}}"#, "policy.allowOfflineOn"),
+        (
+            r#"{"policy":{"allowOfflineOn":"Sometimes"}}"#,
+            "policy.allowOfflineOn",
+        ),
         (r#"{"computer":"kiosk"}"#, "computer"),
-        (r#"{"orgServer":"https://mail.contoso.com/owa"}"#, "orgServer"),
+        (
+            r#"{"orgServer":"https://mail.contoso.com/owa"}"#,
+            "orgServer",
+        ),
         (r#"{"orgServer":"http://mail.contoso.com"}"#, "orgServer"),
-        (r#"{"orgServer":"https://mail.contoso.com","orgDomains":"contoso.com"}"#, "orgDomains"),
+        (
+            r#"{"orgServer":"https://mail.contoso.com","orgDomains":"contoso.com"}"#,
+            "orgDomains",
+        ),
     ];
     for (extra, expected) in cases {
         let options = key_options("bad-options-user", 1);

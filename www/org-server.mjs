@@ -1,4 +1,6 @@
 // A stand-in for the organization's own mail server, for the demo and the tests.
+// Not a pattern to copy: it hands out key material without any sign-in, which a
+// real server must only do for the authenticated user.
 // It logs every request it receives (`requests`, with the status it answered),
 // answers CORS only for the configured app origin (credentials allowed, ETag
 // exposed), and serves:
@@ -63,6 +65,14 @@ function servedSize(person, wanted) {
 export async function startOrgServer({ port = 0, appOrigin, secret = "offline-mailbox demo org secret" } = {}) {
   const requests = [];
   const server = createServer((req, res) => {
+    try {
+      handle(req, res);
+    } catch {
+      res.writeHead(400, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { code: "BadRequest", message: "malformed request" } }));
+    }
+  });
+  const handle = (req, res) => {
     const url = new URL(req.url, "http://127.0.0.1");
     const entry = {
       method: req.method,
@@ -121,7 +131,7 @@ export async function startOrgServer({ port = 0, appOrigin, secret = "offline-ma
       return cached(`"card-${email}-v1"`, "application/json", body);
     }
     json(404, { error: { code: "NotFound", message: `no route for ${url.pathname}` } });
-  });
+  };
   await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
   const origin = `http://127.0.0.1:${server.address().port}`;
   return { origin, requests, close: () => new Promise((resolve) => server.close(resolve)) };

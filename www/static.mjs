@@ -21,7 +21,12 @@ const TYPES = {
 export function staticFiles(mounts, headers = {}) {
   const ordered = Object.entries(mounts).sort((a, b) => b[0].length - a[0].length);
   return (req, res) => {
-    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    } catch {
+      return false; // a malformed %-escape names no file
+    }
     for (const [prefix, dir] of ordered) {
       if (!path.startsWith(prefix)) continue;
       let file = normalize(join(dir, path.slice(prefix.length)));

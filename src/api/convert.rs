@@ -5,8 +5,10 @@ use wasm_bindgen::{JsCast, JsValue};
 use zeroize::Zeroizing;
 
 use crate::crypto::KeyMaterial;
+use crate::directory::{
+    org_origin, DirectoryConfig, PhotoApi, DEFAULT_CARD_PATH, DEFAULT_PHOTO_SIZE, PHOTO_SIZES,
+};
 use crate::mailbox::{Unlock, DEFAULT_PBKDF2_ITERATIONS};
-use crate::directory::{org_origin, DirectoryConfig, PhotoApi, DEFAULT_CARD_PATH, DEFAULT_PHOTO_SIZE, PHOTO_SIZES};
 use crate::model::{validate_batch, Item, Kind, Timestamp};
 use crate::policy::{AllowOfflineOn, Computer, Policy};
 use crate::sync::DeltaPage;
@@ -198,25 +200,48 @@ pub fn from_json(bytes: &[u8]) -> Result<JsValue, Error> {
 pub fn optional_bool(options: &JsValue, name: &str) -> Result<Option<bool>, Error> {
     match property(options, name) {
         None => Ok(None),
-        Some(value) => value.as_bool().map(Some).ok_or_else(|| Error::invalid(name, "must be true or false")),
+        Some(value) => value
+            .as_bool()
+            .map(Some)
+            .ok_or_else(|| Error::invalid(name, "must be true or false")),
     }
 }
 
 /// Reads `{ allowOfflineOn, displayPhotosEnabled, contactCardEnabled }`; missing fields take Exchange's defaults.
 pub fn policy(value: &JsValue, field: &str) -> Result<Policy, Error> {
     if !value.is_object() {
-        return Err(Error::invalid(field, "must be an object like { allowOfflineOn: \"AllComputers\" }"));
+        return Err(Error::invalid(
+            field,
+            "must be an object like { allowOfflineOn: \"AllComputers\" }",
+        ));
     }
     let mut policy = Policy::default();
     if let Some(allow) = property(value, "allowOfflineOn") {
-        policy.allow_offline_on = allow.as_string().as_deref().and_then(AllowOfflineOn::parse).ok_or_else(|| {
-            Error::invalid(&format!("{field}.allowOfflineOn"), "must be \"NoComputers\", \"PrivateComputersOnly\" or \"AllComputers\"")
-        })?;
+        policy.allow_offline_on = allow
+            .as_string()
+            .as_deref()
+            .and_then(AllowOfflineOn::parse)
+            .ok_or_else(|| {
+                Error::invalid(
+                    &format!("{field}.allowOfflineOn"),
+                    "must be \"NoComputers\", \"PrivateComputersOnly\" or \"AllComputers\"",
+                )
+            })?;
     }
-    if let Some(flag) = optional_bool(value, "displayPhotosEnabled").map_err(|_| Error::invalid(&format!("{field}.displayPhotosEnabled"), "must be true or false"))? {
+    if let Some(flag) = optional_bool(value, "displayPhotosEnabled").map_err(|_| {
+        Error::invalid(
+            &format!("{field}.displayPhotosEnabled"),
+            "must be true or false",
+        )
+    })? {
         policy.display_photos_enabled = flag;
     }
-    if let Some(flag) = optional_bool(value, "contactCardEnabled").map_err(|_| Error::invalid(&format!("{field}.contactCardEnabled"), "must be true or false"))? {
+    if let Some(flag) = optional_bool(value, "contactCardEnabled").map_err(|_| {
+        Error::invalid(
+            &format!("{field}.contactCardEnabled"),
+            "must be true or false",
+        )
+    })? {
         policy.contact_card_enabled = flag;
     }
     Ok(policy)
@@ -227,7 +252,10 @@ pub fn computer(options: &JsValue) -> Result<Computer, Error> {
     match optional_string(options, "computer")?.as_deref() {
         None | Some("public") => Ok(Computer::Public),
         Some("private") => Ok(Computer::Private),
-        Some(_) => Err(Error::invalid("computer", "must be \"private\" or \"public\"")),
+        Some(_) => Err(Error::invalid(
+            "computer",
+            "must be \"private\" or \"public\"",
+        )),
     }
 }
 
@@ -240,12 +268,23 @@ pub fn directory(options: &JsValue) -> Result<Option<DirectoryConfig>, Error> {
     let domains = match property(options, "orgDomains") {
         None => Vec::new(),
         Some(value) => {
-            let array = value.dyn_ref::<Array>().ok_or_else(|| Error::invalid("orgDomains", "must be an array of domain names"))?;
+            let array = value
+                .dyn_ref::<Array>()
+                .ok_or_else(|| Error::invalid("orgDomains", "must be an array of domain names"))?;
             array
                 .iter()
-                .map(|d| d.as_string().map(|d| d.trim().to_lowercase()).filter(|d| !d.is_empty() && !d.contains('@')))
+                .map(|d| {
+                    d.as_string()
+                        .map(|d| d.trim().to_lowercase())
+                        .filter(|d| !d.is_empty() && !d.contains('@'))
+                })
                 .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| Error::invalid("orgDomains", "must be an array of domain names like \"contoso.com\""))?
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "orgDomains",
+                        "must be an array of domain names like \"contoso.com\"",
+                    )
+                })?
         }
     };
     let photo_api = match optional_string(options, "photoApi")?.as_deref() {
@@ -253,11 +292,20 @@ pub fn directory(options: &JsValue) -> Result<Option<DirectoryConfig>, Error> {
         Some("graph") => PhotoApi::Graph,
         Some(_) => return Err(Error::invalid("photoApi", "must be \"ews\" or \"graph\"")),
     };
-    let card_path = optional_string(options, "contactCardPath")?.unwrap_or_else(|| DEFAULT_CARD_PATH.into());
+    let card_path =
+        optional_string(options, "contactCardPath")?.unwrap_or_else(|| DEFAULT_CARD_PATH.into());
     if !card_path.starts_with('/') || !card_path.contains("{email}") {
-        return Err(Error::invalid("contactCardPath", "must be a path starting with / that contains {email}"));
+        return Err(Error::invalid(
+            "contactCardPath",
+            "must be a path starting with / that contains {email}",
+        ));
     }
-    Ok(Some(DirectoryConfig { origin, domains, photo_api, card_path }))
+    Ok(Some(DirectoryConfig {
+        origin,
+        domains,
+        photo_api,
+        card_path,
+    }))
 }
 
 /// Reads `{ size }` for a photo: one of Exchange's sizes, default `HR96x96`.

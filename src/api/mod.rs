@@ -180,7 +180,9 @@ impl OfflineMailbox {
             let Some(mailbox) = store else {
                 return Ok(summary_object(Default::default()));
             };
-            Ok(summary_object(mailbox.apply_delta(kind, &scope, page).await?))
+            Ok(summary_object(
+                mailbox.apply_delta(kind, &scope, page).await?,
+            ))
         })
     }
 
@@ -257,8 +259,13 @@ impl OfflineMailbox {
             let Some(mailbox) = store else {
                 return Ok(page_object(Array::new().into(), None));
             };
-            let page = mailbox.list_messages(&folder_id, limit, cursor.as_deref()).await?;
-            Ok(page_object(convert::json_array(&page.messages)?, page.next_cursor))
+            let page = mailbox
+                .list_messages(&folder_id, limit, cursor.as_deref())
+                .await?;
+            Ok(page_object(
+                convert::json_array(&page.messages)?,
+                page.next_cursor,
+            ))
         })
     }
 
@@ -419,10 +426,7 @@ impl OfflineMailbox {
         let session = self.session.clone();
         promise(async move {
             let unlock = convert::unlock(&options)?;
-            session
-                .change_key(unlock)
-                .await
-                .map(|_| JsValue::UNDEFINED)
+            session.change_key(unlock).await.map(|_| JsValue::UNDEFINED)
         })
     }
 
@@ -444,7 +448,11 @@ impl OfflineMailbox {
             let array = Array::new();
             for entry in entries {
                 let object = Object::new();
-                set(&object, "kind", &JsValue::from_str(&entry.store));
+                let kind: &str = match Kind::from_store(&entry.store) {
+                    Some(kind) => kind.api_name(),
+                    None => &entry.store,
+                };
+                set(&object, "kind", &JsValue::from_str(kind));
                 set(
                     &object,
                     "id",
@@ -511,11 +519,17 @@ impl OfflineMailbox {
     /// await mailbox.applyPolicy({ allowOfflineOn: "NoComputers", displayPhotosEnabled: true, contactCardEnabled: true });
     /// ```
     #[wasm_bindgen(js_name = applyPolicy, unchecked_return_type = "Promise<void>")]
-    pub fn apply_policy(&self, #[wasm_bindgen(unchecked_param_type = "MailboxPolicy")] policy: JsValue) -> Promise {
+    pub fn apply_policy(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MailboxPolicy")] policy: JsValue,
+    ) -> Promise {
         let session = self.session.clone();
         promise(async move {
             let policy = convert::policy(&policy, "policy")?;
-            session.apply_policy(policy).await.map(|_| JsValue::UNDEFINED)
+            session
+                .apply_policy(policy)
+                .await
+                .map(|_| JsValue::UNDEFINED)
         })
     }
 
@@ -527,7 +541,10 @@ impl OfflineMailbox {
     /// await mailbox.signOut({ keepOfflineData: userTickedKeep });
     /// ```
     #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
-    pub fn sign_out(&self, #[wasm_bindgen(unchecked_param_type = "SignOutOptions | undefined")] options: JsValue) -> Promise {
+    pub fn sign_out(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SignOutOptions | undefined")] options: JsValue,
+    ) -> Promise {
         let session = self.session.clone();
         promise(async move {
             let keep = convert::optional_bool(&options, "keepOfflineData")?.unwrap_or(false);
@@ -548,7 +565,11 @@ impl OfflineMailbox {
     /// img.src = blob ? URL.createObjectURL(blob) : initialsAvatar;
     /// ```
     #[wasm_bindgen(js_name = senderPhoto, unchecked_return_type = "Promise<Blob | null>")]
-    pub fn sender_photo(&self, email: String, #[wasm_bindgen(unchecked_param_type = "PhotoOptions | undefined")] options: JsValue) -> Promise {
+    pub fn sender_photo(
+        &self,
+        email: String,
+        #[wasm_bindgen(unchecked_param_type = "PhotoOptions | undefined")] options: JsValue,
+    ) -> Promise {
         let session = self.session.clone();
         promise(async move {
             let size = convert::photo_size(&options)?;
@@ -620,7 +641,11 @@ fn summary_object(summary: DeltaSummary) -> JsValue {
 fn page_object(value: JsValue, next_cursor: Option<String>) -> JsValue {
     let object = Object::new();
     set(&object, "value", &value);
-    set(&object, "nextCursor", &next_cursor.map_or(JsValue::NULL, |c| JsValue::from_str(&c)));
+    set(
+        &object,
+        "nextCursor",
+        &next_cursor.map_or(JsValue::NULL, |c| JsValue::from_str(&c)),
+    );
     object.into()
 }
 

@@ -193,7 +193,8 @@ export interface ContactQuery {
 
 /** A record that failed its integrity check and was set aside. */
 export interface QuarantineEntry {
-  kind: "messages" | "folders" | "contacts" | "events";
+  /** The kind of item, or "syncState" for a stored delta link (its id is then the scope). */
+  kind: ItemKind | "syncState";
   /** The record id, or null when it was found without a lookup by id. */
   id: string | null;
 }

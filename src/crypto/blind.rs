@@ -20,7 +20,7 @@ pub const DB_NAME_PREFIX: &str = "offline-mailbox-";
 /// Computes blinded keys for named scopes (an object store, or an index of one).
 pub struct BlindIndex {
     root: Zeroizing<[u8; 32]>,
-    subkeys: Mutex<HashMap<String, Hmac<Sha256>>>,
+    subkeys: Mutex<HashMap<String, Zeroizing<[u8; 32]>>>,
 }
 
 impl BlindIndex {
@@ -52,13 +52,13 @@ impl BlindIndex {
     fn keyed(&self, scope: &str) -> Hmac<Sha256> {
         // A poisoned lock only means another call panicked mid-insert; the map is still valid.
         let mut subkeys = self.subkeys.lock().unwrap_or_else(|e| e.into_inner());
-        subkeys
+        let subkey = subkeys
             .entry(scope.to_owned())
-            .or_insert_with(|| self.derive(scope))
-            .clone()
+            .or_insert_with(|| self.derive(scope));
+        Hmac::<Sha256>::new_from_slice(subkey.as_ref()).expect("HMAC accepts any key length")
     }
 
-    fn derive(&self, scope: &str) -> Hmac<Sha256> {
+    fn derive(&self, scope: &str) -> Zeroizing<[u8; 32]> {
         let mut info = SUBKEY_INFO.to_vec();
         info.extend_from_slice(scope.as_bytes());
         let mut subkey = Zeroizing::new([0u8; 32]);
@@ -66,7 +66,7 @@ impl BlindIndex {
             .expect("a 32-byte PRK is valid for HKDF-SHA256")
             .expand(&info, subkey.as_mut())
             .expect("32 bytes is a valid HKDF-SHA256 output length");
-        Hmac::<Sha256>::new_from_slice(subkey.as_ref()).expect("HMAC accepts any key length")
+        subkey
     }
 }
 

@@ -20,7 +20,12 @@ pub struct CacheEntry {
 impl CacheEntry {
     /// A remembered 404, fresh for [`MISSING_TTL_MS`].
     pub fn missing(now: f64) -> Self {
-        Self { etag: None, content_type: String::new(), fresh_until: now + MISSING_TTL_MS, body: None }
+        Self {
+            etag: None,
+            content_type: String::new(),
+            fresh_until: now + MISSING_TTL_MS,
+            body: None,
+        }
     }
 
     /// Whether it may be used at `now` without asking the server.
@@ -85,13 +90,22 @@ pub fn fresh_until(cache_control: Option<&str>, now: f64) -> f64 {
     let Some(header) = cache_control else {
         return 0.0;
     };
-    let directives: Vec<String> = header.split(',').map(|d| d.trim().to_ascii_lowercase()).collect();
-    if directives.iter().any(|d| d == "no-cache" || d == "no-store") {
+    let directives: Vec<String> = header
+        .split(',')
+        .map(|d| d.trim().to_ascii_lowercase())
+        .collect();
+    if directives
+        .iter()
+        .any(|d| d == "no-cache" || d == "no-store")
+    {
         return 0.0;
     }
     directives
         .iter()
-        .find_map(|d| d.strip_prefix("max-age=").and_then(|s| s.parse::<u32>().ok()))
+        .find_map(|d| {
+            d.strip_prefix("max-age=")
+                .and_then(|s| s.parse::<u32>().ok())
+        })
         .map_or(0.0, |seconds| now + f64::from(seconds) * 1000.0)
 }
 

@@ -2,8 +2,17 @@
 //! server origin, its domains, and the request URLs. Pure Rust.
 
 /// Photo sizes Exchange serves, smallest first.
-pub const PHOTO_SIZES: [&str; 9] =
-    ["HR48x48", "HR64x64", "HR96x96", "HR120x120", "HR240x240", "HR360x360", "HR432x432", "HR504x504", "HR648x648"];
+pub const PHOTO_SIZES: [&str; 9] = [
+    "HR48x48",
+    "HR64x64",
+    "HR96x96",
+    "HR120x120",
+    "HR240x240",
+    "HR360x360",
+    "HR432x432",
+    "HR504x504",
+    "HR648x648",
+];
 /// The photo size asked for when the caller names none.
 pub const DEFAULT_PHOTO_SIZE: &str = "HR96x96";
 /// The contact card path asked for when the host configures none (Graph's user resource).
@@ -54,16 +63,28 @@ impl DirectoryConfig {
     pub fn photo_url(&self, email: &str, size: &str) -> String {
         let email = encode_component(email.trim());
         match self.photo_api {
-            PhotoApi::Ews => format!("{}/ews/Exchange.asmx/s/GetUserPhoto?email={email}&size={size}", self.origin),
+            PhotoApi::Ews => format!(
+                "{}/ews/Exchange.asmx/s/GetUserPhoto?email={email}&size={size}",
+                self.origin
+            ),
             PhotoApi::Graph => {
-                format!("{}/users/{email}/photos/{}/$value", self.origin, size.trim_start_matches("HR"))
+                format!(
+                    "{}/users/{email}/photos/{}/$value",
+                    self.origin,
+                    size.trim_start_matches("HR")
+                )
             }
         }
     }
 
     /// The URL of a contact card.
     pub fn card_url(&self, email: &str) -> String {
-        format!("{}{}", self.origin, self.card_path.replace("{email}", &encode_component(email.trim())))
+        format!(
+            "{}{}",
+            self.origin,
+            self.card_path
+                .replace("{email}", &encode_component(email.trim()))
+        )
     }
 }
 
@@ -78,7 +99,9 @@ impl DirectoryConfig {
 /// assert!(org_origin("http://127.0.0.1:8081").is_ok());
 /// ```
 pub fn org_origin(value: &str) -> Result<String, &'static str> {
-    let (scheme, rest) = value.split_once("://").ok_or("must be an origin like https://mail.contoso.com")?;
+    let (scheme, rest) = value
+        .split_once("://")
+        .ok_or("must be an origin like https://mail.contoso.com")?;
     let scheme = scheme.to_ascii_lowercase();
     let authority = rest.strip_suffix('/').unwrap_or(rest).to_ascii_lowercase();
     if authority.is_empty() || authority.contains(['/', '?', '#', '@', '\\', ' ']) {
@@ -88,7 +111,9 @@ pub fn org_origin(value: &str) -> Result<String, &'static str> {
     match scheme.as_str() {
         "https" => {}
         "http" if is_loopback(host) => {}
-        "http" => return Err("must use https (plain http is allowed only for 127.0.0.1 and localhost)"),
+        "http" => {
+            return Err("must use https (plain http is allowed only for 127.0.0.1 and localhost)")
+        }
         _ => return Err("must be an https origin"),
     }
     Ok(format!("{scheme}://{authority}"))
@@ -111,7 +136,10 @@ fn host_of(authority: &str) -> Result<&str, &'static str> {
             return Err("has an invalid port");
         }
     }
-    let valid_host = !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:".contains(&b));
+    let valid_host = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:".contains(&b));
     if !valid_host {
         return Err("has an invalid host");
     }
@@ -119,7 +147,11 @@ fn host_of(authority: &str) -> Result<&str, &'static str> {
 }
 
 fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host == "::1" || host.starts_with("127.")
+    host == "localhost"
+        || host == "::1"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters.
@@ -157,6 +189,8 @@ mod tests {
             "https://mail.contoso.com#x",
             "https://user:pw@mail.contoso.com",
             "http://mail.contoso.com",
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example",
             "ftp://mail.contoso.com",
             "https://",
             "https://mail.contoso.com:0",
@@ -165,9 +199,22 @@ mod tests {
         ] {
             assert!(org_origin(bad).is_err(), "{bad}");
         }
-        assert_eq!(org_origin("https://mail.contoso.com:8443").unwrap(), "https://mail.contoso.com:8443");
-        assert_eq!(org_origin("http://localhost:9000/").unwrap(), "http://localhost:9000");
-        assert_eq!(org_origin("http://[::1]:9000").unwrap(), "http://[::1]:9000");
+        assert_eq!(
+            org_origin("https://mail.contoso.com:8443").unwrap(),
+            "https://mail.contoso.com:8443"
+        );
+        assert_eq!(
+            org_origin("http://localhost:9000/").unwrap(),
+            "http://localhost:9000"
+        );
+        assert_eq!(
+            org_origin("http://[::1]:9000").unwrap(),
+            "http://[::1]:9000"
+        );
+        assert_eq!(
+            org_origin("http://127.8.9.10").unwrap(),
+            "http://127.8.9.10"
+        );
     }
 
     #[test]
@@ -190,6 +237,9 @@ mod tests {
             config(PhotoApi::Graph).photo_url("a@contoso.com", "HR48x48"),
             "https://mail.contoso.com/users/a%40contoso.com/photos/48x48/$value"
         );
-        assert_eq!(config(PhotoApi::Ews).card_url("a@contoso.com"), "https://mail.contoso.com/users/a%40contoso.com");
+        assert_eq!(
+            config(PhotoApi::Ews).card_url("a@contoso.com"),
+            "https://mail.contoso.com/users/a%40contoso.com"
+        );
     }
 }

@@ -13,7 +13,10 @@ use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Request, RequestCache, RequestCredentials, RequestInit, RequestMode, RequestRedirect, Response, ResponseType};
+use web_sys::{
+    Request, RequestCache, RequestCredentials, RequestInit, RequestMode, RequestRedirect, Response,
+    ResponseType,
+};
 
 use super::cache::{fresh_until, CacheEntry};
 use super::config::DirectoryConfig;
@@ -56,7 +59,11 @@ struct HttpResponse {
 impl Directory {
     /// A directory for `config`.
     pub fn new(config: DirectoryConfig) -> Rc<Self> {
-        Rc::new(Self { config, memory: RefCell::new(HashMap::new()), in_flight: RefCell::new(HashMap::new()) })
+        Rc::new(Self {
+            config,
+            memory: RefCell::new(HashMap::new()),
+            in_flight: RefCell::new(HashMap::new()),
+        })
     }
 
     /// The settings it was made with.
@@ -67,7 +74,12 @@ impl Directory {
     /// Looks `url` up under cache `key`. Concurrent calls with the same key share one
     /// request. Answers are cached sealed in `store` when offline is on, in memory
     /// otherwise. `Ok(None)` means the server has nothing (404).
-    pub async fn lookup(self: &Rc<Self>, key: String, url: String, store: Option<Rc<Mailbox>>) -> Result<Option<Answer>, Error> {
+    pub async fn lookup(
+        self: &Rc<Self>,
+        key: String,
+        url: String,
+        store: Option<Rc<Mailbox>>,
+    ) -> Result<Option<Answer>, Error> {
         let running = self.in_flight.borrow().get(&key).cloned();
         if let Some(shared) = running {
             return shared.await;
@@ -84,7 +96,12 @@ impl Directory {
         shared.await
     }
 
-    async fn through_cache(&self, key: &str, url: &str, store: Option<&Mailbox>) -> Result<Option<Answer>, Error> {
+    async fn through_cache(
+        &self,
+        key: &str,
+        url: &str,
+        store: Option<&Mailbox>,
+    ) -> Result<Option<Answer>, Error> {
         let now = js_sys::Date::now();
         let cached = self.cached(key, store).await;
         if let Some(entry) = cached.as_ref().filter(|e| e.is_fresh(now)) {
@@ -103,7 +120,10 @@ impl Directory {
                 fresh_until: fresh_until(response.cache_control.as_deref(), now),
                 body: Some(response.body),
             },
-            (304, Some(cached)) => CacheEntry { fresh_until: fresh_until(response.cache_control.as_deref(), now), ..cached },
+            (304, Some(cached)) => CacheEntry {
+                fresh_until: fresh_until(response.cache_control.as_deref(), now),
+                ..cached
+            },
             (404, _) => CacheEntry::missing(now),
             (status, cached) => {
                 let error = Error::Network(format!("the organization's server answered {status}"));
@@ -116,7 +136,12 @@ impl Directory {
 
     async fn cached(&self, key: &str, store: Option<&Mailbox>) -> Option<CacheEntry> {
         match store {
-            Some(store) => store.directory_get(key).await.ok().flatten().and_then(|bytes| CacheEntry::decode(&bytes)),
+            Some(store) => store
+                .directory_get(key)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|bytes| CacheEntry::decode(&bytes)),
             None => self.memory.borrow().get(key).cloned(),
         }
     }
@@ -128,7 +153,9 @@ impl Directory {
                 let _ = store.directory_put(key, &entry.encode()).await;
             }
             None => {
-                self.memory.borrow_mut().insert(key.to_owned(), entry.clone());
+                self.memory
+                    .borrow_mut()
+                    .insert(key.to_owned(), entry.clone());
             }
         }
     }
@@ -136,7 +163,10 @@ impl Directory {
 
 fn answer(entry: &CacheEntry) -> Option<Answer> {
     let body = entry.body.as_ref()?;
-    Some(Answer { content_type: entry.content_type.clone(), body: Rc::new(body.clone()) })
+    Some(Answer {
+        content_type: entry.content_type.clone(),
+        body: Rc::new(body.clone()),
+    })
 }
 
 /// One GET to the organization's server: credentials included (it is the only
@@ -150,21 +180,31 @@ async fn fetch(url: &str, etag: Option<&str>) -> Result<HttpResponse, Error> {
     init.set_cache(RequestCache::NoStore);
     init.set_redirect(RequestRedirect::Manual);
     init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
-    let request = Request::new_with_str_and_init(url, &init).map_err(|_| network("could not build the request"))?;
+    let request = Request::new_with_str_and_init(url, &init)
+        .map_err(|_| network("could not build the request"))?;
     if let Some(etag) = etag {
-        request.headers().set("If-None-Match", etag).map_err(|_| network("could not set If-None-Match"))?;
+        request
+            .headers()
+            .set("If-None-Match", etag)
+            .map_err(|_| network("could not set If-None-Match"))?;
     }
     let response: Response = JsFuture::from(global_fetch(&request))
         .await
         .map_err(|_| network("the organization's server could not be reached"))?
         .unchecked_into();
     if response.type_() == ResponseType::Opaqueredirect {
-        return Err(network("the organization's server answered with a redirect, which is not followed"));
+        return Err(network(
+            "the organization's server answered with a redirect, which is not followed",
+        ));
     }
     let header = |name: &str| response.headers().get(name).ok().flatten();
     let body = if response.status() == 200 {
-        let buffer = response.array_buffer().map_err(|_| network("could not read the answer"))?;
-        let buffer = JsFuture::from(buffer).await.map_err(|_| network("could not read the answer"))?;
+        let buffer = response
+            .array_buffer()
+            .map_err(|_| network("could not read the answer"))?;
+        let buffer = JsFuture::from(buffer)
+            .await
+            .map_err(|_| network("could not read the answer"))?;
         Uint8Array::new(&buffer).to_vec()
     } else {
         Vec::new()

@@ -13,7 +13,8 @@ mod lookup;
 
 pub use cache::{fresh_until, CacheEntry, MISSING_TTL_MS};
 pub use config::{
-    encode_component, org_origin, DirectoryConfig, PhotoApi, DEFAULT_CARD_PATH, DEFAULT_PHOTO_SIZE, PHOTO_SIZES,
+    encode_component, org_origin, DirectoryConfig, PhotoApi, DEFAULT_CARD_PATH, DEFAULT_PHOTO_SIZE,
+    PHOTO_SIZES,
 };
 #[cfg(target_arch = "wasm32")]
 pub use lookup::{Answer, Directory};

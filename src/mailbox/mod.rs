@@ -11,8 +11,10 @@ mod write;
 use crate::crypto::{
     database_name, Aad, BlindIndex, KeyDerivation, Keyring, WrappedKeyring, SALT_LEN,
 };
+use crate::model::Kind;
 use crate::store::{
-    delete_database, Database, QuarantinedRecord, Record, STORE_DIRECTORY, STORE_META, STORE_QUARANTINE,
+    delete_database, fields, Database, QuarantinedRecord, Record, STORE_DIRECTORY,
+    STORE_FOLDER_COUNTS, STORE_META, STORE_QUARANTINE,
 };
 use crate::Error;
 
@@ -39,14 +41,23 @@ pub struct Mailbox {
 }
 
 impl Mailbox {
-    /// Opens the user's database, creating it and a fresh keyring on first use, and
-    /// unlocks it. A wrong key gives [`Error::WrongKey`] and writes nothing.
-    pub async fn open(user_id: &str, unlock: &Unlock) -> Result<Self, Error> {
+    /// Opens the user's database and unlocks it. With `create`, a database without a
+    /// keyring gets a fresh one; without it, a missing keyring is an
+    /// [`Error::Integrity`] (someone removed it) rather than a silent new key. A wrong
+    /// key gives [`Error::WrongKey`] and reads or writes no record (opening may still
+    /// run pending schema steps).
+    pub async fn open(user_id: &str, unlock: &Unlock, create: bool) -> Result<Self, Error> {
         let name = database_name(user_id);
         let db = Database::open(&name).await?;
         let keyring = match db.get(STORE_META, KEYRING_KEY).await? {
             Some(record) => unwrap_keyring(record, unlock).await?,
-            None => create_keyring(&db, unlock).await?,
+            None if create => create_keyring(&db, unlock).await?,
+            None => {
+                return Err(Error::Integrity {
+                    store: STORE_META.into(),
+                    id: Some("keyring".into()),
+                })
+            }
         };
         let blind = keyring.blind_index();
         Ok(Self {
@@ -91,20 +102,52 @@ impl Mailbox {
         };
         let sealed = record.value.as_deref().unwrap_or_default();
         // A cache entry that fails authentication is simply fetched again.
-        Ok(self.keyring.open(Aad { store: STORE_DIRECTORY, key: &blinded }, sealed).ok())
+        Ok(self
+            .keyring
+            .open(
+                Aad {
+                    store: STORE_DIRECTORY,
+                    key: &blinded,
+                },
+                sealed,
+            )
+            .ok())
     }
 
     /// Seals and caches a directory answer under `key`.
     pub async fn directory_put(&self, key: &str, entry: &[u8]) -> Result<(), Error> {
         let blinded = self.blind.blind(STORE_DIRECTORY, key.as_bytes());
-        let sealed = self.keyring.seal(Aad { store: STORE_DIRECTORY, key: &blinded }, entry)?;
+        let sealed = self.keyring.seal(
+            Aad {
+                store: STORE_DIRECTORY,
+                key: &blinded,
+            },
+            entry,
+        )?;
         let mut tx = self.db.begin_write(&[STORE_DIRECTORY])?;
         tx.put(STORE_DIRECTORY, &blinded, &Record::sealed(sealed))?;
         Ok(tx.commit().await?)
     }
 
-    /// Moves a record that failed authentication to quarantine; returns the error to report.
-    async fn quarantine(&self, store: &str, key: &[u8], sealed: &[u8], id: Option<&str>) -> Error {
+    /// Moves a record that failed authentication to quarantine, in one transaction
+    /// that also takes a message out of its folder's counts; returns the error to report.
+    async fn quarantine(&self, store: &str, record: &Record, id: Option<&str>) -> Error {
+        match self.move_to_quarantine(store, record, id).await {
+            Ok(()) => Error::Integrity {
+                store: store.to_owned(),
+                id: id.map(str::to_owned),
+            },
+            Err(error) => error,
+        }
+    }
+
+    async fn move_to_quarantine(
+        &self,
+        store: &str,
+        record: &Record,
+        id: Option<&str>,
+    ) -> Result<(), Error> {
+        let key = record.bytes(fields::KEY).unwrap_or_default();
         let quarantine_aad = Aad {
             store: STORE_QUARANTINE,
             key,
@@ -115,13 +158,14 @@ impl Mailbox {
             key: key.to_vec(),
             sealed_id,
         };
-        if let Err(error) = self.db.quarantine(&entry, sealed).await {
-            return error.into();
+        let mut tx = self
+            .db
+            .begin_write(&[store, STORE_QUARANTINE, STORE_FOLDER_COUNTS])?;
+        tx.quarantine(&entry, record.value.as_deref().unwrap_or_default())?;
+        if store == Kind::Message.store() {
+            write::update_counts(&mut tx, vec![(records::stored_placement(record), None)]).await?;
         }
-        Error::Integrity {
-            store: store.to_owned(),
-            id: id.map(str::to_owned),
-        }
+        Ok(tx.commit().await?)
     }
 
     fn describe(&self, record: QuarantinedRecord) -> QuarantineEntry {
@@ -159,11 +203,29 @@ async fn unwrap_keyring(record: Record, unlock: &Unlock) -> Result<Keyring, Erro
     Ok(Keyring::unwrap(&wrapped, &material)?)
 }
 
+/// Creates the keyring, unless another tab or call got there first: the check and
+/// the write share one transaction, and the loser unwraps the winner's keyring.
 async fn create_keyring(db: &Database, unlock: &Unlock) -> Result<Keyring, Error> {
     let keyring = Keyring::generate()?;
     let wrapped = wrap_keyring(&keyring, unlock).await?;
-    store_keyring(db, &wrapped).await?;
-    Ok(keyring)
+    let mut tx = db.begin_write(&[STORE_META])?;
+    let existing = tx
+        .get_many(STORE_META, &[KEYRING_KEY.to_vec()])
+        .await?
+        .pop()
+        .flatten();
+    if existing.is_none() {
+        tx.put(
+            STORE_META,
+            KEYRING_KEY,
+            &Record::sealed(wrapped.as_bytes().to_vec()),
+        )?;
+    }
+    tx.commit().await?;
+    match existing {
+        Some(record) => unwrap_keyring(record, unlock).await,
+        None => Ok(keyring),
+    }
 }
 
 async fn wrap_keyring(keyring: &Keyring, unlock: &Unlock) -> Result<WrappedKeyring, Error> {

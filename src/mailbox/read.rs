@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::crypto::Aad;
-use crate::model::{normalize_address, search_prefix, Kind, Timestamp};
+use crate::model::{normalize_address, search_prefix, words, Kind, Timestamp};
 use crate::store::{
     fields, indexes, Key, KeyPart, Query, Record, STORE_FOLDER_COUNTS, STORE_META, STORE_SYNC_STATE,
 };
@@ -53,7 +53,11 @@ impl Mailbox {
         let lower = match cursor {
             Some(cursor) => {
                 let (recency, key) = parse_cursor(cursor)?;
-                vec![folder.clone(), KeyPart::Number(recency), KeyPart::Bytes(key)]
+                vec![
+                    folder.clone(),
+                    KeyPart::Number(recency),
+                    KeyPart::Bytes(key),
+                ]
             }
             None => vec![folder.clone()],
         };
@@ -65,7 +69,12 @@ impl Mailbox {
         };
         let records = self
             .db
-            .query(Kind::Message.store(), indexes::BY_FOLDER_RECENCY, &query, Some(limit))
+            .query(
+                Kind::Message.store(),
+                indexes::BY_FOLDER_RECENCY,
+                &query,
+                Some(limit),
+            )
             .await?;
         let next_cursor = if records.len() == limit as usize {
             records.last().map(cursor_after)
@@ -223,7 +232,7 @@ impl Mailbox {
         ) {
             Ok(link) => Ok(String::from_utf8(link).ok()),
             Err(_) => Err(self
-                .quarantine(STORE_SYNC_STATE, &key, sealed, Some(scope))
+                .quarantine(STORE_SYNC_STATE, &record, Some(scope))
                 .await),
         }
     }
@@ -245,12 +254,7 @@ fn matches_prefix(contact: &Value, prefix: &str) -> bool {
     let names = ["displayName", "givenName", "surname"]
         .iter()
         .filter_map(|field| contact.get(*field).and_then(Value::as_str))
-        .flat_map(|name| {
-            name.to_lowercase()
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        });
+        .flat_map(words);
     let addresses = contact
         .get("emailAddresses")
         .and_then(Value::as_array)
@@ -275,14 +279,23 @@ fn cursor_after(record: &Record) -> String {
 fn parse_cursor(cursor: &str) -> Result<(f64, Vec<u8>), Error> {
     let invalid = || Error::invalid("cursor", "is not a cursor returned by listMessages");
     let (time, key) = cursor.split_once('.').ok_or_else(invalid)?;
-    let time: f64 = time.parse().map_err(|_| invalid())?;
-    if key.len() % 2 != 0 {
+    let time: f64 = time
+        .parse()
+        .ok()
+        .filter(|t: &f64| t.is_finite())
+        .ok_or_else(invalid)?;
+    if key.len() % 2 != 0 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(invalid());
     }
-    let key = (0..key.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&key[i..i + 2], 16))
-        .collect::<Result<Vec<u8>, _>>()
-        .map_err(|_| invalid())?;
+    let key = key
+        .as_bytes()
+        .chunks(2)
+        .map(|pair| {
+            std::str::from_utf8(pair)
+                .ok()
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(invalid)?;
     Ok((time, key))
 }

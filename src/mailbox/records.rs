@@ -134,7 +134,7 @@ impl Mailbox {
         let sealed = record.value.as_deref().unwrap_or_default();
         match self.keyring.open(Aad { store, key }, sealed) {
             Ok(plaintext) => Ok(plaintext),
-            Err(_) => Err(self.quarantine(store, key, sealed, id).await),
+            Err(_) => Err(self.quarantine(store, record, id).await),
         }
     }
 

@@ -12,6 +12,8 @@ use crate::Error;
 
 /// PBKDF2-HMAC-SHA256 iterations for new passphrase-protected mailboxes (OWASP's 2023 figure).
 pub const DEFAULT_PBKDF2_ITERATIONS: u32 = 600_000;
+/// Iteration counts a stored keyring header may name; anything else was tampered with.
+const STORED_ITERATIONS: std::ops::RangeInclusive<u32> = 1_000..=10_000_000;
 
 /// The secret a mailbox is unlocked with.
 #[derive(Clone)]
@@ -52,7 +54,12 @@ impl Unlock {
                 iterations,
             } => {
                 let iterations = match stored {
-                    KeyDerivation::Pbkdf2Sha256 { iterations } => iterations,
+                    KeyDerivation::Pbkdf2Sha256 { iterations }
+                        if STORED_ITERATIONS.contains(&iterations) =>
+                    {
+                        iterations
+                    }
+                    KeyDerivation::Pbkdf2Sha256 { .. } => return Err(Error::WrongKey),
                     KeyDerivation::RawKey => *iterations,
                 };
                 pbkdf2(passphrase, salt, iterations).await
@@ -79,8 +86,9 @@ async fn pbkdf2(passphrase: &str, salt: &[u8], iterations: u32) -> Result<KeyMat
     let derive = subtle
         .derive_bits_with_object(&params, &base_key, 256)
         .map_err(|_| unsupported("crypto.subtle.deriveBits(PBKDF2) failed"))?;
-    let bits = await_js(derive).await?;
-    let bytes = Zeroizing::new(Uint8Array::new(&bits).to_vec());
+    let bits = Uint8Array::new(&await_js(derive).await?);
+    let bytes = Zeroizing::new(bits.to_vec());
+    bits.fill(0, 0, bits.length());
     Ok(KeyMaterial::from_slice(&bytes)?)
 }
 

@@ -36,8 +36,8 @@ enum Op {
     Put(SealedItem),
     Remove {
         key: Vec<u8>,
-        /// Drop only if the stored item still belongs to this (blinded) scope.
-        only_in_scope: Option<Vec<u8>>,
+        /// Drop only if the stored item belongs to one of these (blinded) scopes.
+        only_in_scopes: Option<Vec<Vec<u8>>>,
     },
 }
 
@@ -76,11 +76,13 @@ impl Mailbox {
                 }
                 Change::Remove { id, reason, .. } => {
                     merged.remove(&id);
-                    let only_in_scope =
-                        (reason == RemovalReason::LeftScope).then(|| scope_key.clone());
+                    // An item that left this scope is dropped unless another delta scope
+                    // has claimed it since; items stored with put* belong to no delta scope.
+                    let only_in_scopes = (reason == RemovalReason::LeftScope)
+                        .then(|| vec![scope_key.clone(), self.scope_key(kind, DEFAULT_SCOPE)]);
                     ops.push(Op::Remove {
                         key: self.record_key(kind, &id).to_vec(),
-                        only_in_scope,
+                        only_in_scopes,
                     });
                 }
             }
@@ -160,9 +162,12 @@ impl Mailbox {
         let mut stored = HashMap::new();
         for (id, record) in ids.into_iter().zip(records) {
             let Some(record) = record else { continue };
-            // A stored version that fails authentication is quarantined; the update then starts afresh.
-            let Ok(plaintext) = self.open_record(kind.store(), &record, Some(&id)).await else {
-                continue;
+            // A stored version that fails authentication is quarantined and the update
+            // starts afresh; any other failure stops the page rather than lose fields.
+            let plaintext = match self.open_record(kind.store(), &record, Some(&id)).await {
+                Ok(plaintext) => plaintext,
+                Err(Error::Integrity { .. }) => continue,
+                Err(other) => return Err(other),
             };
             if let Ok(Value::Object(fields)) = serde_json::from_slice(&plaintext) {
                 stored.insert(id, fields);
@@ -211,13 +216,17 @@ impl Mailbox {
                     tx.put(store, &key, &item.record)?;
                     current.insert(key, Some(item.record));
                 }
-                Op::Remove { key, only_in_scope } => {
+                Op::Remove {
+                    key,
+                    only_in_scopes,
+                } => {
                     let Some(before) = current.get(&key).cloned().flatten() else {
                         continue;
                     };
-                    if only_in_scope
-                        .is_some_and(|scope| before.bytes(fields::SCOPE) != Some(scope.as_slice()))
-                    {
+                    let stored_scope = before.bytes(fields::SCOPE);
+                    if only_in_scopes.is_some_and(|scopes| {
+                        !scopes.iter().any(|s| stored_scope == Some(s.as_slice()))
+                    }) {
                         continue;
                     }
                     summary.removed += 1;
@@ -258,7 +267,7 @@ fn event_span(record: &Record) -> f64 {
 }
 
 /// Applies the count changes of `moves` to the folder counts, inside the transaction.
-async fn update_counts(
+pub(super) async fn update_counts(
     tx: &mut WriteTx<'_>,
     moves: Vec<(Option<Placement>, Option<Placement>)>,
 ) -> Result<(), Error> {

@@ -132,7 +132,8 @@ pub fn search_prefix(query: &str) -> String {
         .collect()
 }
 
-fn words(name: &str) -> Vec<String> {
+/// The lower-cased words of a name, split at spaces and punctuation that separates words.
+pub fn words(name: &str) -> Vec<String> {
     name.to_lowercase()
         .split(|c: char| c.is_whitespace() || ",;()\"'".contains(c))
         .filter(|w| !w.is_empty())

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 pub use datetime::Timestamp;
-pub use facts::{normalize_address, search_prefix, Facts, PREFIX_LEN};
+pub use facts::{normalize_address, search_prefix, words, Facts, PREFIX_LEN};
 pub use protected::{protection, withhold_body, Protection, BODY_WITHHELD};
 
 /// The kinds of item the mailbox stores, each in its own object store.
@@ -48,6 +48,16 @@ impl Kind {
     /// The kind stored in `store`, if any.
     pub fn from_store(store: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|kind| kind.store() == store)
+    }
+
+    /// The JavaScript name: `"messages"`, `"mailFolders"`, `"contacts"`, `"events"`.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            Self::Message => "messages",
+            Self::MailFolder => "mailFolders",
+            Self::Contact => "contacts",
+            Self::Event => "events",
+        }
     }
 
     /// The kind for a JavaScript name: `"messages"`, `"mailFolders"`, `"contacts"`, `"events"`.
@@ -293,6 +303,7 @@ mod tests {
     fn stores_round_trip_to_kinds() {
         for kind in Kind::ALL {
             assert_eq!(Kind::from_store(kind.store()), Some(kind));
+            assert_eq!(Kind::from_api_name(kind.api_name()), Some(kind));
         }
     }
 }

@@ -82,7 +82,7 @@ fn entries<'a>(
         .filter_map(Value::as_object)
 }
 
-fn text<'a>(entry: &'a Map<String, Value>, name: &str) -> String {
+fn text(entry: &Map<String, Value>, name: &str) -> String {
     entry
         .get(name)
         .and_then(Value::as_str)

@@ -51,7 +51,7 @@ impl Session {
         };
         if consented {
             match session.decision_for(true).offline_available {
-                true => session.attach_store().await?,
+                true => session.attach_store(false).await?,
                 false => wipe_user(&session.user_id).await?,
             }
         }
@@ -80,12 +80,14 @@ impl Session {
     pub async fn enable_offline(&self) -> Result<(), Error> {
         self.store()?;
         if !self.decision_for(true).offline_available {
-            return Err(Error::PolicyDenied("offline mail is not allowed on this computer".into()));
+            return Err(Error::PolicyDenied(
+                "offline mail is not allowed on this computer".into(),
+            ));
         }
         if self.offline_enabled() {
             return Ok(());
         }
-        self.attach_store().await
+        self.attach_store(true).await
     }
 
     /// Re-wraps the store's keys under a new secret (data is not re-encrypted); the
@@ -163,26 +165,35 @@ impl Session {
         let store = self.store()?;
         let directory = self.directory()?;
         if !self.decision().contact_card {
-            return Err(Error::PolicyDenied("contact cards are turned off by your administrator".into()));
+            return Err(Error::PolicyDenied(
+                "contact cards are turned off by your administrator".into(),
+            ));
         }
         if !directory.config().in_organization(email) {
             return Ok(None);
         }
         let key = format!("card\u{0}{}", email.trim().to_lowercase());
-        directory.lookup(key, directory.config().card_url(email), store).await
+        directory
+            .lookup(key, directory.config().card_url(email), store)
+            .await
     }
 
     fn directory(&self) -> Result<Rc<Directory>, Error> {
-        self.directory.clone().ok_or_else(|| Error::invalid("orgServer", "is required for photo and contact card lookups"))
+        self.directory.clone().ok_or_else(|| {
+            Error::invalid(
+                "orgServer",
+                "is required for photo and contact card lookups",
+            )
+        })
     }
 
     fn decision_for(&self, offline_enabled: bool) -> Decision {
         decide(self.policy.get(), self.computer, offline_enabled)
     }
 
-    async fn attach_store(&self) -> Result<(), Error> {
+    async fn attach_store(&self, create: bool) -> Result<(), Error> {
         let unlock = self.unlock.borrow().clone();
-        let mailbox = Mailbox::open(&self.user_id, &unlock).await?;
+        let mailbox = Mailbox::open(&self.user_id, &unlock, create).await?;
         *self.mailbox.borrow_mut() = Some(Rc::new(mailbox));
         Ok(())
     }

@@ -104,12 +104,14 @@ impl Database {
         let values = object_store
             .get_all::<JsValue>()
             .primitive()
-            .map_err(map_error)?
-            .await
             .map_err(map_error)?;
-        values
-            .map(|value| value.map_err(map_error).and_then(|v| to_record(&v)))
-            .collect()
+        let keys = object_store
+            .get_all_keys::<JsValue>()
+            .primitive()
+            .map_err(map_error)?;
+        let values = values.await.map_err(map_error)?;
+        let keys = keys.await.map_err(map_error)?;
+        with_primary_keys(values, keys)
     }
 
     /// Records of `store` whose `index` entry matches `query`, in ascending index order.
@@ -122,28 +124,6 @@ impl Database {
     ) -> Result<Vec<Record>, StoreError> {
         let tx = self.transaction(&[store], TransactionMode::Readonly)?;
         query_records(&tx, store, index, query, limit).await
-    }
-
-    /// Moves a record that failed authentication out of `store` into quarantine, in one transaction.
-    pub async fn quarantine(
-        &self,
-        entry: &QuarantinedRecord,
-        raw: &[u8],
-    ) -> Result<(), StoreError> {
-        let mut tx = self.begin_write(&[&entry.store, STORE_QUARANTINE])?;
-        let mut record = Record::sealed(raw.to_vec()).with(
-            QUARANTINE_STORE_FIELD,
-            FieldValue::Bytes(entry.store.as_bytes().to_vec()),
-        );
-        if let Some(sealed_id) = &entry.sealed_id {
-            record = record.with(QUARANTINE_ID_FIELD, FieldValue::Bytes(sealed_id.clone()));
-        }
-        let mut quarantine_key = entry.store.as_bytes().to_vec();
-        quarantine_key.push(0);
-        quarantine_key.extend_from_slice(&entry.key);
-        tx.put(STORE_QUARANTINE, &quarantine_key, &record)?;
-        tx.delete(&entry.store, &entry.key)?;
-        tx.commit().await
     }
 
     /// Every quarantined record.
@@ -225,6 +205,22 @@ impl WriteTx<'_> {
         Ok(())
     }
 
+    /// Moves a record that failed authentication out of its store into quarantine.
+    pub fn quarantine(&mut self, entry: &QuarantinedRecord, raw: &[u8]) -> Result<(), StoreError> {
+        let mut record = Record::sealed(raw.to_vec()).with(
+            QUARANTINE_STORE_FIELD,
+            FieldValue::Bytes(entry.store.as_bytes().to_vec()),
+        );
+        if let Some(sealed_id) = &entry.sealed_id {
+            record = record.with(QUARANTINE_ID_FIELD, FieldValue::Bytes(sealed_id.clone()));
+        }
+        let mut quarantine_key = entry.store.as_bytes().to_vec();
+        quarantine_key.push(0);
+        quarantine_key.extend_from_slice(&entry.key);
+        self.put(STORE_QUARANTINE, &quarantine_key, &record)?;
+        self.delete(&entry.store, &entry.key)
+    }
+
     /// Deletes the record under `key` in `store`.
     pub fn delete(&mut self, store: &str, key: &[u8]) -> Result<(), StoreError> {
         let object_store = self.tx.object_store(store).map_err(map_error)?;
@@ -292,9 +288,9 @@ async fn get_many(
         requests.push(request);
     }
     let mut out = Vec::with_capacity(keys.len());
-    for request in requests {
+    for (request, key) in requests.into_iter().zip(keys) {
         let found: Option<JsValue> = request.await.map_err(map_error)?;
-        out.push(found.map(|value| to_record(&value)).transpose()?);
+        out.push(found.map(|value| to_record(&value, key)).transpose()?);
     }
     Ok(out)
 }
@@ -308,22 +304,40 @@ async fn query_records(
 ) -> Result<Vec<Record>, StoreError> {
     let object_store = tx.object_store(store).map_err(map_error)?;
     let index = object_store.index(index).map_err(map_error)?;
-    let request = index
+    let values = index
         .get_all::<JsValue>()
         .with_query::<JsValue, _>(key_range(query));
-    let values = match limit {
-        Some(limit) => {
-            request
-                .with_limit(limit)
-                .primitive()
-                .map_err(map_error)?
-                .await
-        }
-        None => request.primitive().map_err(map_error)?.await,
-    }
-    .map_err(map_error)?;
+    let keys = index
+        .get_all_keys::<JsValue>()
+        .with_query::<JsValue, _>(key_range(query));
+    // Both requests run in this transaction, so they see the same entries in the same order.
+    let (values, keys) = match limit {
+        Some(limit) => (
+            values.with_limit(limit).primitive().map_err(map_error)?,
+            keys.with_limit(limit).primitive().map_err(map_error)?,
+        ),
+        None => (
+            values.primitive().map_err(map_error)?,
+            keys.primitive().map_err(map_error)?,
+        ),
+    };
+    let values = values.await.map_err(map_error)?;
+    let keys = keys.await.map_err(map_error)?;
+    with_primary_keys(values, keys)
+}
+
+/// Pairs values with the primary keys they are stored under.
+fn with_primary_keys<V, K>(values: V, keys: K) -> Result<Vec<Record>, StoreError>
+where
+    V: Iterator<Item = indexed_db_futures::Result<JsValue>>,
+    K: Iterator<Item = indexed_db_futures::Result<JsValue>>,
+{
     values
-        .map(|value| value.map_err(map_error).and_then(|v| to_record(&v)))
+        .zip(keys)
+        .map(|(value, key)| {
+            let key = Uint8Array::new(&key.map_err(map_error)?).to_vec();
+            to_record(&value.map_err(map_error)?, &key)
+        })
         .collect()
 }
 
@@ -421,7 +435,10 @@ fn to_js(own_key: &[u8], record: &Record) -> Result<JsValue, StoreError> {
     Ok(object.into())
 }
 
-fn to_record(js: &JsValue) -> Result<Record, StoreError> {
+/// Reads a stored record. Its `k` field is set from the key it is actually stored
+/// under, never from the stored copy, so a record moved onto another key is opened
+/// against (and fails authentication for) the key it was found at.
+fn to_record(js: &JsValue, primary_key: &[u8]) -> Result<Record, StoreError> {
     let object: &Object = js
         .dyn_ref()
         .ok_or_else(|| StoreError::Failed("a stored record is not an object".into()))?;
@@ -432,10 +449,16 @@ fn to_record(js: &JsValue) -> Result<Record, StoreError> {
         let value = entry.get(1);
         if name == VALUE_FIELD {
             record.value = value.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec);
-        } else if let Some(field) = to_field(&value) {
-            record.fields.push((name, field));
+        } else if name != fields::KEY {
+            if let Some(field) = to_field(&value) {
+                record.fields.push((name, field));
+            }
         }
     }
+    record.fields.push((
+        fields::KEY.to_owned(),
+        FieldValue::Bytes(primary_key.to_vec()),
+    ));
     Ok(record)
 }
 

@@ -20,6 +20,9 @@ extern "C" {
     /// Flips one bit of the first record's value in `store`; resolves to the record count.
     #[wasm_bindgen(js_name = tamperFirst)]
     pub fn tamper_first(db: &str, store: &str) -> Promise;
+    /// Copies the first record of `store` (value and all) over the second one.
+    #[wasm_bindgen(js_name = copyFirstOntoSecond)]
+    pub fn copy_first_onto_second(db: &str, store: &str) -> Promise;
     /// Opens `db` at `version` with the raw API, then closes it.
     #[wasm_bindgen(js_name = openAtVersion)]
     pub fn open_at_version(db: &str, version: u32) -> Promise;

@@ -121,3 +121,14 @@ export async function codeOf(promise) {
     return String(error && error.code);
   }
 }
+
+export async function copyFirstOntoSecond(dbName, storeName) {
+  const db = await openRaw(dbName);
+  const tx = db.transaction(storeName, "readwrite");
+  const store = tx.objectStore(storeName);
+  const keys = await request(store.getAllKeys());
+  const first = await request(store.get(keys[0]));
+  await request(store.put(first, keys[1]));
+  await new Promise((resolve) => { tx.oncomplete = resolve; });
+  db.close();
+}
