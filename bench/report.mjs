@@ -67,7 +67,7 @@ function explain(results) {
     );
   }
   if (slower("warmPageMs", "page", 100_000, false)) {
-    lines.push(`- **Newest-50 page** (A/B ${fmt(ratios["A/B"].warmPage, 2)}×): A reads the page with one \`getAll\` over its recency index where B and C step a cursor, but then opens 50 envelopes (AES-GCM in WebAssembly) and parses the concatenated plaintexts with one \`JSON.parse\`. Reading 50 records of this size is itself ${fmt(s["B/100000"].warmPageMs.median, 2)} ms for the plaintext floor on this machine, so the 5 ms target is out of reach for every contender here.`);
+    lines.push(`- **Newest-50 page** (A/B ${fmt(ratios["A/B"].warmPage, 2)}×): A reads the page with one \`getAll\` over its recency index (plus a \`getAllKeys\`, so each record is opened against the key it is stored under) where B and C step a cursor, but then opens 50 envelopes (AES-GCM in WebAssembly) and parses the concatenated plaintexts with one \`JSON.parse\`. Reading 50 records of this size is itself ${fmt(s["B/100000"].warmPageMs.median, 2)} ms for the plaintext floor on this machine, so the 5 ms target is out of reach for every contender here.`);
   }
   if (slower("openFirstPageMs", "open", 100_000, false)) {
     lines.push(`- **Open + first page** (A/B ${fmt(ratios["A/B"].openFirstPage, 2)}×): opening also checks that the database exists (\`indexedDB.databases()\`), reads and unwraps the keyring (HKDF + AES-GCM) and derives the blinding subkeys before the page is read.`);
