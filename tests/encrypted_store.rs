@@ -225,13 +225,28 @@ async fn a_record_copied_onto_another_key_fails_and_leaves_the_counts_right() {
     let user = "swap-user";
     let mailbox = open(key_options(user, 1)).await;
     wait(mailbox.put_folders(array([json(r#"{"id":"inbox","displayName":"Inbox"}"#)]))).await;
-    wait(mailbox.put_messages(array(["s1", "s2"].iter().map(|id| message(id, &format!("subject of {id}")))))).await;
-    wait(copy_first_onto_second(&OfflineMailbox::database_name(user), "messages")).await;
+    wait(
+        mailbox.put_messages(array(
+            ["s1", "s2"]
+                .iter()
+                .map(|id| message(id, &format!("subject of {id}"))),
+        )),
+    )
+    .await;
+    wait(copy_first_onto_second(
+        &OfflineMailbox::database_name(user),
+        "messages",
+    ))
+    .await;
 
     let mut failed = 0;
     for id in ["s1", "s2"] {
         match wasm_bindgen_futures::JsFuture::from(mailbox.get_message(id.into())).await {
-            Ok(value) => assert_eq!(field(&value, "subject"), format!("subject of {id}"), "{id} must never show another record"),
+            Ok(value) => assert_eq!(
+                field(&value, "subject"),
+                format!("subject of {id}"),
+                "{id} must never show another record"
+            ),
             Err(error) => {
                 assert_eq!(field(&error, "code"), "Integrity");
                 failed += 1;
@@ -241,7 +256,11 @@ async fn a_record_copied_onto_another_key_fails_and_leaves_the_counts_right() {
     assert_eq!(failed, 1, "exactly the overwritten record fails");
     let folders = wait(mailbox.folders()).await;
     let inbox = js_sys::Array::from(&folders).get(0);
-    assert_eq!(field(&inbox, "totalItemCount"), 1, "a quarantined message leaves its folder's counts");
+    assert_eq!(
+        field(&inbox, "totalItemCount"),
+        1,
+        "a quarantined message leaves its folder's counts"
+    );
     wait(mailbox.wipe()).await;
 }
 

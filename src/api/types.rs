@@ -10,7 +10,7 @@ export interface KeyOptions {
   key?: Uint8Array;
   /** A passphrase, stretched with PBKDF2-HMAC-SHA256 (WebCrypto). */
   passphrase?: string;
-  /** PBKDF2 iterations for a new passphrase wrap (default 600000). */
+  /** PBKDF2 iterations for a new passphrase wrap (default 600000; 1000 to 10000000). */
   passphraseIterations?: number;
 }
 

@@ -49,11 +49,12 @@ impl Mailbox {
             .to_vec()
     }
 
-    /// Seals `item` and derives its index fields.
+    /// Seals `item` and derives its index fields; `scope_key` is the blinded sync
+    /// scope, computed once per batch by the caller.
     pub(super) fn seal_item(
         &self,
         kind: Kind,
-        scope: &str,
+        scope_key: &[u8],
         item: &Item,
     ) -> Result<SealedItem, Error> {
         let store = kind.store();
@@ -61,10 +62,8 @@ impl Mailbox {
         let value = self
             .keyring
             .seal(Aad { store, key: &key }, &item.to_json_bytes())?;
-        let mut record = Record::sealed(value).with(
-            fields::SCOPE,
-            FieldValue::Bytes(self.scope_key(kind, scope)),
-        );
+        let mut record =
+            Record::sealed(value).with(fields::SCOPE, FieldValue::Bytes(scope_key.to_vec()));
         let mut placement = None;
         match &item.facts {
             Facts::Message {

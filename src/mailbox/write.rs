@@ -44,9 +44,10 @@ enum Op {
 impl Mailbox {
     /// Seals and stores whole items, replacing any stored under the same ids.
     pub async fn put(&self, kind: Kind, items: &[Item]) -> Result<DeltaSummary, Error> {
+        let scope_key = self.scope_key(kind, DEFAULT_SCOPE);
         let ops = items
             .iter()
-            .map(|item| self.seal_item(kind, DEFAULT_SCOPE, item).map(Op::Put))
+            .map(|item| self.seal_item(kind, &scope_key, item).map(Op::Put))
             .collect::<Result<_, _>>()?;
         self.commit(kind, ops, None).await
     }
@@ -60,9 +61,9 @@ impl Mailbox {
         scope: &str,
         page: DeltaPage,
     ) -> Result<DeltaSummary, Error> {
-        let stored = self.stored_versions(kind, &page.changes).await?;
+        let mut merged = self.stored_versions(kind, &page.changes).await?;
         let scope_key = self.scope_key(kind, scope);
-        let mut merged: HashMap<String, Map<String, Value>> = stored;
+        let default_scope_key = self.scope_key(kind, DEFAULT_SCOPE);
         let mut ops = Vec::with_capacity(page.changes.len());
         for change in page.changes {
             match change {
@@ -71,7 +72,7 @@ impl Mailbox {
                     let mut item_fields = merged.remove(&id).unwrap_or_default();
                     merge(&mut item_fields, fields);
                     let item = Item::validate(kind, index, Value::Object(item_fields.clone()))?;
-                    ops.push(Op::Put(self.seal_item(kind, scope, &item)?));
+                    ops.push(Op::Put(self.seal_item(kind, &scope_key, &item)?));
                     merged.insert(id, item_fields);
                 }
                 Change::Remove { id, reason, .. } => {
@@ -79,7 +80,7 @@ impl Mailbox {
                     // An item that left this scope is dropped unless another delta scope
                     // has claimed it since; items stored with put* belong to no delta scope.
                     let only_in_scopes = (reason == RemovalReason::LeftScope)
-                        .then(|| vec![scope_key.clone(), self.scope_key(kind, DEFAULT_SCOPE)]);
+                        .then(|| vec![scope_key.clone(), default_scope_key.clone()]);
                     ops.push(Op::Remove {
                         key: self.record_key(kind, &id).to_vec(),
                         only_in_scopes,
