@@ -5,6 +5,7 @@
 //!   non-empty display name);
 //! * every vCard of the `calcard` fixtures that has an FN or an N.
 
+use crate::calcard_entries::read_entries;
 use crate::graph::{Contact, EmailAddress, PhysicalAddress, Recipient};
 use crate::mail::MailItem;
 use crate::skips::Tally;
@@ -14,14 +15,9 @@ use calcard::vcard::{
     VCard, VCardEntry, VCardParameterName, VCardParameterValue, VCardProperty, VCardType,
     VCardValue,
 };
-use calcard::{Entry, Parser};
 use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
-
-/// Upper bound of entries read from one file (guards against a parser that
-/// would not advance).
-const MAX_ENTRIES_PER_FILE: usize = 100_000;
 
 /// What was seen of one address across the corpus.
 #[derive(Debug)]
@@ -137,20 +133,7 @@ pub fn vcard_contacts(
 
 /// All vCards in a text; parse errors are counted and end the file.
 pub fn parse_vcards(text: &str, skipped: &mut Tally) -> Vec<VCard> {
-    let mut parser = Parser::new(text);
-    let mut cards = Vec::new();
-    for _ in 0..MAX_ENTRIES_PER_FILE {
-        match parser.entry() {
-            Entry::VCard(card) => cards.push(card),
-            Entry::ICalendar(_) | Entry::InvalidLine(_) => {}
-            Entry::Eof => break,
-            _ => {
-                skipped.add("vcard: parse error");
-                break;
-            }
-        }
-    }
-    cards
+    read_entries(text, skipped, "vcard: parse error").cards
 }
 
 /// Maps one vCard to a contact; `None` when it has neither FN nor N.

@@ -14,6 +14,7 @@
 //! time of the occurrences, so in zones east of UTC an occurrence falling
 //! exactly on `UNTIL` is dropped (west of UTC, one may be added).
 
+use crate::calcard_entries::read_entries;
 use crate::graph::{
     Attendee, DateTimeTimeZone, EmailAddress, Event, ItemBody, Location, Recipient, ResponseStatus,
 };
@@ -27,7 +28,6 @@ use calcard::icalendar::{
     ICalendarParameterName, ICalendarParameterValue, ICalendarParticipationRole, ICalendarProperty,
     ICalendarStatus, ICalendarTransparency, ICalendarValue,
 };
-use calcard::{Entry, Parser};
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -47,10 +47,6 @@ pub const EXPANSION_LIMIT: usize = 50_000;
 /// window. Unbounded yearly or weekly rules thus stop after a few hundred
 /// dates instead of running to the full limit.
 const FIRST_EXPANSION_LIMIT: usize = 500;
-
-/// Upper bound of entries read from one file (guards against a parser that
-/// would not advance).
-const MAX_ENTRIES_PER_FILE: usize = 100_000;
 
 /// The calendarView window: 2024-01-01T00:00:00Z .. 2026-01-01T00:00:00Z.
 pub fn window() -> (DateTime<Utc>, DateTime<Utc>) {
@@ -104,20 +100,7 @@ pub fn load_events(
 
 /// All VCALENDARs in a text; parse errors are counted and end the file.
 pub fn parse_calendars(text: &str, skipped: &mut Tally) -> Vec<ICalendar> {
-    let mut parser = Parser::new(text);
-    let mut calendars = Vec::new();
-    for _ in 0..MAX_ENTRIES_PER_FILE {
-        match parser.entry() {
-            Entry::ICalendar(calendar) => calendars.push(calendar),
-            Entry::VCard(_) | Entry::InvalidLine(_) => {}
-            Entry::Eof => break,
-            _ => {
-                skipped.add("ics: parse error");
-                break;
-            }
-        }
-    }
-    calendars
+    read_entries(text, skipped, "ics: parse error").calendars
 }
 
 /// Where a calendar came from.

@@ -36,6 +36,7 @@
 //! the run ends with one line per reason.
 #![warn(missing_docs)]
 
+pub mod calcard_entries;
 pub mod cli;
 pub mod contacts;
 pub mod dates;
