@@ -112,7 +112,8 @@ pub struct Item {
 
 impl Item {
     /// Validates the item at `index` of a batch of `kind`. A protected message
-    /// (see [`protection`]) loses its body here, before anything can store it.
+    /// (see [`protection`]) is cut down to an allowlist of fields here (see
+    /// [`withhold_body`]), before anything can store it.
     ///
     /// ```
     /// use offline_mailbox::model::{Item, Kind};
