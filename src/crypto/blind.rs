@@ -20,7 +20,9 @@ pub const DB_NAME_PREFIX: &str = "offline-mailbox-";
 /// Computes blinded keys for named scopes (an object store, or an index of one).
 pub struct BlindIndex {
     root: Zeroizing<[u8; 32]>,
-    subkeys: Mutex<HashMap<String, Zeroizing<[u8; 32]>>>,
+    // Boxed so a subkey never moves when the map grows: a move would leave an
+    // unwiped copy behind in the old allocation.
+    subkeys: Mutex<HashMap<String, Box<Zeroizing<[u8; 32]>>>>,
 }
 
 impl BlindIndex {
@@ -54,8 +56,8 @@ impl BlindIndex {
         let mut subkeys = self.subkeys.lock().unwrap_or_else(|e| e.into_inner());
         let subkey = subkeys
             .entry(scope.to_owned())
-            .or_insert_with(|| self.derive(scope));
-        Hmac::<Sha256>::new_from_slice(subkey.as_ref()).expect("HMAC accepts any key length")
+            .or_insert_with(|| Box::new(self.derive(scope)));
+        Hmac::<Sha256>::new_from_slice(subkey.as_slice()).expect("HMAC accepts any key length")
     }
 
     fn derive(&self, scope: &str) -> Zeroizing<[u8; 32]> {

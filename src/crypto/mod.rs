@@ -9,8 +9,11 @@ mod envelope;
 mod keyring;
 
 pub use blind::{database_name, BlindIndex, BLINDED_LEN, DB_NAME_PREFIX};
-pub use envelope::{open, seal, Aad, ENVELOPE_VERSION};
-pub use keyring::{KeyDerivation, KeyMaterial, Keyring, WrappedKeyring, KEY_LEN, SALT_LEN};
+pub use envelope::{key_id, open, seal, Aad, ENVELOPE_VERSION};
+pub use keyring::{
+    Kek, KeyDerivation, KeyMaterial, Keyring, RecordPlace, SealedRecord, WrappedKeyring,
+    FIELDS_TAG_LEN, KEY_LEN, SALT_LEN,
+};
 
 /// What can go wrong in the crypto layer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

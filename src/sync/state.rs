@@ -1,0 +1,374 @@
+//! The mailbox's own bookkeeping, kept as one sealed record (`meta`/`state`) so
+//! none of it can be edited, or deleted piece by piece, without detection:
+//!
+//! - the **epoch**: a random id of this database instance and a counter that every
+//!   committed write transaction advances (the host can keep it and pass it back at
+//!   `open` to detect a restored older copy);
+//! - **folder counts** (what `folders()` reports);
+//! - the **longest event** seen (how far back a calendar range query must look);
+//! - **scope floors**: the counter at which a sync scope was last reset, so a record
+//!   of that scope written before the reset and restored afterwards is detected;
+//! - the progress of a **data key rotation**, so it can resume.
+//!
+//! Every write transaction reads this record, checks that its counter is the one the
+//! write was prepared against (otherwise another tab wrote in between and the write
+//! is prepared again), and stores it back advanced. Pure Rust.
+
+use std::collections::BTreeMap;
+
+use super::counts::{CountChange, FolderCounts};
+
+const FORMAT: u8 = 1;
+/// Length of the random database instance id.
+pub const INSTANCE_LEN: usize = 16;
+/// Most folders, scopes or key bytes the record may name; bounds what a decoder allocates.
+const MAX_ENTRIES: u32 = 1_000_000;
+
+/// Where a data key rotation has got to: the store being re-sealed (an index into
+/// the caller's list of stores) and the last key done in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RotationCursor {
+    /// Index of the store being re-sealed.
+    pub store: u8,
+    /// The last record key re-sealed in that store, if any.
+    pub after: Option<Vec<u8>>,
+}
+
+/// The sealed bookkeeping of one mailbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxState {
+    /// Random id of this database instance (a new one each time offline is turned on).
+    pub instance: [u8; INSTANCE_LEN],
+    /// Advanced by every committed write transaction.
+    pub counter: u64,
+    /// Longest event instance seen, in milliseconds.
+    pub event_span: u64,
+    /// Message counts per blinded folder id.
+    pub counts: BTreeMap<Vec<u8>, FolderCounts>,
+    /// Counter value at which each blinded sync scope was last reset.
+    pub floors: BTreeMap<Vec<u8>, u64>,
+    /// A data key rotation in progress.
+    pub rotation: Option<RotationCursor>,
+}
+
+/// The epoch the host keeps: which database instance, and how far its writes had got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Epoch {
+    /// The database instance id.
+    pub instance: [u8; INSTANCE_LEN],
+    /// The write counter.
+    pub counter: u64,
+}
+
+impl Epoch {
+    /// Parses the text form `hex(instance).counter` made by [`Epoch::to_text`].
+    ///
+    /// ```
+    /// use offline_mailbox::sync::Epoch;
+    /// let epoch = Epoch { instance: [0xab; 16], counter: 42 };
+    /// assert_eq!(Epoch::parse(&epoch.to_text()), Some(epoch));
+    /// assert_eq!(Epoch::parse("not an epoch"), None);
+    /// ```
+    pub fn parse(text: &str) -> Option<Self> {
+        let (hex, counter) = text.split_once('.')?;
+        if hex.len() != 2 * INSTANCE_LEN || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        if counter.is_empty() || !counter.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let mut instance = [0u8; INSTANCE_LEN];
+        for (i, byte) in instance.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(Self {
+            instance,
+            counter: counter.parse().ok()?,
+        })
+    }
+
+    /// The text form the host stores.
+    pub fn to_text(&self) -> String {
+        let hex: String = self.instance.iter().map(|b| format!("{b:02x}")).collect();
+        format!("{hex}.{}", self.counter)
+    }
+
+    /// Whether a store at this epoch may be what the host last saw at `expected`:
+    /// the same instance, and at least as many writes (the host may have saved its
+    /// copy a while ago; anything older than that copy is a restored backup).
+    pub fn satisfies(&self, expected: &Epoch) -> bool {
+        self.instance == expected.instance && self.counter >= expected.counter
+    }
+}
+
+impl MailboxState {
+    /// The state of a new, empty database.
+    pub fn new(instance: [u8; INSTANCE_LEN]) -> Self {
+        Self {
+            instance,
+            counter: 0,
+            event_span: 0,
+            counts: BTreeMap::new(),
+            floors: BTreeMap::new(),
+            rotation: None,
+        }
+    }
+
+    /// The current epoch.
+    pub fn epoch(&self) -> Epoch {
+        Epoch {
+            instance: self.instance,
+            counter: self.counter,
+        }
+    }
+
+    /// Adds count changes, dropping folders left with no messages.
+    pub fn apply_counts(&mut self, changes: BTreeMap<Vec<u8>, CountChange>) {
+        for (folder, change) in changes {
+            let counts = self.counts.get(&folder).copied().unwrap_or_default();
+            let counts = counts.apply(change);
+            if counts.total == 0 {
+                self.counts.remove(&folder);
+            } else {
+                self.counts.insert(folder, counts);
+            }
+        }
+    }
+
+    /// The counts of one blinded folder.
+    pub fn counts_of(&self, folder: &[u8]) -> FolderCounts {
+        self.counts.get(folder).copied().unwrap_or_default()
+    }
+
+    /// Whether a record of `scope` written at `counter` predates that scope's last reset.
+    pub fn predates_reset(&self, scope: &[u8], counter: u64) -> bool {
+        self.floors.get(scope).is_some_and(|floor| counter <= *floor)
+    }
+
+    /// Serializes the state (the plaintext that gets sealed).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![FORMAT];
+        out.extend_from_slice(&self.instance);
+        out.extend_from_slice(&self.counter.to_be_bytes());
+        out.extend_from_slice(&self.event_span.to_be_bytes());
+        out.extend_from_slice(&(self.counts.len() as u32).to_be_bytes());
+        for (folder, counts) in &self.counts {
+            put_key(&mut out, folder);
+            out.extend_from_slice(&counts.total.to_be_bytes());
+            out.extend_from_slice(&counts.unread.to_be_bytes());
+        }
+        out.extend_from_slice(&(self.floors.len() as u32).to_be_bytes());
+        for (scope, floor) in &self.floors {
+            put_key(&mut out, scope);
+            out.extend_from_slice(&floor.to_be_bytes());
+        }
+        match &self.rotation {
+            None => out.push(0),
+            Some(cursor) => {
+                out.push(1);
+                out.push(cursor.store);
+                match &cursor.after {
+                    None => out.push(0),
+                    Some(key) => {
+                        out.push(1);
+                        put_key(&mut out, key);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Parses [`MailboxState::encode`]'s output; `None` if malformed.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut reader = Reader(bytes);
+        if reader.byte()? != FORMAT {
+            return None;
+        }
+        let instance = reader.take(INSTANCE_LEN)?.try_into().ok()?;
+        let counter = reader.u64()?;
+        let event_span = reader.u64()?;
+        let mut counts = BTreeMap::new();
+        for _ in 0..reader.count()? {
+            let folder = reader.key()?;
+            let total = reader.u64()?;
+            let unread = reader.u64()?;
+            counts.insert(folder, FolderCounts { total, unread });
+        }
+        let mut floors = BTreeMap::new();
+        for _ in 0..reader.count()? {
+            let scope = reader.key()?;
+            floors.insert(scope, reader.u64()?);
+        }
+        let rotation = match reader.byte()? {
+            0 => None,
+            1 => {
+                let store = reader.byte()?;
+                let after = match reader.byte()? {
+                    0 => None,
+                    1 => Some(reader.key()?),
+                    _ => return None,
+                };
+                Some(RotationCursor { store, after })
+            }
+            _ => return None,
+        };
+        reader.0.is_empty().then_some(Self {
+            instance,
+            counter,
+            event_span,
+            counts,
+            floors,
+            rotation,
+        })
+    }
+}
+
+fn put_key(out: &mut Vec<u8>, key: &[u8]) {
+    out.push(key.len() as u8);
+    out.extend_from_slice(key);
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, len: usize) -> Option<&'a [u8]> {
+        let (head, tail) = self.0.split_at_checked(len)?;
+        self.0 = tail;
+        Some(head)
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_be_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    fn count(&mut self) -> Option<u32> {
+        let count = u32::from_be_bytes(self.take(4)?.try_into().ok()?);
+        (count <= MAX_ENTRIES).then_some(count)
+    }
+
+    fn key(&mut self) -> Option<Vec<u8>> {
+        let len = usize::from(self.byte()?);
+        Some(self.take(len)?.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> MailboxState {
+        let mut state = MailboxState::new([7; INSTANCE_LEN]);
+        state.counter = 99;
+        state.event_span = 3_600_000;
+        state.counts.insert(
+            vec![1; 16],
+            FolderCounts {
+                total: 5,
+                unread: 2,
+            },
+        );
+        state.floors.insert(vec![2; 16], 40);
+        state.rotation = Some(RotationCursor {
+            store: 2,
+            after: Some(vec![3; 16]),
+        });
+        state
+    }
+
+    #[test]
+    fn state_round_trips() {
+        let state = sample();
+        assert_eq!(MailboxState::decode(&state.encode()), Some(state));
+        let empty = MailboxState::new([0; INSTANCE_LEN]);
+        assert_eq!(MailboxState::decode(&empty.encode()), Some(empty));
+    }
+
+    #[test]
+    fn truncated_or_extended_state_is_rejected() {
+        let bytes = sample().encode();
+        for len in 0..bytes.len() {
+            assert_eq!(MailboxState::decode(&bytes[..len]), None, "{len}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(MailboxState::decode(&longer), None);
+    }
+
+    #[test]
+    fn counts_apply_and_empty_folders_go() {
+        let mut state = MailboxState::new([0; INSTANCE_LEN]);
+        let folder = vec![1; 16];
+        state.apply_counts(BTreeMap::from([(
+            folder.clone(),
+            CountChange {
+                total: 2,
+                unread: 1,
+            },
+        )]));
+        assert_eq!(
+            state.counts_of(&folder),
+            FolderCounts {
+                total: 2,
+                unread: 1
+            }
+        );
+        state.apply_counts(BTreeMap::from([(
+            folder.clone(),
+            CountChange {
+                total: -2,
+                unread: -1,
+            },
+        )]));
+        assert!(state.counts.is_empty());
+    }
+
+    #[test]
+    fn an_older_or_foreign_epoch_does_not_satisfy_the_expected_one() {
+        let expected = Epoch {
+            instance: [1; INSTANCE_LEN],
+            counter: 10,
+        };
+        let same = |counter| Epoch {
+            instance: [1; INSTANCE_LEN],
+            counter,
+        };
+        assert!(same(10).satisfies(&expected));
+        assert!(same(11).satisfies(&expected));
+        assert!(!same(9).satisfies(&expected));
+        let other = Epoch {
+            instance: [2; INSTANCE_LEN],
+            counter: 50,
+        };
+        assert!(!other.satisfies(&expected));
+    }
+
+    #[test]
+    fn epoch_text_is_strict() {
+        for bad in [
+            "",
+            ".",
+            "00.1",
+            &format!("{}.x", "0".repeat(32)),
+            &format!("{}.", "0".repeat(32)),
+            &format!("{}.-1", "0".repeat(32)),
+            &format!("{}.1", "g".repeat(32)),
+            &format!("{}.99999999999999999999999", "0".repeat(32)),
+        ] {
+            assert_eq!(Epoch::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn records_at_or_before_a_reset_predate_it() {
+        let state = sample();
+        assert!(state.predates_reset(&[2; 16], 40));
+        assert!(state.predates_reset(&[2; 16], 3));
+        assert!(!state.predates_reset(&[2; 16], 41));
+        assert!(!state.predates_reset(&[9; 16], 1));
+    }
+}
