@@ -32,6 +32,16 @@ pub enum Error {
         /// Newest schema version this build understands.
         supported: u32,
     },
+    /// The stored mailbox is older than the epoch the host kept (`expectedEpoch`), or
+    /// another database altogether: a copy restored from a backup or an old disk
+    /// image. Nothing was read or changed.
+    #[error("the offline mailbox is an older copy than the one this app last saw (found epoch {found}, expected {expected} or later); wipe it with wipeUser and sync again")]
+    Rollback {
+        /// The epoch the host passed.
+        expected: String,
+        /// The epoch found in the browser.
+        found: String,
+    },
     /// The mailbox was closed, wiped, or closed because another tab upgraded or deleted it.
     #[error("the mailbox is closed; open it again")]
     Closed,
@@ -67,6 +77,7 @@ impl Error {
             Self::Integrity { .. } => "Integrity",
             Self::QuotaExceeded => "QuotaExceeded",
             Self::VersionTooNew { .. } => "VersionTooNew",
+            Self::Rollback { .. } => "Rollback",
             Self::Closed => "Closed",
             Self::InvalidInput { .. } => "InvalidInput",
             Self::PolicyDenied(_) => "PolicyDenied",

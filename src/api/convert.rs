@@ -11,7 +11,9 @@ use crate::directory::{
 use crate::mailbox::{Unlock, DEFAULT_PBKDF2_ITERATIONS};
 use crate::model::{validate_batch, Item, Kind, Timestamp};
 use crate::policy::{AllowOfflineOn, Computer, Policy};
+use crate::session::ExpectedEpoch;
 use crate::sync::DeltaPage;
+use crate::sync::Epoch;
 use crate::Error;
 
 /// Reads an optional property of an options object.
@@ -46,6 +48,46 @@ pub fn unlock(options: &JsValue) -> Result<Unlock, Error> {
             "key",
             "a 32-byte key or a passphrase is required",
         )),
+    }
+}
+
+/// Reads optional `{ key }` / `{ passphrase }` options: `None` when neither is given.
+pub fn optional_unlock(options: &JsValue) -> Result<Option<Unlock>, Error> {
+    let given = property(options, "key").is_some() || property(options, "passphrase").is_some();
+    given.then(|| unlock(options)).transpose()
+}
+
+/// Reads `expectedEpoch`: absent (not checked), `null` (offline was turned off), or
+/// a value of `mailbox.epoch`.
+pub fn expected_epoch(options: &JsValue) -> Result<ExpectedEpoch, Error> {
+    let value = Reflect::get(options, &JsValue::from_str("expectedEpoch"))
+        .map_err(|_| Error::invalid("expectedEpoch", "could not be read"))?;
+    if value.is_undefined() {
+        return Ok(ExpectedEpoch::Unknown);
+    }
+    if value.is_null() {
+        return Ok(ExpectedEpoch::NoOfflineData);
+    }
+    value
+        .as_string()
+        .and_then(|text| Epoch::parse(&text))
+        .map(ExpectedEpoch::AtLeast)
+        .ok_or_else(|| {
+            Error::invalid(
+                "expectedEpoch",
+                "must be a value of mailbox.epoch, or null when offline was turned off",
+            )
+        })
+}
+
+/// Reads an optional function option.
+pub fn optional_function(options: &JsValue, name: &str) -> Result<Option<js_sys::Function>, Error> {
+    match property(options, name) {
+        None => Ok(None),
+        Some(value) => value
+            .dyn_into::<js_sys::Function>()
+            .map(Some)
+            .map_err(|_| Error::invalid(name, "must be a function")),
     }
 }
 

@@ -26,6 +26,10 @@ pub fn to_js(error: Error) -> JsValue {
                 index.map_or(JsValue::NULL, |i| JsValue::from(i as u32)),
             );
         }
+        Error::Rollback { expected, found } => {
+            set("expected", JsValue::from_str(expected));
+            set("found", JsValue::from_str(found));
+        }
         Error::VersionTooNew { found, supported } => {
             set("found", JsValue::from(*found));
             set("supported", JsValue::from(*supported));

@@ -17,7 +17,7 @@ use crate::directory::Directory;
 use crate::mailbox::{wipe_user, DeltaSummary};
 use crate::model::Kind;
 use crate::policy::Policy;
-use crate::session::Session;
+use crate::session::{RotationProgress, Session};
 use crate::Error;
 
 /// An open, unlocked offline mailbox for one user.
@@ -43,6 +43,10 @@ impl OfflineMailbox {
     /// `VersionTooNew` if a newer library version wrote it), unless the policy no
     /// longer allows offline on this computer, in which case the data is deleted.
     /// `orgServer` must be a bare https origin (plain http only for loopback).
+    /// `expectedEpoch` (optional) is the value of `mailbox.epoch` the app last saved
+    /// on its server: an older or different offline copy (a restored backup) rejects
+    /// with `Rollback`; `null` means the app knows offline was turned off, and any
+    /// copy found is deleted.
     ///
     /// ```js
     /// const mailbox = await OfflineMailbox.open({
@@ -61,7 +65,9 @@ impl OfflineMailbox {
             };
             let computer = convert::computer(&options)?;
             let directory = convert::directory(&options)?.map(Directory::new);
-            let session = Session::open(user_id, unlock, policy, computer, directory).await?;
+            let expected = convert::expected_epoch(&options)?;
+            let session =
+                Session::open(user_id, unlock, policy, computer, directory, expected).await?;
             Ok(OfflineMailbox { session }.into())
         })
     }
@@ -489,15 +495,77 @@ impl OfflineMailbox {
     /// Turns offline mail on, the user's choice. Until then nothing is written to
     /// IndexedDB: writes are validated and then dropped, reads find nothing. Rejects
     /// with `PolicyDenied` if the administrator's policy does not offer offline on
-    /// this computer.
+    /// this computer. The key or passphrase given to `open` is forgotten once the
+    /// offline store is unlocked; to turn offline on again after `disableOffline`,
+    /// pass it here (`InvalidInput` naming `key` otherwise).
     ///
     /// ```js
     /// await mailbox.enableOffline(); // from the user's "Turn on offline" switch
+    /// await mailbox.enableOffline({ key }); // again later in the same session
     /// ```
     #[wasm_bindgen(js_name = enableOffline, unchecked_return_type = "Promise<void>")]
-    pub fn enable_offline(&self) -> Promise {
+    pub fn enable_offline(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "KeyOptions | undefined")] options: JsValue,
+    ) -> Promise {
         let session = self.session.clone();
-        promise(async move { session.enable_offline().await.map(|_| JsValue::UNDEFINED) })
+        promise(async move {
+            let unlock = convert::optional_unlock(&options)?;
+            session
+                .enable_offline(unlock)
+                .await
+                .map(|_| JsValue::UNDEFINED)
+        })
+    }
+
+    /// The offline copy's epoch: which database instance it is and how many writes
+    /// it has seen, as an opaque string (`null` while offline is off). Save it on
+    /// your server now and then (after a sync, at sign-out) and pass it back as
+    /// `expectedEpoch` to `open`: a copy restored from an older backup is then
+    /// refused. It only grows, so a saved value that is a little old still passes.
+    ///
+    /// ```js
+    /// await saveUserSetting("offlineEpoch", mailbox.epoch);
+    /// ```
+    #[wasm_bindgen(getter, unchecked_return_type = "string | null")]
+    pub fn epoch(&self) -> JsValue {
+        self.session
+            .epoch()
+            .map_or(JsValue::NULL, |epoch| JsValue::from_str(&epoch))
+    }
+
+    /// Seals every stored record again under a new random data key, then destroys
+    /// the old one, so a copy of the database's keyring taken before (with the old
+    /// key or passphrase) opens nothing written since. `changeKey` only re-wraps the
+    /// keys and is instant; this rewrites everything, in small batches: the mailbox
+    /// stays usable meanwhile, other tabs follow, and if the page closes midway,
+    /// calling it again continues where it stopped. `onProgress` receives
+    /// `{ done, total }` record counts.
+    ///
+    /// ```js
+    /// await mailbox.rotateDataKey({ onProgress: ({ done, total }) => bar.value = done / total });
+    /// ```
+    #[wasm_bindgen(js_name = rotateDataKey, unchecked_return_type = "Promise<void>")]
+    pub fn rotate_data_key(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RotateOptions | undefined")] options: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let callback = convert::optional_function(&options, "onProgress")?;
+            let report = |progress: RotationProgress| {
+                let Some(callback) = &callback else { return };
+                let event = Object::new();
+                set(&event, "done", &JsValue::from_f64(progress.done as f64));
+                set(&event, "total", &JsValue::from_f64(progress.total as f64));
+                // A throwing progress handler must not stop the rotation.
+                let _ = callback.call1(&JsValue::UNDEFINED, &event);
+            };
+            session
+                .rotate_data_key(&report)
+                .await
+                .map(|_| JsValue::UNDEFINED)
+        })
     }
 
     /// Turns offline mail off and deletes everything stored, at once.
@@ -610,7 +678,7 @@ impl OfflineMailbox {
             let Some(mailbox) = store else {
                 return Ok(JsValue::UNDEFINED);
             };
-            mailbox.put(kind, &items).await.map(|_| JsValue::UNDEFINED)
+            mailbox.put(kind, items).await.map(|_| JsValue::UNDEFINED)
         })
     }
 

@@ -40,6 +40,14 @@ export interface OpenOptions extends KeyOptions {
   photoApi?: "ews" | "graph";
   /** Path of the contact card endpoint on the org server, with {email} (default "/users/{email}"). */
   contactCardPath?: string;
+  /** The `mailbox.epoch` the app last saved on its server: an older offline copy (a restored backup) rejects with `Rollback`. `null`: the app knows offline was turned off; any copy found is deleted. Omit to skip the check. */
+  expectedEpoch?: string | null;
+}
+
+/** Options for `rotateDataKey`. */
+export interface RotateOptions {
+  /** Called after each batch with the number of records done and the total. */
+  onProgress?: (progress: { done: number; total: number }) => void;
 }
 
 /** Options for `signOut`. */

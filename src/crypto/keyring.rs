@@ -155,7 +155,7 @@ impl WrappedKeyring {
 
 /// One data key: it seals values (AES-256-GCM) and, through a derived key,
 /// authenticates the clear index fields stored beside them (HMAC-SHA256).
-#[derive(Zeroize, ZeroizeOnDrop)]
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
 struct DataKey {
     id: u32,
     key: [u8; KEY_LEN],
@@ -207,7 +207,9 @@ pub struct SealedRecord {
 }
 
 /// The keys that protect one mailbox: one or (during rotation) two data keys, and
-/// the blind-index key (HMAC for record and index keys).
+/// the blind-index key (HMAC for record and index keys). A clone is wiped on drop
+/// like the original.
+#[derive(Clone)]
 pub struct Keyring {
     keys: Vec<DataKey>,
     current: u32,
@@ -366,6 +368,11 @@ impl Keyring {
         self.current
     }
 
+    /// Whether the data key with this id is held.
+    pub fn holds_key(&self, id: u32) -> bool {
+        self.keys.iter().any(|k| k.id == id)
+    }
+
     /// Whether an older data key is still held (a rotation has not finished).
     pub fn is_rotating(&self) -> bool {
         self.keys.len() > 1
@@ -429,7 +436,10 @@ mod tests {
         let wrapped = keyring.wrap(&raw(1)).unwrap();
         let restored = Keyring::unwrap(&wrapped, &raw(1)).unwrap();
         let sealed = keyring.seal_record(PLACE, b"secret").unwrap();
-        assert_eq!(restored.open_record(PLACE, &sealed.value).unwrap(), b"secret");
+        assert_eq!(
+            restored.open_record(PLACE, &sealed.value).unwrap(),
+            b"secret"
+        );
         let aad = Aad::at("syncState", b"k");
         let alone = keyring.seal(aad, b"link").unwrap();
         assert_eq!(restored.open(aad, &alone).unwrap(), b"link");
@@ -454,7 +464,10 @@ mod tests {
             Err(CryptoError::WrongKey)
         ));
         let restored = Keyring::unwrap(&rewrapped, &kek(2, KeyDerivation::RawKey, 6)).unwrap();
-        assert_eq!(restored.open_record(PLACE, &sealed.value).unwrap(), b"secret");
+        assert_eq!(
+            restored.open_record(PLACE, &sealed.value).unwrap(),
+            b"secret"
+        );
     }
 
     #[test]

@@ -5,19 +5,23 @@
 
 mod read;
 mod records;
+mod rotate;
+mod state;
 mod unlock;
 mod write;
 
-use crate::crypto::{
-    database_name, Aad, BlindIndex, KeyDerivation, Keyring, WrappedKeyring, SALT_LEN,
-};
+use std::cell::RefCell;
+
+use crate::crypto::{database_name, Aad, BlindIndex, Kek, Keyring, WrappedKeyring, SALT_LEN};
 use crate::model::Kind;
 use crate::store::{
-    delete_database, fields, Database, QuarantinedRecord, Record, STORE_DIRECTORY,
-    STORE_FOLDER_COUNTS, STORE_META, STORE_QUARANTINE,
+    delete_database, fields, Database, QuarantinedRecord, Record, STORE_DIRECTORY, STORE_META,
+    STORE_QUARANTINE,
 };
+use crate::sync::MailboxState;
 use crate::Error;
 
+pub use rotate::RotationProgress;
 pub use unlock::{Unlock, DEFAULT_PBKDF2_ITERATIONS};
 pub use write::DeltaSummary;
 
@@ -36,42 +40,55 @@ pub struct QuarantineEntry {
 pub struct Mailbox {
     db: Database,
     name: String,
-    keyring: Keyring,
+    /// The key-encryption key, kept (instead of the host's secret) to re-wrap the
+    /// keyring when the data key rotates or another tab changed the keyring.
+    kek: RefCell<Kek>,
+    keyring: RefCell<Keyring>,
     blind: BlindIndex,
+    /// The sealed state as this connection last read or wrote it.
+    state: RefCell<MailboxState>,
 }
 
 impl Mailbox {
     /// Opens the user's database and unlocks it. With `create`, a database without a
     /// keyring gets a fresh one; without it, a missing keyring is an
-    /// [`Error::Integrity`] (someone removed it) rather than a silent new key. A wrong
-    /// key gives [`Error::WrongKey`] and reads or writes no record (opening may still
-    /// run pending schema steps).
+    /// [`Error::Integrity`] (someone removed it) rather than a silent new key. A
+    /// database of an older format is dropped by the upgrade and set up as new. A
+    /// wrong key gives [`Error::WrongKey`] and reads or writes no record (opening may
+    /// still run pending schema steps).
     pub async fn open(user_id: &str, unlock: &Unlock, create: bool) -> Result<Self, Error> {
         let name = database_name(user_id);
         let db = Database::open(&name).await?;
-        let keyring = match db.get(STORE_META, KEYRING_KEY).await? {
+        let create = create || db.data_dropped();
+        let (keyring, kek) = match db.get(STORE_META, KEYRING_KEY).await? {
             Some(record) => unwrap_keyring(record, unlock).await?,
             None if create => create_keyring(&db, unlock).await?,
-            None => {
-                return Err(Error::Integrity {
-                    store: STORE_META.into(),
-                    id: Some("keyring".into()),
-                })
-            }
+            None => return Err(missing(STORE_META, "keyring")),
         };
+        let state = state::load_or_create(&db, &keyring).await?;
         let blind = keyring.blind_index();
         Ok(Self {
             db,
             name,
-            keyring,
+            kek: RefCell::new(kek),
+            keyring: RefCell::new(keyring),
             blind,
+            state: RefCell::new(state),
         })
     }
 
     /// Re-wraps the keyring under a new key; the data is not re-encrypted.
     pub async fn change_key(&self, unlock: &Unlock) -> Result<(), Error> {
-        let wrapped = wrap_keyring(&self.keyring, unlock).await?;
-        store_keyring(&self.db, &wrapped).await
+        let kek = new_kek(unlock).await?;
+        let wrapped = self.keyring.borrow().wrap(&kek)?;
+        self.store_keyring(&wrapped).await?;
+        *self.kek.borrow_mut() = kek;
+        Ok(())
+    }
+
+    /// The epoch as this connection last saw it (see [`crate::sync::Epoch`]).
+    pub fn epoch(&self) -> String {
+        self.state.borrow().epoch().to_text()
     }
 
     /// Records currently in quarantine.
@@ -94,43 +111,23 @@ impl Mailbox {
         Ok(delete_database(&self.name).await?)
     }
 
-    /// A sealed directory answer cached under `key`, opened; `None` if absent or unreadable.
-    pub async fn directory_get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        let blinded = self.blind.blind(STORE_DIRECTORY, key.as_bytes());
-        let Some(record) = self.db.get(STORE_DIRECTORY, &blinded).await? else {
-            return Ok(None);
-        };
-        let sealed = record.value.as_deref().unwrap_or_default();
-        // A cache entry that fails authentication is simply fetched again.
-        Ok(self
-            .keyring
-            .open(
-                Aad {
-                    store: STORE_DIRECTORY,
-                    key: &blinded,
-                },
-                sealed,
-            )
-            .ok())
+    /// Reads the keyring again (after another tab rotated the data key), unwrapping
+    /// it with the KEK this connection holds.
+    async fn reload_keyring(&self) -> Result<(), Error> {
+        let record = self
+            .db
+            .get(STORE_META, KEYRING_KEY)
+            .await?
+            .ok_or_else(|| missing(STORE_META, "keyring"))?;
+        let wrapped = wrapped_keyring(record)?;
+        let keyring = Keyring::unwrap(&wrapped, &self.kek.borrow())?;
+        *self.keyring.borrow_mut() = keyring;
+        Ok(())
     }
 
-    /// Seals and caches a directory answer under `key`.
-    pub async fn directory_put(&self, key: &str, entry: &[u8]) -> Result<(), Error> {
-        let blinded = self.blind.blind(STORE_DIRECTORY, key.as_bytes());
-        let sealed = self.keyring.seal(
-            Aad {
-                store: STORE_DIRECTORY,
-                key: &blinded,
-            },
-            entry,
-        )?;
-        let mut tx = self.db.begin_write(&[STORE_DIRECTORY])?;
-        tx.put(STORE_DIRECTORY, &blinded, &Record::sealed(sealed))?;
-        Ok(tx.commit().await?)
-    }
-
-    /// Moves a record that failed authentication to quarantine, in one transaction
-    /// that also takes a message out of its folder's counts; returns the error to report.
+    /// Moves a record that failed authentication (or does not belong where it was
+    /// found) to quarantine, in one transaction that also takes an authentic
+    /// message out of its folder's counts; returns the error to report.
     async fn quarantine(&self, store: &str, record: &Record, id: Option<&str>) -> Error {
         match self.move_to_quarantine(store, record, id).await {
             Ok(()) => Error::Integrity {
@@ -148,39 +145,94 @@ impl Mailbox {
         id: Option<&str>,
     ) -> Result<(), Error> {
         let key = record.bytes(fields::KEY).unwrap_or_default();
-        let quarantine_aad = Aad {
-            store: STORE_QUARANTINE,
-            key,
-        };
-        let sealed_id = id.and_then(|id| self.keyring.seal(quarantine_aad, id.as_bytes()).ok());
+        let sealed_id = id.and_then(|id| {
+            self.keyring
+                .borrow()
+                .seal(Aad::at(STORE_QUARANTINE, key), id.as_bytes())
+                .ok()
+        });
         let entry = QuarantinedRecord {
             store: store.to_owned(),
             key: key.to_vec(),
             sealed_id,
         };
-        let mut tx = self
-            .db
-            .begin_write(&[store, STORE_QUARANTINE, STORE_FOLDER_COUNTS])?;
-        tx.quarantine(&entry, record.value.as_deref().unwrap_or_default())?;
-        if store == Kind::Message.store() {
-            write::update_counts(&mut tx, vec![(records::stored_placement(record), None)]).await?;
+        for _ in 0..state::WRITE_ATTEMPTS {
+            let Some(mut txn) = self.begin(&[store, STORE_QUARANTINE], None).await? else {
+                continue;
+            };
+            let current = txn
+                .tx
+                .get_many(store, &[key.to_vec()])
+                .await?
+                .pop()
+                .flatten();
+            // Only the record that was read goes: if it changed meanwhile, the new one stays.
+            if current.as_ref().map(|r| &r.value) != Some(&record.value) {
+                return Ok(());
+            }
+            txn.tx
+                .quarantine(&entry, record.value.as_deref().unwrap_or_default())?;
+            if store == Kind::Message.store() {
+                let placement = self.authentic_placement(store, record);
+                txn.count_moves(vec![(placement, None)]);
+            }
+            return self.finish(txn).await;
         }
-        Ok(tx.commit().await?)
+        Err(state::busy())
     }
 
     fn describe(&self, record: QuarantinedRecord) -> QuarantineEntry {
-        let aad = Aad {
-            store: STORE_QUARANTINE,
-            key: &record.key,
-        };
+        let aad = Aad::at(STORE_QUARANTINE, &record.key);
         let id = record
             .sealed_id
-            .and_then(|sealed| self.keyring.open(aad, &sealed).ok())
+            .and_then(|sealed| self.keyring.borrow().open(aad, &sealed).ok())
             .and_then(|bytes| String::from_utf8(bytes).ok());
         QuarantineEntry {
             store: record.store,
             id,
         }
+    }
+
+    async fn store_keyring(&self, wrapped: &WrappedKeyring) -> Result<(), Error> {
+        for _ in 0..state::WRITE_ATTEMPTS {
+            let Some(mut txn) = self.begin(&[], None).await? else {
+                continue;
+            };
+            txn.tx.put(
+                STORE_META,
+                KEYRING_KEY,
+                &Record::sealed(wrapped.as_bytes().to_vec()),
+            )?;
+            return self.finish(txn).await;
+        }
+        Err(state::busy())
+    }
+
+    /// A sealed directory answer cached under `key`, opened; `None` if absent or unreadable.
+    pub async fn directory_get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        let blinded = self.blind.blind(STORE_DIRECTORY, key.as_bytes());
+        let Some(record) = self.db.get(STORE_DIRECTORY, &blinded).await? else {
+            return Ok(None);
+        };
+        let sealed = record.value.as_deref().unwrap_or_default();
+        // A cache entry that fails authentication is simply fetched again.
+        Ok(self
+            .keyring
+            .borrow()
+            .open(Aad::at(STORE_DIRECTORY, &blinded), sealed)
+            .ok())
+    }
+
+    /// Seals and caches a directory answer under `key`.
+    pub async fn directory_put(&self, key: &str, entry: &[u8]) -> Result<(), Error> {
+        let blinded = self.blind.blind(STORE_DIRECTORY, key.as_bytes());
+        let sealed = self
+            .keyring
+            .borrow()
+            .seal(Aad::at(STORE_DIRECTORY, &blinded), entry)?;
+        let mut tx = self.db.begin_write(&[STORE_DIRECTORY])?;
+        tx.put(STORE_DIRECTORY, &blinded, &Record::sealed(sealed))?;
+        Ok(tx.commit().await?)
     }
 }
 
@@ -189,25 +241,36 @@ pub async fn wipe_user(user_id: &str) -> Result<(), Error> {
     Ok(delete_database(&database_name(user_id)).await?)
 }
 
-async fn unwrap_keyring(record: Record, unlock: &Unlock) -> Result<Keyring, Error> {
-    let wrapped = record
+fn missing(store: &str, id: &str) -> Error {
+    Error::Integrity {
+        store: store.into(),
+        id: Some(id.into()),
+    }
+}
+
+fn wrapped_keyring(record: Record) -> Result<WrappedKeyring, Error> {
+    record
         .value
         .and_then(WrappedKeyring::from_bytes)
-        .ok_or_else(|| Error::Integrity {
-            store: STORE_META.into(),
-            id: Some("keyring".into()),
-        })?;
+        .ok_or_else(|| missing(STORE_META, "keyring"))
+}
+
+async fn unwrap_keyring(record: Record, unlock: &Unlock) -> Result<(Keyring, Kek), Error> {
+    let wrapped = wrapped_keyring(record)?;
     let material = unlock
         .material(&wrapped.salt(), wrapped.derivation())
         .await?;
-    Ok(Keyring::unwrap(&wrapped, &material)?)
+    let kek = material.kek(wrapped.derivation(), wrapped.salt());
+    let keyring = Keyring::unwrap(&wrapped, &kek)?;
+    Ok((keyring, kek))
 }
 
 /// Creates the keyring, unless another tab or call got there first: the check and
 /// the write share one transaction, and the loser unwraps the winner's keyring.
-async fn create_keyring(db: &Database, unlock: &Unlock) -> Result<Keyring, Error> {
+async fn create_keyring(db: &Database, unlock: &Unlock) -> Result<(Keyring, Kek), Error> {
     let keyring = Keyring::generate()?;
-    let wrapped = wrap_keyring(&keyring, unlock).await?;
+    let kek = new_kek(unlock).await?;
+    let wrapped = keyring.wrap(&kek)?;
     let mut tx = db.begin_write(&[STORE_META])?;
     let existing = tx
         .get_many(STORE_META, &[KEYRING_KEY.to_vec()])
@@ -224,23 +287,14 @@ async fn create_keyring(db: &Database, unlock: &Unlock) -> Result<Keyring, Error
     tx.commit().await?;
     match existing {
         Some(record) => unwrap_keyring(record, unlock).await,
-        None => Ok(keyring),
+        None => Ok((keyring, kek)),
     }
 }
 
-async fn wrap_keyring(keyring: &Keyring, unlock: &Unlock) -> Result<WrappedKeyring, Error> {
+/// A KEK for a new wrap with `unlock`, under a fresh random salt.
+async fn new_kek(unlock: &Unlock) -> Result<Kek, Error> {
     let salt: [u8; SALT_LEN] = crate::crypto::random_bytes()?;
-    let derivation: KeyDerivation = unlock.derivation();
+    let derivation = unlock.derivation();
     let material = unlock.material(&salt, derivation).await?;
-    Ok(keyring.wrap(&material, derivation, salt)?)
-}
-
-async fn store_keyring(db: &Database, wrapped: &WrappedKeyring) -> Result<(), Error> {
-    let mut tx = db.begin_write(&[STORE_META])?;
-    tx.put(
-        STORE_META,
-        KEYRING_KEY,
-        &Record::sealed(wrapped.as_bytes().to_vec()),
-    )?;
-    Ok(tx.commit().await?)
+    Ok(material.kek(derivation, salt))
 }

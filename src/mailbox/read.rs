@@ -5,13 +5,10 @@ use serde_json::Value;
 
 use crate::crypto::Aad;
 use crate::model::{normalize_address, search_prefix, words, Kind, Timestamp};
-use crate::store::{
-    fields, indexes, Key, KeyPart, Query, Record, STORE_FOLDER_COUNTS, STORE_META, STORE_SYNC_STATE,
-};
+use crate::store::{fields, indexes, FieldValue, Key, KeyPart, Query, Record, STORE_SYNC_STATE};
 use crate::Error;
 
-use super::records::{EMAIL_SCOPE, PREFIX_SCOPE};
-use super::write::{counts_of, EVENT_SPAN_KEY};
+use super::records::{CONVERSATION_SCOPE, EMAIL_SCOPE, PREFIX_SCOPE};
 use super::Mailbox;
 
 /// Most contacts a prefix search opens before ranking; a one-letter prefix can match many.
@@ -46,7 +43,8 @@ impl Mailbox {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<MessagePage, Error> {
-        let folder = KeyPart::Bytes(self.folder_key(folder_id));
+        let folder_key = self.folder_key(folder_id);
+        let folder = KeyPart::Bytes(folder_key.clone());
         // Recency is minus the received time, so ascending index order is newest
         // first and one getAll answers the page. [f] sorts before every [f, r, k]
         // and [f, +inf] after them, and both after/before every other folder.
@@ -81,7 +79,10 @@ impl Mailbox {
         } else {
             None
         };
-        let messages = self.open_records(Kind::Message, &records).await?;
+        let in_folder = |r: &Record| r.bytes(fields::FOLDER) == Some(folder_key.as_slice());
+        let messages = self
+            .open_matching(Kind::Message, &records, in_folder)
+            .await?;
         Ok(MessagePage {
             messages,
             next_cursor,
@@ -92,12 +93,9 @@ impl Mailbox {
     pub async fn conversation(&self, conversation_id: &str) -> Result<Vec<Vec<u8>>, Error> {
         let blinded = self
             .blind
-            .blind(
-                super::records::CONVERSATION_SCOPE,
-                conversation_id.as_bytes(),
-            )
+            .blind(CONVERSATION_SCOPE, conversation_id.as_bytes())
             .to_vec();
-        let query = Query::Only(Key::One(KeyPart::Bytes(blinded)));
+        let query = Query::Only(Key::One(KeyPart::Bytes(blinded.clone())));
         let mut records = self
             .db
             .query(
@@ -108,26 +106,27 @@ impl Mailbox {
             )
             .await?;
         records.sort_by(|a, b| number(b, fields::RECENCY).total_cmp(&number(a, fields::RECENCY)));
-        self.open_records(Kind::Message, &records).await
+        let in_conversation =
+            |r: &Record| r.bytes(fields::CONVERSATION) == Some(blinded.as_slice());
+        self.open_matching(Kind::Message, &records, in_conversation)
+            .await
     }
 
     /// Every stored folder, with `totalItemCount` and `unreadItemCount` counting
     /// the messages stored offline, sorted by `displayName`.
     pub async fn folders(&self) -> Result<Vec<Value>, Error> {
         let records = self.db.get_all(Kind::MailFolder.store()).await?;
-        let counts = self.db.get_all(STORE_FOLDER_COUNTS).await?;
+        let state = self.current_state().await?;
         let mut folders = Vec::with_capacity(records.len());
-        for plaintext in self.open_records(Kind::MailFolder, &records).await? {
+        for plaintext in self
+            .open_matching(Kind::MailFolder, &records, |_| true)
+            .await?
+        {
             let Ok(Value::Object(mut folder)) = serde_json::from_slice::<Value>(&plaintext) else {
                 continue;
             };
             let id = folder.get("id").and_then(Value::as_str).unwrap_or_default();
-            let key = self.folder_key(id);
-            let count = counts
-                .iter()
-                .find(|r| r.bytes(fields::KEY) == Some(key.as_slice()))
-                .map(counts_of)
-                .unwrap_or_default();
+            let count = state.counts_of(&self.folder_key(id));
             folder.insert("totalItemCount".into(), count.total.into());
             folder.insert("unreadItemCount".into(), count.unread.into());
             folders.push(Value::Object(folder));
@@ -140,12 +139,7 @@ impl Mailbox {
     /// `[s, e)` overlaps when `s < end` and `e > start`; a zero-length instance
     /// overlaps when `start <= s < end`.
     pub async fn events(&self, start: Timestamp, end: Timestamp) -> Result<Vec<Vec<u8>>, Error> {
-        let span = self
-            .db
-            .get(STORE_META, EVENT_SPAN_KEY)
-            .await?
-            .and_then(|r| r.number(fields::END))
-            .unwrap_or(0.0);
+        let span = self.current_state().await?.event_span as f64;
         let (start, end) = (start.0 as f64, end.0 as f64);
         let query = Query::Range {
             lower: Key::One(KeyPart::Number(start - span)),
@@ -157,28 +151,28 @@ impl Mailbox {
             .db
             .query(Kind::Event.store(), indexes::BY_START, &query, None)
             .await?;
-        let mut overlapping: Vec<Record> = records
-            .into_iter()
-            .filter(|r| {
-                let (s, e) = (number(r, fields::START), number(r, fields::END));
-                e > start || (e == s && s >= start)
-            })
-            .collect();
+        let overlaps = |r: &Record| {
+            let (s, e) = (number(r, fields::START), number(r, fields::END));
+            s < end && (e > start || (e == s && s >= start))
+        };
+        let mut overlapping: Vec<Record> = records.into_iter().filter(overlaps).collect();
         overlapping.sort_by(|a, b| number(a, fields::START).total_cmp(&number(b, fields::START)));
-        self.open_records(Kind::Event, &overlapping).await
+        // The filter ran on fields read in clear; it runs again once they are authenticated.
+        self.open_matching(Kind::Event, &overlapping, overlaps)
+            .await
     }
 
     /// Contacts whose name words or addresses start with `prefix`, by display name.
     pub async fn contacts(&self, prefix: &str, limit: usize) -> Result<Vec<Value>, Error> {
         let wanted = prefix.trim().to_lowercase();
+        let tag = self
+            .blind
+            .blind(PREFIX_SCOPE, search_prefix(&wanted).as_bytes())
+            .to_vec();
         let records = if wanted.is_empty() {
             self.db.get_all(Kind::Contact.store()).await?
         } else {
-            let tag = self
-                .blind
-                .blind(PREFIX_SCOPE, search_prefix(&wanted).as_bytes())
-                .to_vec();
-            let query = Query::Only(Key::One(KeyPart::Bytes(tag)));
+            let query = Query::Only(Key::One(KeyPart::Bytes(tag.clone())));
             self.db
                 .query(
                     Kind::Contact.store(),
@@ -188,8 +182,9 @@ impl Mailbox {
                 )
                 .await?
         };
+        let has_prefix = |r: &Record| wanted.is_empty() || has_tag(r, fields::PREFIXES, &tag);
         let mut contacts: Vec<Value> = self
-            .open_records(Kind::Contact, &records)
+            .open_matching(Kind::Contact, &records, has_prefix)
             .await?
             .iter()
             .filter_map(|plaintext| serde_json::from_slice::<Value>(plaintext).ok())
@@ -204,13 +199,14 @@ impl Mailbox {
     pub async fn contact_by_email(&self, email: &str) -> Result<Option<Vec<u8>>, Error> {
         let wanted = normalize_address(email);
         let tag = self.blind.blind(EMAIL_SCOPE, wanted.as_bytes()).to_vec();
-        let query = Query::Only(Key::One(KeyPart::Bytes(tag)));
+        let query = Query::Only(Key::One(KeyPart::Bytes(tag.clone())));
         let records = self
             .db
             .query(Kind::Contact.store(), indexes::BY_EMAIL, &query, None)
             .await?;
+        let has_address = |r: &Record| has_tag(r, fields::EMAILS, &tag);
         Ok(self
-            .open_records(Kind::Contact, &records)
+            .open_matching(Kind::Contact, &records, has_address)
             .await?
             .into_iter()
             .next())
@@ -223,13 +219,11 @@ impl Mailbox {
             return Ok(None);
         };
         let sealed = record.value.as_deref().unwrap_or_default();
-        match self.keyring.open(
-            Aad {
-                store: STORE_SYNC_STATE,
-                key: &key,
-            },
-            sealed,
-        ) {
+        let opened = self
+            .keyring
+            .borrow()
+            .open(Aad::at(STORE_SYNC_STATE, &key), sealed);
+        match opened {
             Ok(link) => Ok(String::from_utf8(link).ok()),
             Err(_) => Err(self
                 .quarantine(STORE_SYNC_STATE, &record, Some(scope))
@@ -240,6 +234,14 @@ impl Mailbox {
 
 fn number(record: &Record, field: &str) -> f64 {
     record.number(field).unwrap_or(0.0)
+}
+
+/// Whether a multi-entry field of `record` holds `tag`.
+fn has_tag(record: &Record, field: &str, tag: &[u8]) -> bool {
+    match record.field(field) {
+        Some(FieldValue::BytesList(tags)) => tags.iter().any(|t| t == tag),
+        _ => false,
+    }
 }
 
 fn display_name(item: &Value) -> String {

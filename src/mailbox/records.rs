@@ -1,6 +1,6 @@
 //! Turning validated items into sealed, blinded records, and records back into JSON.
 
-use crate::crypto::{Aad, BLINDED_LEN};
+use crate::crypto::{key_id, RecordPlace, BLINDED_LEN};
 use crate::model::{Facts, Item, Kind};
 use crate::store::{fields, FieldValue, Record};
 use crate::sync::Placement;
@@ -50,20 +50,54 @@ impl Mailbox {
     }
 
     /// Seals `item` and derives its index fields; `scope_key` is the blinded sync
-    /// scope, computed once per batch by the caller.
+    /// scope, computed once per batch by the caller. The seal binds every clear
+    /// field, including the write counter `n` of the transaction it is for.
     pub(super) fn seal_item(
         &self,
         kind: Kind,
         scope_key: &[u8],
         item: &Item,
     ) -> Result<SealedItem, Error> {
-        let store = kind.store();
         let key = self.record_key(kind, &item.id);
-        let value = self
-            .keyring
-            .seal(Aad { store, key: &key }, &item.to_json_bytes())?;
-        let mut record =
-            Record::sealed(value).with(fields::SCOPE, FieldValue::Bytes(scope_key.to_vec()));
+        let (record, placement) = self.index_fields(scope_key, item);
+        let record = self.seal_fields(kind.store(), &key, record, &item.to_json_bytes())?;
+        Ok(SealedItem {
+            key,
+            record,
+            placement,
+        })
+    }
+
+    /// Seals `plaintext` into `record`, bound to its place and clear fields.
+    pub(super) fn seal_fields(
+        &self,
+        store: &str,
+        key: &[u8],
+        mut record: Record,
+        plaintext: &[u8],
+    ) -> Result<Record, Error> {
+        let canonical = record.canonical_fields();
+        let place = RecordPlace {
+            store,
+            key,
+            fields: &canonical,
+        };
+        let sealed = self.keyring.borrow().seal_record(place, plaintext)?;
+        record.value = Some(sealed.value);
+        record.set(
+            fields::FIELDS_TAG,
+            FieldValue::Bytes(sealed.fields_tag.to_vec()),
+        );
+        Ok(record)
+    }
+
+    fn index_fields(&self, scope_key: &[u8], item: &Item) -> (Record, Option<Placement>) {
+        let mut record = Record::default()
+            .with(fields::SCOPE, FieldValue::Bytes(scope_key.to_vec()))
+            .with(
+                fields::WRITTEN_AT,
+                FieldValue::Number(self.next_counter() as f64),
+            );
         let mut placement = None;
         match &item.facts {
             Facts::Message {
@@ -114,44 +148,86 @@ impl Mailbox {
             }
             Facts::Folder => {}
         }
-        Ok(SealedItem {
-            key,
-            record,
-            placement,
-        })
+        (record, placement)
     }
 
-    /// Opens a record read from `kind`'s store. A record that fails authentication
-    /// is quarantined and reported as [`Error::Integrity`].
+    /// Opens an item record read from `store`. A record that fails authentication
+    /// (its value, its place or any clear field altered), or that was written
+    /// before its sync scope was last reset (an old copy put back), is quarantined
+    /// and reported as [`Error::Integrity`].
     pub(super) async fn open_record(
         &self,
         store: &str,
         record: &Record,
         id: Option<&str>,
     ) -> Result<Vec<u8>, Error> {
-        let key = record.bytes(fields::KEY).unwrap_or_default();
-        let sealed = record.value.as_deref().unwrap_or_default();
-        match self.keyring.open(Aad { store, key }, sealed) {
-            Ok(plaintext) => Ok(plaintext),
-            Err(_) => Err(self.quarantine(store, record, id).await),
+        match self.try_open(store, record).await? {
+            Some(plaintext) if !self.predates_reset(record) => Ok(plaintext),
+            _ => Err(self.quarantine(store, record, id).await),
         }
     }
 
-    /// Opens every record, setting aside (quarantining) any that fail; the rest are returned.
-    pub(super) async fn open_records(
+    /// Opens each record that belongs in the answer to a query: one that fails
+    /// authentication, or whose authenticated fields show it does not match the
+    /// query (`belongs` is false: the index led somewhere it should not), is
+    /// quarantined and left out; the rest are returned in order.
+    pub(super) async fn open_matching(
         &self,
         kind: Kind,
         records: &[Record],
+        belongs: impl Fn(&Record) -> bool,
     ) -> Result<Vec<Vec<u8>>, Error> {
         let mut out = Vec::with_capacity(records.len());
         for record in records {
-            match self.open_record(kind.store(), record, None).await {
-                Ok(plaintext) => out.push(plaintext),
-                Err(Error::Integrity { .. }) => {}
+            let opened = match self.open_record(kind.store(), record, None).await {
+                Ok(plaintext) => plaintext,
+                Err(Error::Integrity { .. }) => continue,
                 Err(other) => return Err(other),
+            };
+            if belongs(record) {
+                out.push(opened);
+            } else {
+                self.quarantine(kind.store(), record, None).await;
             }
         }
         Ok(out)
+    }
+
+    /// Decrypts a record, or `None` if it fails authentication. A record sealed
+    /// under a data key this connection does not hold may come from another tab's
+    /// rotation: the keyring is read again before giving up.
+    pub(super) async fn try_open(
+        &self,
+        store: &str,
+        record: &Record,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        let Some(sealed) = record.value.as_deref() else {
+            return Ok(None);
+        };
+        if key_id(sealed).is_some_and(|id| !self.keyring.borrow().holds_key(id)) {
+            self.reload_keyring().await?;
+        }
+        let key = record.bytes(fields::KEY).unwrap_or_default();
+        let canonical = record.canonical_fields();
+        let place = RecordPlace {
+            store,
+            key,
+            fields: &canonical,
+        };
+        Ok(self.keyring.borrow().open_record(place, sealed).ok())
+    }
+
+    /// Whether an (authenticated) item record was written before its scope's last reset.
+    fn predates_reset(&self, record: &Record) -> bool {
+        let (Some(scope), Some(written)) = (
+            record.bytes(fields::SCOPE),
+            record.number(fields::WRITTEN_AT),
+        ) else {
+            return false;
+        };
+        self.state
+            .borrow()
+            .predates_reset(scope, written.max(0.0) as u64)
     }
 }
 

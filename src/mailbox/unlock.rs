@@ -12,8 +12,9 @@ use crate::Error;
 
 /// PBKDF2-HMAC-SHA256 iterations for new passphrase-protected mailboxes (OWASP's 2023 figure).
 pub const DEFAULT_PBKDF2_ITERATIONS: u32 = 600_000;
-/// Iteration counts a stored keyring header may name; anything else was tampered with.
-const STORED_ITERATIONS: std::ops::RangeInclusive<u32> = 1_000..=10_000_000;
+/// PBKDF2 iteration counts accepted from the host and from a stored keyring header;
+/// a stored count outside them was tampered with.
+pub const PASSPHRASE_ITERATIONS: std::ops::RangeInclusive<u32> = 1_000..=10_000_000;
 
 /// The secret a mailbox is unlocked with.
 #[derive(Clone)]
@@ -55,7 +56,7 @@ impl Unlock {
             } => {
                 let iterations = match stored {
                     KeyDerivation::Pbkdf2Sha256 { iterations }
-                        if STORED_ITERATIONS.contains(&iterations) =>
+                        if PASSPHRASE_ITERATIONS.contains(&iterations) =>
                     {
                         iterations
                     }

@@ -6,19 +6,17 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::crypto::Aad;
-use crate::model::{merge, Item, Kind, ModelError};
+use crate::model::{merge, protection, withhold_body, Item, Kind, ModelError};
 use crate::store::{
-    fields, indexes, FieldValue, Key, KeyPart, Query, Record, WriteTx, STORE_FOLDER_COUNTS,
-    STORE_META, STORE_SYNC_STATE,
+    fields, indexes, Key, KeyPart, QuarantinedRecord, Query, Record, STORE_QUARANTINE,
+    STORE_SYNC_STATE,
 };
-use crate::sync::{count_changes, Change, DeltaPage, FolderCounts, Placement, RemovalReason};
+use crate::sync::{Change, DeltaPage, Placement, RemovalReason};
 use crate::Error;
 
 use super::records::{stored_placement, SealedItem, DEFAULT_SCOPE};
+use super::state::{busy, WRITE_ATTEMPTS};
 use super::Mailbox;
-
-/// Key, in the `meta` store, of the longest event duration seen (clear, milliseconds).
-pub const EVENT_SPAN_KEY: &[u8] = b"eventSpan";
 
 /// What a delta page changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -42,14 +40,25 @@ enum Op {
 }
 
 impl Mailbox {
-    /// Seals and stores whole items, replacing any stored under the same ids.
-    pub async fn put(&self, kind: Kind, items: &[Item]) -> Result<DeltaSummary, Error> {
+    /// Seals and stores whole items, replacing any stored under the same ids. A
+    /// message stored as protected stays protected: a later copy of it without the
+    /// protection markers is stored without its body too.
+    pub async fn put(&self, kind: Kind, mut items: Vec<Item>) -> Result<DeltaSummary, Error> {
         let scope_key = self.scope_key(kind, DEFAULT_SCOPE);
-        let ops = items
-            .iter()
-            .map(|item| self.seal_item(kind, &scope_key, item).map(Op::Put))
-            .collect::<Result<_, _>>()?;
-        self.commit(kind, ops, None).await
+        for _ in 0..WRITE_ATTEMPTS {
+            let base = self.base();
+            if kind == Kind::Message {
+                self.carry_protection(&mut items).await?;
+            }
+            let ops = items
+                .iter()
+                .map(|item| self.seal_item(kind, &scope_key, item).map(Op::Put))
+                .collect::<Result<_, _>>()?;
+            if let Some(summary) = self.commit(kind, ops, None, base).await? {
+                return Ok(summary);
+            }
+        }
+        Err(busy())
     }
 
     /// Applies one Graph delta page to `scope`: creations, partial updates merged
@@ -61,56 +70,60 @@ impl Mailbox {
         scope: &str,
         page: DeltaPage,
     ) -> Result<DeltaSummary, Error> {
-        let mut merged = self.stored_versions(kind, &page.changes).await?;
-        let scope_key = self.scope_key(kind, scope);
-        let default_scope_key = self.scope_key(kind, DEFAULT_SCOPE);
-        let mut ops = Vec::with_capacity(page.changes.len());
-        for change in page.changes {
-            match change {
-                Change::Upsert { index, fields } => {
-                    let id = upsert_id(index, &fields)?;
-                    let mut item_fields = merged.remove(&id).unwrap_or_default();
-                    merge(&mut item_fields, fields);
-                    let item = Item::validate(kind, index, Value::Object(item_fields.clone()))?;
-                    ops.push(Op::Put(self.seal_item(kind, &scope_key, &item)?));
-                    merged.insert(id, item_fields);
-                }
-                Change::Remove { id, reason, .. } => {
-                    merged.remove(&id);
-                    // An item that left this scope is dropped unless another delta scope
-                    // has claimed it since; items stored with put* belong to no delta scope.
-                    let only_in_scopes = (reason == RemovalReason::LeftScope)
-                        .then(|| vec![scope_key.clone(), default_scope_key.clone()]);
-                    ops.push(Op::Remove {
-                        key: self.record_key(kind, &id).to_vec(),
-                        only_in_scopes,
-                    });
-                }
+        for _ in 0..WRITE_ATTEMPTS {
+            let base = self.base();
+            let ops = self.delta_ops(kind, scope, &page.changes).await?;
+            let link = page
+                .delta_link
+                .as_deref()
+                .map(|link| self.sealed_sync_state(kind, scope, link))
+                .transpose()?;
+            if let Some(summary) = self.commit(kind, ops, link, base).await? {
+                return Ok(summary);
             }
         }
-        let link = page
-            .delta_link
-            .map(|link| self.sealed_sync_state(kind, scope, &link))
-            .transpose()?;
-        self.commit(kind, ops, link).await
+        Err(busy())
     }
 
-    /// Drops every item written to `scope` and its delta link (after Graph's 410 Gone).
+    /// Drops every item written to `scope` and its delta link (after Graph's 410
+    /// Gone), and records the reset, so a copy of one of those items put back later
+    /// is recognized as older than the reset. Only records whose scope field is
+    /// authentic are dropped; one with an altered scope is quarantined instead.
     pub async fn reset_scope(&self, kind: Kind, scope: &str) -> Result<(), Error> {
         let store = kind.store();
-        let mut tx = self
-            .db
-            .begin_write(&[store, STORE_FOLDER_COUNTS, STORE_SYNC_STATE])?;
-        let query = Query::Only(Key::One(KeyPart::Bytes(self.scope_key(kind, scope))));
-        let records = tx.query(store, indexes::BY_SCOPE, &query).await?;
-        let mut moves = Vec::with_capacity(records.len());
-        for record in &records {
-            moves.push((stored_placement(record), None));
-            tx.delete(store, record.bytes(fields::KEY).unwrap_or_default())?;
+        let scope_key = self.scope_key(kind, scope);
+        for _ in 0..WRITE_ATTEMPTS {
+            let stores = [store, STORE_SYNC_STATE, STORE_QUARANTINE];
+            let Some(mut txn) = self.begin(&stores, None).await? else {
+                continue;
+            };
+            let query = Query::Only(Key::One(KeyPart::Bytes(scope_key.clone())));
+            let records = txn.tx.query(store, indexes::BY_SCOPE, &query).await?;
+            let mut moves = Vec::with_capacity(records.len());
+            for record in &records {
+                let key = record.bytes(fields::KEY).unwrap_or_default();
+                let in_scope = record.bytes(fields::SCOPE) == Some(scope_key.as_slice());
+                if in_scope && self.fields_are_authentic(store, record) {
+                    moves.push((stored_placement(record), None));
+                    txn.tx.delete(store, key)?;
+                } else {
+                    let entry = QuarantinedRecord {
+                        store: store.to_owned(),
+                        key: key.to_vec(),
+                        sealed_id: None,
+                    };
+                    txn.tx
+                        .quarantine(&entry, record.value.as_deref().unwrap_or_default())?;
+                }
+            }
+            txn.count_moves(moves);
+            txn.tx
+                .delete(STORE_SYNC_STATE, &self.sync_state_key(kind, scope))?;
+            let reset_at = txn.state.counter + 1;
+            txn.state.floors.insert(scope_key.clone(), reset_at);
+            return self.finish(txn).await;
         }
-        update_counts(&mut tx, moves).await?;
-        tx.delete(STORE_SYNC_STATE, &self.sync_state_key(kind, scope))?;
-        Ok(tx.commit().await?)
+        Err(busy())
     }
 
     /// The key of a scope's sync state record.
@@ -130,22 +143,20 @@ impl Mailbox {
         link: &str,
     ) -> Result<(Vec<u8>, Record), Error> {
         let key = self.sync_state_key(kind, scope);
-        let sealed = self.keyring.seal(
-            Aad {
-                store: STORE_SYNC_STATE,
-                key: &key,
-            },
-            link.as_bytes(),
-        )?;
+        let sealed = self
+            .keyring
+            .borrow()
+            .seal(Aad::at(STORE_SYNC_STATE, &key), link.as_bytes())?;
         Ok((key, Record::sealed(sealed)))
     }
 
-    /// The stored JSON of every item a page updates, so partial updates can be merged.
-    async fn stored_versions(
+    /// The changes of a delta page, merged into the stored items and sealed.
+    async fn delta_ops(
         &self,
         kind: Kind,
+        scope: &str,
         changes: &[Change],
-    ) -> Result<HashMap<String, Map<String, Value>>, Error> {
+    ) -> Result<Vec<Op>, Error> {
         let ids: Vec<String> = changes
             .iter()
             .filter_map(|change| match change {
@@ -155,38 +166,91 @@ impl Mailbox {
                 Change::Remove { .. } => None,
             })
             .collect();
+        let mut merged = self.stored_versions(kind, &ids).await?;
+        let scope_key = self.scope_key(kind, scope);
+        let default_scope_key = self.scope_key(kind, DEFAULT_SCOPE);
+        let mut ops = Vec::with_capacity(changes.len());
+        for change in changes {
+            match change {
+                Change::Upsert { index, fields } => {
+                    let id = upsert_id(*index, fields)?;
+                    let mut item_fields = merged.remove(&id).unwrap_or_default();
+                    merge(&mut item_fields, fields.clone());
+                    let item = Item::validate(kind, *index, Value::Object(item_fields))?;
+                    ops.push(Op::Put(self.seal_item(kind, &scope_key, &item)?));
+                    // The next entry for this id merges into what is stored, not what
+                    // was sent: withheld fields stay out.
+                    merged.insert(id, item.fields);
+                }
+                Change::Remove { id, reason, .. } => {
+                    merged.remove(id);
+                    // An item that left this scope is dropped unless another delta scope
+                    // has claimed it since; items stored with put* belong to no delta scope.
+                    let only_in_scopes = (*reason == RemovalReason::LeftScope)
+                        .then(|| vec![scope_key.clone(), default_scope_key.clone()]);
+                    ops.push(Op::Remove {
+                        key: self.record_key(kind, id).to_vec(),
+                        only_in_scopes,
+                    });
+                }
+            }
+        }
+        Ok(ops)
+    }
+
+    /// Withholds the body of each message whose stored version is protected.
+    async fn carry_protection(&self, items: &mut [Item]) -> Result<(), Error> {
+        let ids: Vec<String> = items.iter().map(|item| item.id.clone()).collect();
+        let stored = self.stored_versions(Kind::Message, &ids).await?;
+        for item in items {
+            if let Some(kind) = stored.get(&item.id).and_then(protection) {
+                withhold_body(&mut item.fields, kind);
+            }
+        }
+        Ok(())
+    }
+
+    /// The stored JSON of the items with these ids, as stored.
+    async fn stored_versions(
+        &self,
+        kind: Kind,
+        ids: &[String],
+    ) -> Result<HashMap<String, Map<String, Value>>, Error> {
         let keys: Vec<Vec<u8>> = ids
             .iter()
             .map(|id| self.record_key(kind, id).to_vec())
             .collect();
         let records = self.db.get_many(kind.store(), &keys).await?;
         let mut stored = HashMap::new();
-        for (id, record) in ids.into_iter().zip(records) {
+        for (id, record) in ids.iter().zip(records) {
             let Some(record) = record else { continue };
             // A stored version that fails authentication is quarantined and the update
-            // starts afresh; any other failure stops the page rather than lose fields.
-            let plaintext = match self.open_record(kind.store(), &record, Some(&id)).await {
+            // starts afresh; any other failure stops the write rather than lose fields.
+            let plaintext = match self.open_record(kind.store(), &record, Some(id)).await {
                 Ok(plaintext) => plaintext,
                 Err(Error::Integrity { .. }) => continue,
                 Err(other) => return Err(other),
             };
             if let Ok(Value::Object(fields)) = serde_json::from_slice(&plaintext) {
-                stored.insert(id, fields);
+                stored.insert(id.clone(), fields);
             }
         }
         Ok(stored)
     }
 
+    /// Writes prepared ops in one transaction, if no other write committed since
+    /// `base`; `None` means one did, and the ops must be prepared again.
     async fn commit(
         &self,
         kind: Kind,
         ops: Vec<Op>,
         sync_state: Option<(Vec<u8>, Record)>,
-    ) -> Result<DeltaSummary, Error> {
+        base: u64,
+    ) -> Result<Option<DeltaSummary>, Error> {
         let store = kind.store();
-        let mut tx =
-            self.db
-                .begin_write(&[store, STORE_FOLDER_COUNTS, STORE_SYNC_STATE, STORE_META])?;
+        let Some(mut txn) = self.begin(&[store, STORE_SYNC_STATE], Some(base)).await? else {
+            return Ok(None);
+        };
         let keys: Vec<Vec<u8>> = ops
             .iter()
             .map(|op| match op {
@@ -194,11 +258,10 @@ impl Mailbox {
                 Op::Remove { key, .. } => key.clone(),
             })
             .collect();
-        let olds = tx.get_many(store, &keys).await?;
+        let olds = txn.tx.get_many(store, &keys).await?;
         let mut current: HashMap<Vec<u8>, Option<Record>> = keys.into_iter().zip(olds).collect();
         let mut summary = DeltaSummary::default();
         let mut moves: Vec<(Option<Placement>, Option<Placement>)> = Vec::new();
-        let mut longest_event = 0.0f64;
         for op in ops {
             match op {
                 Op::Put(item) => {
@@ -209,12 +272,12 @@ impl Mailbox {
                     } else {
                         summary.created += 1
                     }
-                    moves.push((
-                        before.as_ref().and_then(stored_placement),
-                        item.placement.clone(),
-                    ));
-                    longest_event = longest_event.max(event_span(&item.record));
-                    tx.put(store, &key, &item.record)?;
+                    let placement = before
+                        .as_ref()
+                        .and_then(|b| self.authentic_placement(store, b));
+                    moves.push((placement, item.placement.clone()));
+                    txn.state.event_span = txn.state.event_span.max(event_span(&item.record));
+                    txn.tx.put(store, &key, &item.record)?;
                     current.insert(key, Some(item.record));
                 }
                 Op::Remove {
@@ -224,28 +287,30 @@ impl Mailbox {
                     let Some(before) = current.get(&key).cloned().flatten() else {
                         continue;
                     };
+                    let authentic = self.fields_are_authentic(store, &before);
                     let stored_scope = before.bytes(fields::SCOPE);
-                    if only_in_scopes.is_some_and(|scopes| {
-                        !scopes.iter().any(|s| stored_scope == Some(s.as_slice()))
-                    }) {
+                    // A record whose scope was altered goes anyway: it is leaving, and
+                    // its altered scope must not decide that it stays.
+                    if authentic
+                        && only_in_scopes.is_some_and(|scopes| {
+                            !scopes.iter().any(|s| stored_scope == Some(s.as_slice()))
+                        })
+                    {
                         continue;
                     }
                     summary.removed += 1;
-                    moves.push((stored_placement(&before), None));
-                    tx.delete(store, &key)?;
+                    moves.push((authentic.then(|| stored_placement(&before)).flatten(), None));
+                    txn.tx.delete(store, &key)?;
                     current.insert(key, None);
                 }
             }
         }
-        update_counts(&mut tx, moves).await?;
-        if longest_event > 0.0 {
-            widen_event_span(&mut tx, longest_event).await?;
-        }
+        txn.count_moves(moves);
         if let Some((key, record)) = sync_state {
-            tx.put(STORE_SYNC_STATE, &key, &record)?;
+            txn.tx.put(STORE_SYNC_STATE, &key, &record)?;
         }
-        tx.commit().await?;
-        Ok(summary)
+        self.finish(txn).await?;
+        Ok(Some(summary))
     }
 }
 
@@ -260,70 +325,10 @@ fn upsert_id(index: usize, fields: &Map<String, Value>) -> Result<String, ModelE
     }
 }
 
-fn event_span(record: &Record) -> f64 {
+/// How long an event record lasts, in milliseconds (0 for other records).
+fn event_span(record: &Record) -> u64 {
     match (record.number(fields::START), record.number(fields::END)) {
-        (Some(start), Some(end)) => end - start,
-        _ => 0.0,
+        (Some(start), Some(end)) if end > start => (end - start) as u64,
+        _ => 0,
     }
-}
-
-/// Applies the count changes of `moves` to the folder counts, inside the transaction.
-pub(super) async fn update_counts(
-    tx: &mut WriteTx<'_>,
-    moves: Vec<(Option<Placement>, Option<Placement>)>,
-) -> Result<(), Error> {
-    let changes = count_changes(moves);
-    if changes.is_empty() {
-        return Ok(());
-    }
-    let folders: Vec<Vec<u8>> = changes.keys().cloned().collect();
-    let stored = tx.get_many(STORE_FOLDER_COUNTS, &folders).await?;
-    for ((folder, change), record) in changes.into_iter().zip(stored) {
-        let counts = record
-            .map(|r| counts_of(&r))
-            .unwrap_or_default()
-            .apply(change);
-        if counts.total == 0 {
-            tx.delete(STORE_FOLDER_COUNTS, &folder)?;
-        } else {
-            tx.put(STORE_FOLDER_COUNTS, &folder, &counts_record(counts))?;
-        }
-    }
-    Ok(())
-}
-
-/// Reads a folder counts record.
-pub fn counts_of(record: &Record) -> FolderCounts {
-    let count = |name| record.number(name).unwrap_or(0.0).max(0.0) as u64;
-    FolderCounts {
-        total: count(fields::TOTAL),
-        unread: count(fields::UNREAD_COUNT),
-    }
-}
-
-fn counts_record(counts: FolderCounts) -> Record {
-    Record::default()
-        .with(fields::TOTAL, FieldValue::Number(counts.total as f64))
-        .with(
-            fields::UNREAD_COUNT,
-            FieldValue::Number(counts.unread as f64),
-        )
-}
-
-/// Records the longest event seen, so range queries know how far back to look.
-async fn widen_event_span(tx: &mut WriteTx<'_>, span: f64) -> Result<(), Error> {
-    let stored = tx
-        .get_many(STORE_META, &[EVENT_SPAN_KEY.to_vec()])
-        .await?
-        .pop()
-        .flatten();
-    let known = stored.and_then(|r| r.number(fields::END)).unwrap_or(0.0);
-    if span > known {
-        tx.put(
-            STORE_META,
-            EVENT_SPAN_KEY,
-            &Record::default().with(fields::END, FieldValue::Number(span)),
-        )?;
-    }
-    Ok(())
 }

@@ -4,7 +4,12 @@
 //!
 //! Consent is remembered as the database itself: it exists only once the user
 //! turned offline on (`enableOffline`), and is deleted when they turn it off, when
-//! the policy stops allowing it, or at sign-out.
+//! the policy stops allowing it, or at sign-out. Because a restored copy of the
+//! browser profile brings the database back, the host may also keep the
+//! mailbox's epoch on its server and pass it back ([`ExpectedEpoch`]).
+//!
+//! The host's secret is kept only until the store is unlocked; after that the
+//! store holds derived keys only.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -14,12 +19,26 @@ use crate::directory::{Answer, Directory};
 use crate::mailbox::{wipe_user, Mailbox, Unlock};
 use crate::policy::{decide, Computer, Decision, Policy};
 use crate::store::database_exists;
+use crate::sync::Epoch;
 use crate::Error;
+
+pub use crate::mailbox::RotationProgress;
+
+/// What the host knows about the offline copy from its own records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpectedEpoch {
+    /// Nothing: the copy found is trusted as it is.
+    Unknown,
+    /// Offline was turned off: any copy found is a restored backup and is deleted.
+    NoOfflineData,
+    /// The epoch the host last saw: an older copy is refused with [`Error::Rollback`].
+    AtLeast(Epoch),
+}
 
 /// A signed-in user's session.
 pub struct Session {
     user_id: String,
-    unlock: RefCell<Unlock>,
+    unlock: RefCell<Option<Unlock>>,
     policy: Cell<Policy>,
     computer: Computer,
     mailbox: RefCell<Option<Rc<Mailbox>>>,
@@ -38,11 +57,16 @@ impl Session {
         policy: Policy,
         computer: Computer,
         directory: Option<Rc<Directory>>,
+        expected: ExpectedEpoch,
     ) -> Result<Rc<Self>, Error> {
-        let consented = database_exists(&database_name(&user_id)).await?;
+        let found = database_exists(&database_name(&user_id)).await?;
+        if found && expected == ExpectedEpoch::NoOfflineData {
+            wipe_user(&user_id).await?;
+        }
+        let consented = found && expected != ExpectedEpoch::NoOfflineData;
         let session = Self {
             user_id,
-            unlock: RefCell::new(unlock),
+            unlock: RefCell::new(Some(unlock)),
             policy: Cell::new(policy),
             computer,
             mailbox: RefCell::new(None),
@@ -55,7 +79,32 @@ impl Session {
                 false => wipe_user(&session.user_id).await?,
             }
         }
+        if let ExpectedEpoch::AtLeast(expected) = expected {
+            session.check_epoch(&expected)?;
+        }
         Ok(Rc::new(session))
+    }
+
+    /// The epoch of the offline copy, or `None` while offline is off.
+    pub fn epoch(&self) -> Option<String> {
+        self.mailbox
+            .borrow()
+            .as_ref()
+            .map(|mailbox| mailbox.epoch())
+    }
+
+    fn check_epoch(&self, expected: &Epoch) -> Result<(), Error> {
+        let Some(found) = self.epoch() else {
+            return Ok(());
+        };
+        if Epoch::parse(&found).is_some_and(|found| found.satisfies(expected)) {
+            return Ok(());
+        }
+        self.close();
+        Err(Error::Rollback {
+            expected: expected.to_text(),
+            found,
+        })
     }
 
     /// What is allowed now.
@@ -76,9 +125,13 @@ impl Session {
         Ok(self.mailbox.borrow().clone())
     }
 
-    /// Turns offline on (the user's choice): creates and unlocks the store.
-    pub async fn enable_offline(&self) -> Result<(), Error> {
+    /// Turns offline on (the user's choice): creates and unlocks the store. `unlock`
+    /// is needed only if the secret given at open was already used (and dropped).
+    pub async fn enable_offline(&self, unlock: Option<Unlock>) -> Result<(), Error> {
         self.store()?;
+        if let Some(unlock) = unlock {
+            *self.unlock.borrow_mut() = Some(unlock);
+        }
         if !self.decision_for(true).offline_available {
             return Err(Error::PolicyDenied(
                 "offline mail is not allowed on this computer".into(),
@@ -90,14 +143,28 @@ impl Session {
         self.attach_store(true).await
     }
 
-    /// Re-wraps the store's keys under a new secret (data is not re-encrypted); the
-    /// new secret is also the one a later `enable_offline` uses.
+    /// Re-wraps the store's keys under a new secret (data is not re-encrypted).
+    /// While offline is off, the new secret is the one a later `enable_offline` uses.
     pub async fn change_key(&self, unlock: Unlock) -> Result<(), Error> {
-        if let Some(mailbox) = self.store()? {
-            mailbox.change_key(&unlock).await?;
+        match self.store()? {
+            Some(mailbox) => mailbox.change_key(&unlock).await,
+            None => {
+                *self.unlock.borrow_mut() = Some(unlock);
+                Ok(())
+            }
         }
-        *self.unlock.borrow_mut() = unlock;
-        Ok(())
+    }
+
+    /// Seals everything again under a new data key and destroys the old one
+    /// (nothing to do while offline is off).
+    pub async fn rotate_data_key(
+        &self,
+        on_progress: &dyn Fn(RotationProgress),
+    ) -> Result<(), Error> {
+        match self.store()? {
+            Some(mailbox) => mailbox.rotate_data_key(on_progress).await,
+            None => Ok(()),
+        }
     }
 
     /// Turns offline off: everything stored is deleted at once.
@@ -191,9 +258,24 @@ impl Session {
         decide(self.policy.get(), self.computer, offline_enabled)
     }
 
+    /// Opens and unlocks the store, then forgets the host's secret: from here on
+    /// only derived keys are held, wiped when the mailbox closes.
     async fn attach_store(&self, create: bool) -> Result<(), Error> {
-        let unlock = self.unlock.borrow().clone();
-        let mailbox = Mailbox::open(&self.user_id, &unlock, create).await?;
+        let unlock = self.unlock.borrow_mut().take().ok_or_else(|| {
+            Error::invalid(
+                "key",
+                "pass the key or passphrase to enableOffline: it is not kept after unlocking",
+            )
+        })?;
+        let opened = Mailbox::open(&self.user_id, &unlock, create).await;
+        let mailbox = match opened {
+            Ok(mailbox) => mailbox,
+            Err(error) => {
+                // A failed unlock leaves the secret for the next attempt.
+                *self.unlock.borrow_mut() = Some(unlock);
+                return Err(error);
+            }
+        };
         *self.mailbox.borrow_mut() = Some(Rc::new(mailbox));
         Ok(())
     }

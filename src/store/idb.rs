@@ -14,7 +14,7 @@ use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::record::{FieldValue, Key, KeyPart, Query, Record};
-use super::schema::{fields, steps_from, SCHEMA_VERSION, STORE_QUARANTINE};
+use super::schema::{fields, steps_from, upgrade_drops_data, SCHEMA_VERSION, STORE_QUARANTINE};
 use super::StoreError;
 
 const VALUE_FIELD: &str = "v";
@@ -38,6 +38,7 @@ pub struct QuarantinedRecord {
 pub struct Database {
     db: IdbDatabase,
     closed: Rc<Cell<bool>>,
+    data_dropped: bool,
 }
 
 impl Database {
@@ -47,10 +48,16 @@ impl Database {
     /// itself at once so that tab never waits, and later calls fail with
     /// [`StoreError::Closed`].
     pub async fn open(name: &str) -> Result<Self, StoreError> {
+        let upgraded_from = Rc::new(Cell::new(None));
+        let seen = upgraded_from.clone();
         let request = IdbDatabase::open(name)
             .with_version(SCHEMA_VERSION)
             .with_on_blocked(|_| Ok(()))
-            .with_on_upgrade_needed(|event, db| upgrade(event.old_version() as u32, &db));
+            .with_on_upgrade_needed(move |event, db| {
+                let old = event.old_version() as u32;
+                seen.set(Some(old));
+                upgrade(old, &db)
+            });
         let db = match request.await {
             Ok(db) => db,
             Err(error) if open_error_name(&error).as_deref() == Some("VersionError") => {
@@ -60,7 +67,25 @@ impl Database {
         };
         let closed = Rc::new(Cell::new(false));
         watch_version_changes(&db, closed.clone());
-        Ok(Self { db, closed })
+        Ok(Self {
+            db,
+            closed,
+            data_dropped: upgraded_from.get().is_some_and(upgrade_drops_data),
+        })
+    }
+
+    /// Whether opening upgraded an older format whose data (keyring included) the
+    /// upgrade dropped, so the database must be set up again as new.
+    pub fn data_dropped(&self) -> bool {
+        self.data_dropped
+    }
+
+    /// How many records `store` holds.
+    pub async fn count(&self, store: &str) -> Result<u32, StoreError> {
+        let tx = self.transaction(&[store], TransactionMode::Readonly)?;
+        let object_store = tx.object_store(store).map_err(map_error)?;
+        let count = object_store.count().primitive().map_err(map_error)?;
+        Ok(count.await.map_err(map_error)? as u32)
     }
 
     /// Closes the connection; later calls fail with [`StoreError::Closed`].
@@ -114,6 +139,41 @@ impl Database {
         with_primary_keys(values, keys)
     }
 
+    /// Up to `limit` records of `store` with keys after `after` (from the first key
+    /// when `None`), in key order: one page of a walk over the whole store.
+    pub async fn records_after(
+        &self,
+        store: &str,
+        after: Option<&[u8]>,
+        limit: u32,
+    ) -> Result<Vec<Record>, StoreError> {
+        // Every key this library writes is binary; binary keys sort before any array
+        // key, so the empty array bounds them all from above.
+        let query = Query::Range {
+            lower: Key::One(KeyPart::Bytes(after.unwrap_or_default().to_vec())),
+            upper: Key::Array(Vec::new()),
+            lower_open: after.is_some(),
+            upper_open: true,
+        };
+        let tx = self.transaction(&[store], TransactionMode::Readonly)?;
+        let object_store = tx.object_store(store).map_err(map_error)?;
+        let values = object_store
+            .get_all::<JsValue>()
+            .with_query::<JsValue, _>(key_range(&query))
+            .with_limit(limit)
+            .primitive()
+            .map_err(map_error)?;
+        let keys = object_store
+            .get_all_keys::<JsValue>()
+            .with_query::<JsValue, _>(key_range(&query))
+            .with_limit(limit)
+            .primitive()
+            .map_err(map_error)?;
+        let values = values.await.map_err(map_error)?;
+        let keys = keys.await.map_err(map_error)?;
+        with_primary_keys(values, keys)
+    }
+
     /// Records of `store` whose `index` entry matches `query`, in ascending index order.
     pub async fn query(
         &self,
@@ -126,10 +186,10 @@ impl Database {
         query_records(&tx, store, index, query, limit).await
     }
 
-    /// Every quarantined record.
+    /// Every quarantined record (entries too malformed to describe are left out).
     pub async fn quarantined(&self) -> Result<Vec<QuarantinedRecord>, StoreError> {
         let records = self.get_all(STORE_QUARANTINE).await?;
-        records.into_iter().map(to_quarantined).collect()
+        Ok(records.into_iter().filter_map(to_quarantined).collect())
     }
 
     fn transaction(
@@ -221,6 +281,14 @@ impl WriteTx<'_> {
         self.delete(&entry.store, &entry.key)
     }
 
+    /// Deletes every record of `store`.
+    pub fn clear(&mut self, store: &str) -> Result<(), StoreError> {
+        let object_store = self.tx.object_store(store).map_err(map_error)?;
+        self.pending
+            .push(Box::pin(object_store.clear().map_err(map_error)?));
+        Ok(())
+    }
+
     /// Deletes the record under `key` in `store`.
     pub fn delete(&mut self, store: &str, key: &[u8]) -> Result<(), StoreError> {
         let object_store = self.tx.object_store(store).map_err(map_error)?;
@@ -290,7 +358,7 @@ async fn get_many(
     let mut out = Vec::with_capacity(keys.len());
     for (request, key) in requests.into_iter().zip(keys) {
         let found: Option<JsValue> = request.await.map_err(map_error)?;
-        out.push(found.map(|value| to_record(&value, key)).transpose()?);
+        out.push(found.map(|value| to_record(&value, key)));
     }
     Ok(out)
 }
@@ -326,23 +394,34 @@ async fn query_records(
     with_primary_keys(values, keys)
 }
 
-/// Pairs values with the primary keys they are stored under.
+/// Pairs values with the primary keys they are stored under. Records under a key
+/// that is not binary were not written by this library (every key it writes is a
+/// blinded byte string): no call can name them, so they are left out rather than
+/// allowed to break a listing.
 fn with_primary_keys<V, K>(values: V, keys: K) -> Result<Vec<Record>, StoreError>
 where
     V: Iterator<Item = indexed_db_futures::Result<JsValue>>,
     K: Iterator<Item = indexed_db_futures::Result<JsValue>>,
 {
-    values
-        .zip(keys)
-        .map(|(value, key)| {
-            let key = Uint8Array::new(&key.map_err(map_error)?).to_vec();
-            to_record(&value.map_err(map_error)?, &key)
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (value, key) in values.zip(keys) {
+        let (value, key) = (value.map_err(map_error)?, key.map_err(map_error)?);
+        let Some(buffer) = key.dyn_ref::<js_sys::ArrayBuffer>() else {
+            continue;
+        };
+        out.push(to_record(&value, &Uint8Array::new(buffer).to_vec()));
+    }
+    Ok(out)
 }
 
 fn upgrade(old_version: u32, db: &IdbDatabase) -> indexed_db_futures::Result<()> {
     for step in steps_from(old_version) {
+        for name in step.delete_stores {
+            // A store of a step that ran in this same upgrade exists too: both are deleted.
+            if db.object_store_names().any(|existing| existing == *name) {
+                db.delete_object_store(name)?;
+            }
+        }
         for spec in step.create_stores {
             let store = db.create_object_store(spec.name).build()?;
             for index in spec.indexes {
@@ -437,13 +516,17 @@ fn to_js(own_key: &[u8], record: &Record) -> Result<JsValue, StoreError> {
 
 /// Reads a stored record. Its `k` field is set from the key it is actually stored
 /// under, never from the stored copy, so a record moved onto another key is opened
-/// against (and fails authentication for) the key it was found at.
-fn to_record(js: &JsValue, primary_key: &[u8]) -> Result<Record, StoreError> {
-    let object: &Object = js
-        .dyn_ref()
-        .ok_or_else(|| StoreError::Failed("a stored record is not an object".into()))?;
+/// against (and fails authentication for) the key it was found at. A value that is
+/// not an object of the expected shape still becomes a record (without a sealed
+/// value, or without the odd fields), which then fails authentication and is
+/// quarantined, so one malformed record never breaks a query.
+fn to_record(js: &JsValue, primary_key: &[u8]) -> Record {
     let mut record = Record::default();
-    for entry in Object::entries(object).iter() {
+    let entries = js
+        .dyn_ref::<Object>()
+        .map(Object::entries)
+        .unwrap_or_default();
+    for entry in entries.iter() {
         let entry: Array = entry.unchecked_into();
         let name = entry.get(0).as_string().unwrap_or_default();
         let value = entry.get(1);
@@ -459,9 +542,12 @@ fn to_record(js: &JsValue, primary_key: &[u8]) -> Result<Record, StoreError> {
         fields::KEY.to_owned(),
         FieldValue::Bytes(primary_key.to_vec()),
     ));
-    Ok(record)
+    record
 }
 
+/// One stored field, if it has a shape this library writes. An element of a list
+/// that is not binary makes the whole field unreadable (`None`), so the record
+/// fails authentication instead of being read with part of a field missing.
 fn to_field(value: &JsValue) -> Option<FieldValue> {
     if let Some(array) = value.dyn_ref::<Uint8Array>() {
         return Some(FieldValue::Bytes(array.to_vec()));
@@ -470,24 +556,18 @@ fn to_field(value: &JsValue) -> Option<FieldValue> {
         return Some(FieldValue::Number(n));
     }
     let list = value.dyn_ref::<Array>()?;
-    Some(FieldValue::BytesList(
-        list.iter()
-            .filter_map(|v| v.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec))
-            .collect(),
-    ))
+    list.iter()
+        .map(|v| v.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec))
+        .collect::<Option<Vec<_>>>()
+        .map(FieldValue::BytesList)
 }
 
-fn to_quarantined(record: Record) -> Result<QuarantinedRecord, StoreError> {
-    let malformed = || StoreError::Failed("a quarantine entry is malformed".into());
-    let store = record.bytes(QUARANTINE_STORE_FIELD).ok_or_else(malformed)?;
-    let store = String::from_utf8(store.to_vec()).map_err(|_| malformed())?;
-    let full_key = record.bytes(fields::KEY).ok_or_else(malformed)?;
-    let key = full_key
-        .get(store.len() + 1..)
-        .ok_or_else(malformed)?
-        .to_vec();
+fn to_quarantined(record: Record) -> Option<QuarantinedRecord> {
+    let store = record.bytes(QUARANTINE_STORE_FIELD)?;
+    let store = String::from_utf8(store.to_vec()).ok()?;
+    let key = record.bytes(fields::KEY)?.get(store.len() + 1..)?.to_vec();
     let sealed_id = record.bytes(QUARANTINE_ID_FIELD).map(<[u8]>::to_vec);
-    Ok(QuarantinedRecord {
+    Some(QuarantinedRecord {
         store,
         key,
         sealed_id,

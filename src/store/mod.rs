@@ -13,8 +13,9 @@ mod schema;
 pub use idb::{database_exists, delete_database, Database, QuarantinedRecord, WriteTx};
 pub use record::{FieldValue, Key, KeyPart, Query, Record};
 pub use schema::{
-    fields, indexes, steps_from, IndexSpec, Migration, StoreSpec, MIGRATIONS, SCHEMA_VERSION,
-    STORE_DIRECTORY, STORE_FOLDER_COUNTS, STORE_META, STORE_QUARANTINE, STORE_SYNC_STATE,
+    current_stores, fields, indexes, steps_from, upgrade_drops_data, IndexSpec, Migration,
+    StoreSpec, MIGRATIONS, SCHEMA_VERSION, STORE_DIRECTORY, STORE_FOLDER_COUNTS, STORE_META,
+    STORE_QUARANTINE, STORE_SYNC_STATE,
 };
 
 /// What can go wrong in the storage layer.

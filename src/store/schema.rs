@@ -3,11 +3,12 @@
 //! version has shipped, its step is never edited: later steps only add stores and
 //! indexes, or move data.
 
-/// Object store of clear, non-personal metadata (the wrapped keyring).
+/// Object store of the wrapped keyring and the sealed mailbox state.
 pub const STORE_META: &str = "meta";
 /// Object store of records that failed authentication, kept so the host can refetch them.
 pub const STORE_QUARANTINE: &str = "quarantine";
-/// Object store of per-folder message counts, kept up to date on every write.
+/// Object store of per-folder message counts in clear (versions 1 and 2; version 3
+/// keeps the counts in the sealed state record in `meta` instead).
 pub const STORE_FOLDER_COUNTS: &str = "folderCounts";
 /// Object store of sealed sync state (delta links) per kind and scope.
 pub const STORE_SYNC_STATE: &str = "syncState";
@@ -37,10 +38,15 @@ pub mod fields {
     pub const START: &str = "st";
     /// Clear end time, ms (events).
     pub const END: &str = "en";
-    /// Clear count of messages (folder counts).
+    /// Clear count of messages (folder counts, versions 1 and 2).
     pub const TOTAL: &str = "total";
-    /// Clear count of unread messages (folder counts).
+    /// Clear count of unread messages (folder counts, versions 1 and 2).
     pub const UNREAD_COUNT: &str = "unread";
+    /// The write counter of the transaction that wrote the record (item records).
+    pub const WRITTEN_AT: &str = "n";
+    /// The tag authenticating the record's other clear fields (every sealed record
+    /// that has clear fields).
+    pub const FIELDS_TAG: &str = "m";
 }
 
 /// Index names.
@@ -84,6 +90,8 @@ pub struct StoreSpec {
 pub struct Migration {
     /// What the step is for, for humans.
     pub description: &'static str,
+    /// Object stores deleted by this step, with their data, before it creates any.
+    pub delete_stores: &'static [&'static str],
     /// Object stores created by this step.
     pub create_stores: &'static [StoreSpec],
 }
@@ -114,6 +122,7 @@ const SCOPE_INDEX: IndexSpec = index(indexes::BY_SCOPE, &[fields::SCOPE]);
 pub const MIGRATIONS: &[Migration] = &[
 Migration {
     description: "stores for metadata, the four item kinds with their indexes, folder counts, sync state, quarantine",
+    delete_stores: &[],
     create_stores: &[
         plain(STORE_META),
         StoreSpec {
@@ -137,7 +146,37 @@ Migration {
 },
 Migration {
     description: "a store for sealed sender photos and contact cards",
+    delete_stores: &[],
     create_stores: &[plain(STORE_DIRECTORY)],
+},
+Migration {
+    description: "records bind their clear fields and write counter; counts, event span and epoch move into one sealed state record. \
+        The 0.1 format did not authenticate its clear fields, so its data cannot be carried over safely: every store is \
+        dropped and made again, and the offline copy is fetched again from the server",
+    delete_stores: &[
+        STORE_META, "messages", "folders", "contacts", "events",
+        STORE_FOLDER_COUNTS, STORE_SYNC_STATE, STORE_QUARANTINE, STORE_DIRECTORY,
+    ],
+    create_stores: &[
+        plain(STORE_META),
+        StoreSpec {
+            name: "messages",
+            indexes: &[
+                index(indexes::BY_FOLDER_RECENCY, &[fields::FOLDER, fields::RECENCY, fields::KEY]),
+                index(indexes::BY_CONVERSATION, &[fields::CONVERSATION]),
+                SCOPE_INDEX,
+            ],
+        },
+        StoreSpec { name: "folders", indexes: &[SCOPE_INDEX] },
+        StoreSpec {
+            name: "contacts",
+            indexes: &[SCOPE_INDEX, multi(indexes::BY_PREFIX, &[fields::PREFIXES]), multi(indexes::BY_EMAIL, &[fields::EMAILS])],
+        },
+        StoreSpec { name: "events", indexes: &[SCOPE_INDEX, index(indexes::BY_START, &[fields::START])] },
+        plain(STORE_SYNC_STATE),
+        plain(STORE_QUARANTINE),
+        plain(STORE_DIRECTORY),
+    ],
 }];
 
 /// The schema version this build writes and reads.
@@ -148,16 +187,32 @@ pub fn steps_from(old: u32) -> &'static [Migration] {
     MIGRATIONS.get(old as usize..).unwrap_or(&[])
 }
 
+/// Whether upgrading an existing database from `old` drops its keyring (and so
+/// all its data): it must then be set up again as new, not reported as tampered.
+pub fn upgrade_drops_data(old: u32) -> bool {
+    old > 0
+        && steps_from(old)
+            .iter()
+            .any(|step| step.delete_stores.contains(&STORE_META))
+}
+
+/// The object stores a database at [`SCHEMA_VERSION`] has.
+pub fn current_stores() -> Vec<&'static StoreSpec> {
+    let mut live: Vec<&'static StoreSpec> = Vec::new();
+    for step in MIGRATIONS {
+        live.retain(|store| !step.delete_stores.contains(&store.name));
+        live.extend(step.create_stores.iter());
+    }
+    live
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::Kind;
 
     fn stores() -> Vec<&'static StoreSpec> {
-        MIGRATIONS
-            .iter()
-            .flat_map(|m| m.create_stores.iter())
-            .collect()
+        current_stores()
     }
 
     #[test]
@@ -185,12 +240,37 @@ mod tests {
     }
 
     #[test]
-    fn a_version_1_database_gets_only_the_directory_store() {
-        let names: Vec<&str> = steps_from(1)
-            .iter()
-            .flat_map(|m| m.create_stores.iter().map(|s| s.name))
-            .collect();
-        assert_eq!(names, [STORE_DIRECTORY]);
+    fn the_current_schema_has_no_clear_counts_store() {
+        assert!(stores().iter().all(|s| s.name != STORE_FOLDER_COUNTS));
+        assert!(stores().iter().any(|s| s.name == STORE_DIRECTORY));
+    }
+
+    #[test]
+    fn a_step_only_deletes_stores_that_exist_and_creates_ones_that_do_not() {
+        let mut live: Vec<&str> = Vec::new();
+        for step in MIGRATIONS {
+            for name in step.delete_stores {
+                assert!(live.contains(name), "{}: {name}", step.description);
+            }
+            live.retain(|name| !step.delete_stores.contains(name));
+            for store in step.create_stores {
+                assert!(
+                    !live.contains(&store.name),
+                    "{}: {}",
+                    step.description,
+                    store.name
+                );
+                live.push(store.name);
+            }
+        }
+    }
+
+    #[test]
+    fn older_formats_are_dropped_and_new_databases_are_not() {
+        assert!(upgrade_drops_data(1));
+        assert!(upgrade_drops_data(2));
+        assert!(!upgrade_drops_data(0));
+        assert!(!upgrade_drops_data(SCHEMA_VERSION));
     }
 
     #[test]

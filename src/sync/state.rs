@@ -41,6 +41,8 @@ pub struct MailboxState {
     pub instance: [u8; INSTANCE_LEN],
     /// Advanced by every committed write transaction.
     pub counter: u64,
+    /// The id of the data key new values are sealed with (tabs notice a rotation by it).
+    pub key_id: u32,
     /// Longest event instance seen, in milliseconds.
     pub event_span: u64,
     /// Message counts per blinded folder id.
@@ -107,6 +109,7 @@ impl MailboxState {
         Self {
             instance,
             counter: 0,
+            key_id: 1,
             event_span: 0,
             counts: BTreeMap::new(),
             floors: BTreeMap::new(),
@@ -142,7 +145,9 @@ impl MailboxState {
 
     /// Whether a record of `scope` written at `counter` predates that scope's last reset.
     pub fn predates_reset(&self, scope: &[u8], counter: u64) -> bool {
-        self.floors.get(scope).is_some_and(|floor| counter <= *floor)
+        self.floors
+            .get(scope)
+            .is_some_and(|floor| counter <= *floor)
     }
 
     /// Serializes the state (the plaintext that gets sealed).
@@ -150,6 +155,7 @@ impl MailboxState {
         let mut out = vec![FORMAT];
         out.extend_from_slice(&self.instance);
         out.extend_from_slice(&self.counter.to_be_bytes());
+        out.extend_from_slice(&self.key_id.to_be_bytes());
         out.extend_from_slice(&self.event_span.to_be_bytes());
         out.extend_from_slice(&(self.counts.len() as u32).to_be_bytes());
         for (folder, counts) in &self.counts {
@@ -187,6 +193,7 @@ impl MailboxState {
         }
         let instance = reader.take(INSTANCE_LEN)?.try_into().ok()?;
         let counter = reader.u64()?;
+        let key_id = u32::from_be_bytes(reader.take(4)?.try_into().ok()?);
         let event_span = reader.u64()?;
         let mut counts = BTreeMap::new();
         for _ in 0..reader.count()? {
@@ -216,6 +223,7 @@ impl MailboxState {
         reader.0.is_empty().then_some(Self {
             instance,
             counter,
+            key_id,
             event_span,
             counts,
             floors,
@@ -264,6 +272,7 @@ mod tests {
     fn sample() -> MailboxState {
         let mut state = MailboxState::new([7; INSTANCE_LEN]);
         state.counter = 99;
+        state.key_id = 3;
         state.event_span = 3_600_000;
         state.counts.insert(
             vec![1; 16],

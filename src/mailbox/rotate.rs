@@ -1,0 +1,296 @@
+//! Rotating the data key: a new data key becomes current, every record is sealed
+//! again under it in small batches, then the old key is dropped from the keyring.
+//!
+//! The store stays readable throughout (the keyring holds both keys until the
+//! end, and each envelope names its key), other tabs follow (they see the new key
+//! id in the state and read the keyring again), and a rotation cut short (a closed
+//! tab) resumes where it stopped: its progress is part of the sealed state, saved
+//! with each batch.
+
+use crate::crypto::{key_id, Aad};
+use crate::model::Kind;
+use crate::store::{
+    fields, FieldValue, QuarantinedRecord, Record, STORE_DIRECTORY, STORE_QUARANTINE,
+    STORE_SYNC_STATE,
+};
+use crate::sync::RotationCursor;
+use crate::Error;
+
+use super::state::{busy, WRITE_ATTEMPTS};
+use super::{Mailbox, KEYRING_KEY};
+use crate::store::STORE_META;
+
+/// Every store holding sealed values, in the order a rotation walks them.
+const ROTATED_STORES: [&str; 7] = [
+    "messages",
+    "folders",
+    "contacts",
+    "events",
+    STORE_SYNC_STATE,
+    STORE_DIRECTORY,
+    STORE_QUARANTINE,
+];
+/// Records re-sealed per transaction: small enough that other writes never wait long.
+const BATCH: u32 = 200;
+const QUARANTINE_STORE_FIELD: &str = "store";
+const QUARANTINE_ID_FIELD: &str = "id";
+
+/// How far a rotation has got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RotationProgress {
+    /// Records walked so far (re-sealed, or already under the new key).
+    pub done: u64,
+    /// Records to walk in all.
+    pub total: u64,
+}
+
+/// What a batch does with one record.
+enum Reseal {
+    /// Store this record instead.
+    Replace(Record),
+    /// It failed authentication: move it to quarantine.
+    Quarantine,
+    /// A cache entry that failed authentication: just drop it.
+    Drop,
+}
+
+impl Mailbox {
+    /// Seals every record again under a new data key, then destroys the old one.
+    /// Resumes a rotation that was cut short instead of starting another.
+    pub async fn rotate_data_key(
+        &self,
+        on_progress: &dyn Fn(RotationProgress),
+    ) -> Result<(), Error> {
+        let cursor = self.start_rotation().await?;
+        let mut total = 0u64;
+        let mut done = 0u64;
+        for (index, store) in ROTATED_STORES.iter().enumerate() {
+            let count = u64::from(self.db.count(store).await?);
+            total += count;
+            if index < usize::from(cursor.store) {
+                done += count;
+            }
+        }
+        on_progress(RotationProgress { done, total });
+        for index in usize::from(cursor.store)..ROTATED_STORES.len() {
+            let mut after = (index == usize::from(cursor.store))
+                .then(|| cursor.after.clone())
+                .flatten();
+            loop {
+                let page = self
+                    .db
+                    .records_after(ROTATED_STORES[index], after.as_deref(), BATCH)
+                    .await?;
+                let Some(last) = page.last().and_then(|r| r.bytes(fields::KEY)) else {
+                    break;
+                };
+                let last = last.to_vec();
+                self.reseal_batch(index, &page, &last).await?;
+                done += page.len() as u64;
+                on_progress(RotationProgress {
+                    done: done.min(total),
+                    total: total.max(done),
+                });
+                if page.len() < BATCH as usize {
+                    break;
+                }
+                after = Some(last);
+            }
+        }
+        self.end_rotation().await?;
+        on_progress(RotationProgress {
+            done: total.max(done),
+            total: total.max(done),
+        });
+        Ok(())
+    }
+
+    /// The cursor to continue from: a rotation in progress, or a new one (the new
+    /// data key is stored, wrapped, in the same transaction that records it).
+    async fn start_rotation(&self) -> Result<RotationCursor, Error> {
+        let state = self.current_state().await?;
+        if let Some(cursor) = state.rotation {
+            return Ok(cursor);
+        }
+        let start = RotationCursor {
+            store: 0,
+            after: None,
+        };
+        for _ in 0..WRITE_ATTEMPTS {
+            let mut next = self.keyring.borrow().clone();
+            next.begin_rotation()?;
+            let wrapped = next.wrap(&self.kek.borrow())?;
+            let Some(mut txn) = self.begin(&[], Some(self.base())).await? else {
+                continue;
+            };
+            if txn.state.rotation.is_some() {
+                return Ok(txn.state.rotation.clone().unwrap_or(start));
+            }
+            txn.tx.put(
+                STORE_META,
+                KEYRING_KEY,
+                &Record::sealed(wrapped.as_bytes().to_vec()),
+            )?;
+            txn.state.rotation = Some(start.clone());
+            self.commit_keyring(txn, next).await?;
+            return Ok(start);
+        }
+        Err(busy())
+    }
+
+    /// Drops the old data key once every record is under the new one.
+    async fn end_rotation(&self) -> Result<(), Error> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let mut next = self.keyring.borrow().clone();
+            next.finish_rotation();
+            let wrapped = next.wrap(&self.kek.borrow())?;
+            let Some(mut txn) = self.begin(&[], None).await? else {
+                continue;
+            };
+            txn.tx.put(
+                STORE_META,
+                KEYRING_KEY,
+                &Record::sealed(wrapped.as_bytes().to_vec()),
+            )?;
+            txn.state.rotation = None;
+            return self.commit_keyring(txn, next).await;
+        }
+        Err(busy())
+    }
+
+    /// Commits a transaction that stores a new keyring, using that keyring from
+    /// then on; if the commit fails, the old keyring stays in use.
+    async fn commit_keyring(
+        &self,
+        txn: super::state::StateTx<'_>,
+        next: crate::crypto::Keyring,
+    ) -> Result<(), Error> {
+        let previous = self.keyring.replace(next);
+        let result = self.finish(txn).await;
+        if result.is_err() {
+            *self.keyring.borrow_mut() = previous;
+        }
+        result
+    }
+
+    /// Re-seals one page of a store and saves the rotation's progress with it.
+    /// A record that changed since the page was read was written by a current
+    /// writer, under the new key already, and is left alone.
+    async fn reseal_batch(&self, index: usize, page: &[Record], last: &[u8]) -> Result<(), Error> {
+        let store = ROTATED_STORES[index];
+        let current_key = self.keyring.borrow().current_key_id();
+        let mut plan = Vec::new();
+        for record in page {
+            // Quarantine entries are walked whole: their sealed id may be under an old key.
+            let current = record.value.as_deref().and_then(key_id) == Some(current_key);
+            if current && store != STORE_QUARANTINE {
+                continue;
+            }
+            plan.push((record, self.resealed(store, record).await?));
+        }
+        for _ in 0..WRITE_ATTEMPTS {
+            let Some(mut txn) = self.begin(&[store, STORE_QUARANTINE], None).await? else {
+                continue;
+            };
+            let keys: Vec<Vec<u8>> = plan.iter().map(|(r, _)| own_key(r)).collect();
+            let now = txn.tx.get_many(store, &keys).await?;
+            for ((record, action), stored) in plan.iter().zip(now) {
+                if stored.map(|s| s.value) != Some(record.value.clone()) {
+                    continue;
+                }
+                let key = own_key(record);
+                match action {
+                    Reseal::Replace(resealed) => txn.tx.put(store, &key, resealed)?,
+                    Reseal::Drop => txn.tx.delete(store, &key)?,
+                    Reseal::Quarantine => {
+                        let entry = QuarantinedRecord {
+                            store: store.to_owned(),
+                            key,
+                            sealed_id: None,
+                        };
+                        txn.tx
+                            .quarantine(&entry, record.value.as_deref().unwrap_or_default())?;
+                    }
+                }
+            }
+            txn.state.rotation = Some(RotationCursor {
+                store: index as u8,
+                after: Some(last.to_vec()),
+            });
+            return self.finish(txn).await;
+        }
+        Err(busy())
+    }
+
+    /// The record sealed again under the current data key, with the same clear fields.
+    async fn resealed(&self, store: &str, record: &Record) -> Result<Reseal, Error> {
+        if Kind::from_store(store).is_some() {
+            return Ok(match self.try_open(store, record).await? {
+                Some(plaintext) => {
+                    let fields = without_seal(record);
+                    Reseal::Replace(self.seal_fields(
+                        store,
+                        &own_key(record),
+                        fields,
+                        &plaintext,
+                    )?)
+                }
+                None => Reseal::Quarantine,
+            });
+        }
+        if store == STORE_QUARANTINE {
+            return Ok(Reseal::Replace(self.resealed_quarantine_entry(record)));
+        }
+        let key = own_key(record);
+        let aad = Aad::at(store, &key);
+        let opened = self
+            .keyring
+            .borrow()
+            .open(aad, record.value.as_deref().unwrap_or_default());
+        Ok(match opened {
+            Ok(plaintext) => {
+                Reseal::Replace(Record::sealed(self.keyring.borrow().seal(aad, &plaintext)?))
+            }
+            Err(_) if store == STORE_DIRECTORY => Reseal::Drop,
+            Err(_) => Reseal::Quarantine,
+        })
+    }
+
+    /// A quarantine entry keeps the envelope that failed (it opens under no key);
+    /// only its sealed id is sealed again, or dropped if it does not open.
+    fn resealed_quarantine_entry(&self, record: &Record) -> Record {
+        let mut entry = record.clone();
+        entry.fields.retain(|(name, _)| name != QUARANTINE_ID_FIELD);
+        let origin_len = record
+            .bytes(QUARANTINE_STORE_FIELD)
+            .map_or(0, |store| store.len() + 1);
+        let full_key = own_key(record);
+        let Some(original_key) = full_key.get(origin_len..) else {
+            return entry;
+        };
+        let aad = Aad::at(STORE_QUARANTINE, original_key);
+        let keyring = self.keyring.borrow();
+        let resealed = record
+            .bytes(QUARANTINE_ID_FIELD)
+            .and_then(|sealed| keyring.open(aad, sealed).ok())
+            .and_then(|id| keyring.seal(aad, &id).ok());
+        if let Some(sealed_id) = resealed {
+            entry.set(QUARANTINE_ID_FIELD, FieldValue::Bytes(sealed_id));
+        }
+        entry
+    }
+}
+
+fn own_key(record: &Record) -> Vec<u8> {
+    record.bytes(fields::KEY).unwrap_or_default().to_vec()
+}
+
+/// The record's clear fields without its seal (value and fields tag).
+fn without_seal(record: &Record) -> Record {
+    let mut fields = record.clone();
+    fields.value = None;
+    fields
+        .fields
+        .retain(|(name, _)| name != fields::FIELDS_TAG && name != fields::KEY);
+    fields
+}

@@ -1,0 +1,225 @@
+//! The sealed state record (`meta`/`state`, see [`crate::sync::MailboxState`]) and
+//! the write transactions built around it.
+//!
+//! Every write is prepared (read, merged, sealed) outside any transaction against
+//! the state's counter as this connection last saw it, then committed in one
+//! transaction that first reads the state: if another tab wrote in between, the
+//! counter differs, nothing is written, and the write is prepared again. The state
+//! is opened and sealed again inside that transaction: it is one small record and
+//! the work is synchronous, so the transaction never waits on it.
+
+use crate::crypto::{key_id, random_bytes, Aad, Keyring, RecordPlace};
+use crate::model::Kind;
+use crate::store::{fields, Database, Record, WriteTx, STORE_META, STORE_SYNC_STATE};
+use crate::sync::{count_changes, MailboxState, Placement};
+use crate::Error;
+
+use super::records::stored_placement;
+use super::{missing, Mailbox};
+
+/// Key of the state record in `meta`.
+const STATE_KEY: &[u8] = b"state";
+/// How often a write is prepared again when other tabs keep writing first.
+pub const WRITE_ATTEMPTS: usize = 16;
+
+/// A write transaction and the state it will store when it finishes.
+pub struct StateTx<'a> {
+    /// The transaction (over the caller's stores and `meta`).
+    pub tx: WriteTx<'a>,
+    /// The state read inside it; changes to it are stored by [`Mailbox::finish`].
+    pub state: MailboxState,
+    moves: Vec<(Option<Placement>, Option<Placement>)>,
+}
+
+impl StateTx<'_> {
+    /// Records messages leaving and entering folders, for the counts.
+    pub fn count_moves(&mut self, moves: Vec<(Option<Placement>, Option<Placement>)>) {
+        self.moves.extend(moves);
+    }
+}
+
+/// The error when other tabs kept committing first for every attempt.
+pub fn busy() -> Error {
+    Error::Storage("other tabs kept writing to this mailbox at the same time; try again".into())
+}
+
+/// Reads the state, or creates it for a database that has none yet. A missing
+/// state is accepted only while the mailbox holds no items: otherwise it was
+/// removed, and with it the counts, the event span and the epoch.
+pub async fn load_or_create(db: &Database, keyring: &Keyring) -> Result<MailboxState, Error> {
+    if let Some(record) = db.get(STORE_META, STATE_KEY).await? {
+        return open_state(keyring, &record);
+    }
+    for kind in Kind::ALL {
+        if db.count(kind.store()).await? > 0 {
+            return Err(missing(STORE_META, "state"));
+        }
+    }
+    if db.count(STORE_SYNC_STATE).await? > 0 {
+        return Err(missing(STORE_META, "state"));
+    }
+    let fresh = MailboxState::new(random_bytes()?);
+    let sealed = seal_state(keyring, &fresh)?;
+    // Get-or-put in one transaction, so two tabs enabling at once share one state.
+    let mut tx = db.begin_write(&[STORE_META])?;
+    let existing = tx
+        .get_many(STORE_META, &[STATE_KEY.to_vec()])
+        .await?
+        .pop()
+        .flatten();
+    if existing.is_none() {
+        tx.put(STORE_META, STATE_KEY, &sealed)?;
+    }
+    tx.commit().await?;
+    match existing {
+        Some(record) => open_state(keyring, &record),
+        None => Ok(fresh),
+    }
+}
+
+fn open_state(keyring: &Keyring, record: &Record) -> Result<MailboxState, Error> {
+    let sealed = record.value.as_deref().unwrap_or_default();
+    keyring
+        .open(Aad::at(STORE_META, STATE_KEY), sealed)
+        .ok()
+        .and_then(|plaintext| MailboxState::decode(&plaintext))
+        .ok_or_else(|| missing(STORE_META, "state"))
+}
+
+fn seal_state(keyring: &Keyring, state: &MailboxState) -> Result<Record, Error> {
+    let sealed = keyring.seal(Aad::at(STORE_META, STATE_KEY), &state.encode())?;
+    Ok(Record::sealed(sealed))
+}
+
+impl Mailbox {
+    /// The counter the state had when this connection last saw it: what a write
+    /// prepared now is checked against.
+    pub(super) fn base(&self) -> u64 {
+        self.state.borrow().counter
+    }
+
+    /// The write counter records sealed now carry (`n`): the one their transaction
+    /// will commit with.
+    pub(super) fn next_counter(&self) -> u64 {
+        self.base() + 1
+    }
+
+    /// Reads the state from the database (another tab may have written since).
+    pub(super) async fn current_state(&self) -> Result<MailboxState, Error> {
+        let record = self
+            .db
+            .get(STORE_META, STATE_KEY)
+            .await?
+            .ok_or_else(|| missing(STORE_META, "state"))?;
+        if self.sealed_with_newer_key(&record) {
+            self.reload_keyring().await?;
+        }
+        let state = open_state(&self.keyring.borrow(), &record)?;
+        self.remember(state.clone()).await?;
+        Ok(state)
+    }
+
+    /// Begins a write over `stores` (and `meta`). With `expected`, the write was
+    /// prepared against that counter: if the state moved on, nothing happens, this
+    /// connection catches up (reloading the keyring if it rotated) and `None` asks
+    /// the caller to prepare again.
+    pub(super) async fn begin(
+        &self,
+        stores: &[&str],
+        expected: Option<u64>,
+    ) -> Result<Option<StateTx<'_>>, Error> {
+        let mut all = stores.to_vec();
+        all.push(STORE_META);
+        let tx = self.db.begin_write(&all)?;
+        let record = tx
+            .get_many(STORE_META, &[STATE_KEY.to_vec()])
+            .await?
+            .pop()
+            .flatten()
+            .ok_or_else(|| missing(STORE_META, "state"))?;
+        if self.sealed_with_newer_key(&record) {
+            // Another tab rotated the data key: catch up outside this transaction.
+            drop(tx);
+            self.reload_keyring().await?;
+            if self.sealed_with_newer_key(&record) {
+                return Err(missing(STORE_META, "state"));
+            }
+            return Ok(None);
+        }
+        let state = open_state(&self.keyring.borrow(), &record)?;
+        if expected.is_some_and(|base| base != state.counter) {
+            // Nothing was written: the empty transaction just completes.
+            drop(tx);
+            self.remember(state).await?;
+            return Ok(None);
+        }
+        Ok(Some(StateTx {
+            tx,
+            state,
+            moves: Vec::new(),
+        }))
+    }
+
+    /// Applies the counted moves, advances the counter, stores the state and
+    /// commits; nothing of the transaction is written if any of it fails.
+    pub(super) async fn finish(&self, txn: StateTx<'_>) -> Result<(), Error> {
+        let StateTx {
+            mut tx,
+            mut state,
+            moves,
+        } = txn;
+        state.apply_counts(count_changes(moves));
+        state.counter += 1;
+        state.key_id = self.keyring.borrow().current_key_id();
+        let sealed = seal_state(&self.keyring.borrow(), &state)?;
+        tx.put(STORE_META, STATE_KEY, &sealed)?;
+        tx.commit().await?;
+        *self.state.borrow_mut() = state;
+        Ok(())
+    }
+
+    /// Whether `record` was sealed with a data key this connection does not hold
+    /// (yet): another tab rotated the data key.
+    fn sealed_with_newer_key(&self, record: &Record) -> bool {
+        let id = record.value.as_deref().and_then(key_id);
+        id.is_some_and(|id| !self.keyring.borrow().holds_key(id))
+    }
+
+    /// Takes in a state read from the database, reloading the keyring when another
+    /// tab moved it to a new data key.
+    async fn remember(&self, state: MailboxState) -> Result<(), Error> {
+        let rotated = state.key_id != self.keyring.borrow().current_key_id();
+        *self.state.borrow_mut() = state;
+        if rotated {
+            self.reload_keyring().await?;
+        }
+        Ok(())
+    }
+
+    /// Where a stored message counts, if its clear fields are authentic; a record
+    /// whose fields were altered is counted nowhere rather than somewhere wrong.
+    pub(super) fn authentic_placement(&self, store: &str, record: &Record) -> Option<Placement> {
+        self.fields_are_authentic(store, record)
+            .then(|| stored_placement(record))
+            .flatten()
+    }
+
+    /// Whether a stored record's clear fields are the ones it was sealed with,
+    /// checked without decrypting it.
+    pub(super) fn fields_are_authentic(&self, store: &str, record: &Record) -> bool {
+        let (Some(sealed), Some(tag)) = (record.value.as_deref(), record.bytes(fields::FIELDS_TAG))
+        else {
+            return false;
+        };
+        let key = record.bytes(fields::KEY).unwrap_or_default();
+        let canonical = record.canonical_fields();
+        let place = RecordPlace {
+            store,
+            key,
+            fields: &canonical,
+        };
+        self.keyring
+            .borrow()
+            .fields_are_authentic(place, sealed, tag)
+    }
+}
