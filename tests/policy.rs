@@ -175,6 +175,10 @@ async fn bad_policy_and_server_options_are_refused_at_open() {
             r#"{"orgServer":"https://mail.contoso.com","orgDomains":"contoso.com"}"#,
             "orgDomains",
         ),
+        (
+            r#"{"orgServer":"https://mail.contoso.com","orgDomains":["b\u00fccher.example"]}"#,
+            "orgDomains",
+        ),
     ];
     for (extra, expected) in cases {
         let options = key_options("bad-options-user", 1);

@@ -3,6 +3,7 @@
 //! Everything is sealed before a write transaction opens and opened after a read
 //! transaction completes, so no IndexedDB transaction ever waits on cryptography.
 
+mod directory;
 mod read;
 mod records;
 mod unlock;
@@ -13,8 +14,8 @@ use crate::crypto::{
 };
 use crate::model::Kind;
 use crate::store::{
-    delete_database, fields, Database, QuarantinedRecord, Record, STORE_DIRECTORY,
-    STORE_FOLDER_COUNTS, STORE_META, STORE_QUARANTINE,
+    delete_database, fields, Database, QuarantinedRecord, Record, STORE_FOLDER_COUNTS, STORE_META,
+    STORE_QUARANTINE,
 };
 use crate::Error;
 
@@ -92,41 +93,6 @@ impl Mailbox {
     pub async fn wipe(&self) -> Result<(), Error> {
         self.db.close();
         Ok(delete_database(&self.name).await?)
-    }
-
-    /// A sealed directory answer cached under `key`, opened; `None` if absent or unreadable.
-    pub async fn directory_get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        let blinded = self.blind.blind(STORE_DIRECTORY, key.as_bytes());
-        let Some(record) = self.db.get(STORE_DIRECTORY, &blinded).await? else {
-            return Ok(None);
-        };
-        let sealed = record.value.as_deref().unwrap_or_default();
-        // A cache entry that fails authentication is simply fetched again.
-        Ok(self
-            .keyring
-            .open(
-                Aad {
-                    store: STORE_DIRECTORY,
-                    key: &blinded,
-                },
-                sealed,
-            )
-            .ok())
-    }
-
-    /// Seals and caches a directory answer under `key`.
-    pub async fn directory_put(&self, key: &str, entry: &[u8]) -> Result<(), Error> {
-        let blinded = self.blind.blind(STORE_DIRECTORY, key.as_bytes());
-        let sealed = self.keyring.seal(
-            Aad {
-                store: STORE_DIRECTORY,
-                key: &blinded,
-            },
-            entry,
-        )?;
-        let mut tx = self.db.begin_write(&[STORE_DIRECTORY])?;
-        tx.put(STORE_DIRECTORY, &blinded, &Record::sealed(sealed))?;
-        Ok(tx.commit().await?)
     }
 
     /// Moves a record that failed authentication to quarantine, in one transaction

@@ -233,6 +233,14 @@ impl WriteTx<'_> {
         Ok(())
     }
 
+    /// Deletes every record in `store`.
+    pub fn clear(&mut self, store: &str) -> Result<(), StoreError> {
+        let object_store = self.tx.object_store(store).map_err(map_error)?;
+        self.pending
+            .push(Box::pin(object_store.clear().map_err(map_error)?));
+        Ok(())
+    }
+
     /// Waits for every write and for the transaction to complete. Some failures,
     /// such as running out of quota, surface only here, as the transaction's own
     /// error; any failure means nothing from this transaction was written.
