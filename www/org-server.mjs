@@ -11,6 +11,9 @@
 //   GET /users/{email}                                     contact card (Graph user)
 // Photos and cards carry an ETag and answer 304 to a matching If-None-Match, 404
 // for people without one, and the largest available size not above the one asked.
+// Addresses are matched case-insensitively in ASCII only, as a directory does: a
+// look-alike such as KELVIN SIGN K is a different (unknown) address. People marked
+// `noStore` are served with `Cache-Control: no-store`.
 import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 
@@ -22,6 +25,8 @@ export const DIRECTORY = {
   "adelev@contoso.example": { displayName: "Adele Vance", jobTitle: "Retail Manager", department: "Retail", officeLocation: "18/2111", businessPhones: ["+1 425 555 0110"], mobilePhone: "+1 425 555 0111", photo: "HR96x96", color: "#c239b3" },
   "alexw@contoso.example": { displayName: "Alex Wilber", jobTitle: "Marketing Assistant", department: "Marketing", officeLocation: "131/1104", businessPhones: ["+1 858 555 0110"], mobilePhone: null, photo: null },
   "moved@contoso.example": { displayName: "Moved Away", redirectTo: "http://127.0.0.2:9/elsewhere" },
+  "kim@contoso.example": { displayName: "Kim Akers", jobTitle: "Sales Lead", department: "Sales", officeLocation: "20/1101", businessPhones: ["+1 425 555 0112"], mobilePhone: null, photo: "HR96x96", color: "#107c10" },
+  "nora@contoso.example": { displayName: "Nora Store", jobTitle: "Counsel", department: "Legal", officeLocation: "9/101", businessPhones: ["+1 425 555 0113"], mobilePhone: null, photo: "HR96x96", color: "#8764b8", noStore: true },
 };
 
 const SAMPLE_MESSAGES = [
@@ -54,6 +59,9 @@ function photoSvg(person, size) {
   const initials = person.displayName.split(" ").map((w) => w[0]).join("");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${px}" height="${px}" viewBox="0 0 100 100"><rect width="100" height="100" fill="${person.color}"/><text x="50" y="62" font-size="36" text-anchor="middle" fill="#fff" font-family="sans-serif">${initials}</text></svg>`;
 }
+
+/** Lowercases A–Z only (a directory's case-insensitive match, no Unicode folding). */
+const asciiLower = (text) => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
 
 /** The largest available size not above `wanted` (Exchange's fallback), or null. */
 function servedSize(person, wanted) {
@@ -97,13 +105,17 @@ export async function startOrgServer({ port = 0, appOrigin, secret = "offline-ma
       res.end(body);
     };
     const json = (status, body) => send(status, { "content-type": "application/json" }, JSON.stringify(body));
-    const cached = (etag, type, body) => (req.headers["if-none-match"] === etag ? send(304, { etag }) : send(200, { etag, "content-type": type }, body));
+    const cached = (person, etag, type, body) => {
+      const caching = person.noStore ? { "cache-control": "no-store" } : {};
+      if (req.headers["if-none-match"] === etag) return send(304, { etag, ...caching });
+      return send(200, { etag, "content-type": type, ...caching }, body);
+    };
     const photo = (email, size) => {
-      const person = DIRECTORY[email.toLowerCase()];
+      const person = DIRECTORY[asciiLower(email)];
       if (person?.redirectTo) return send(302, { location: person.redirectTo });
       const served = servedSize(person, size);
       if (!served) return json(404, { error: { code: "ErrorItemNotFound", message: "no photo" } });
-      return cached(`"${email.toLowerCase()}-${served}-v1"`, "image/svg+xml", photoSvg(person, served));
+      return cached(person, `"${asciiLower(email)}-${served}-v1"`, "image/svg+xml", photoSvg(person, served));
     };
 
     if (req.method === "OPTIONS") {
@@ -123,12 +135,12 @@ export async function startOrgServer({ port = 0, appOrigin, secret = "offline-ma
     if (graphPhoto) return photo(decodeURIComponent(graphPhoto[1]), `HR${graphPhoto[2]}`);
     const card = url.pathname.match(/^\/users\/([^/]+)$/);
     if (card) {
-      const email = decodeURIComponent(card[1]).toLowerCase();
+      const email = asciiLower(decodeURIComponent(card[1]));
       const person = DIRECTORY[email];
       if (!person || person.redirectTo) return json(404, { error: { code: "Request_ResourceNotFound" } });
       const { displayName, jobTitle, department, officeLocation, businessPhones, mobilePhone } = person;
       const body = JSON.stringify({ id: `user-${email}`, mail: email, displayName, jobTitle, department, officeLocation, businessPhones, mobilePhone });
-      return cached(`"card-${email}-v1"`, "application/json", body);
+      return cached(person, `"card-${email}-v1"`, "application/json", body);
     }
     json(404, { error: { code: "NotFound", message: `no route for ${url.pathname}` } });
   };

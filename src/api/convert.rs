@@ -315,16 +315,12 @@ pub fn directory(options: &JsValue) -> Result<Option<DirectoryConfig>, Error> {
                 .ok_or_else(|| Error::invalid("orgDomains", "must be an array of domain names"))?;
             array
                 .iter()
-                .map(|d| {
-                    d.as_string()
-                        .map(|d| d.trim().to_lowercase())
-                        .filter(|d| !d.is_empty() && !d.contains('@'))
-                })
+                .map(|d| d.as_string().and_then(|d| org_domain(&d)))
                 .collect::<Option<Vec<_>>>()
                 .ok_or_else(|| {
                     Error::invalid(
                         "orgDomains",
-                        "must be an array of domain names like \"contoso.com\"",
+                        "must be an array of ASCII domain names like \"contoso.com\" (internationalized ones in punycode, xn--…)",
                     )
                 })?
         }
@@ -348,6 +344,15 @@ pub fn directory(options: &JsValue) -> Result<Option<DirectoryConfig>, Error> {
         photo_api,
         card_path,
     }))
+}
+
+/// One `orgDomains` entry, lowercased; `None` unless plain ASCII without `@`.
+/// Addresses are matched and looked up in ASCII only (a Unicode domain could never
+/// match one), so a Unicode domain is refused here rather than silently never used.
+fn org_domain(domain: &str) -> Option<String> {
+    let domain = domain.trim();
+    let valid = !domain.is_empty() && domain.bytes().all(|b| b.is_ascii_graphic() && b != b'@');
+    valid.then(|| domain.to_ascii_lowercase())
 }
 
 /// Reads `{ size }` for a photo: one of Exchange's sizes, default `HR96x96`.

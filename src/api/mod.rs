@@ -581,7 +581,9 @@ impl OfflineMailbox {
 
     /// Applies a new administrator policy. If it no longer allows offline on this
     /// computer, everything stored is deleted now; photo and card lookups follow
-    /// its flags from the next call.
+    /// its flags from the next call. With `displayPhotosEnabled` or
+    /// `contactCardEnabled` off, cached photos and cards are forgotten now (the
+    /// whole sealed directory cache, as its entries cannot be told apart unopened).
     ///
     /// ```js
     /// await mailbox.applyPolicy({ allowOfflineOn: "NoComputers", displayPhotosEnabled: true, contactCardEnabled: true });
@@ -626,7 +628,10 @@ impl OfflineMailbox {
     /// request (a photo is decoration: the UI shows initials). Repeated calls
     /// revalidate with `If-None-Match`; a 404 is remembered for an hour; concurrent
     /// calls for one address share one request; an unreachable server gives the
-    /// cached photo or `null`. `size` is one of `HR48x48` … `HR648x648` (default `HR96x96`).
+    /// cached photo or `null`; an answer marked `Cache-Control: no-store` is not
+    /// kept. `size` is one of `HR48x48` … `HR648x648` (default `HR96x96`). An
+    /// address in `orgDomains` must be plain ASCII (it is lowercased in ASCII only
+    /// and asked for in that form); otherwise it rejects with `InvalidInput`.
     ///
     /// ```js
     /// const blob = await mailbox.senderPhoto("adelev@contoso.com", { size: "HR64x64" });
@@ -651,7 +656,8 @@ impl OfflineMailbox {
     /// The contact card (a Graph `user`-shaped object) of the person clicked, or
     /// `null` outside the organization. Fetched only when called, never prefetched;
     /// cached like photos. Rejects with `PolicyDenied` when the administrator turned
-    /// contact cards off (the user asked, so the UI should say why), and with
+    /// contact cards off (the user asked, so the UI should say why), with
+    /// `InvalidInput` for an address in `orgDomains` that is not plain ASCII, and with
     /// `Network` when the server cannot answer and nothing is cached.
     ///
     /// ```js

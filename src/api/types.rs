@@ -30,7 +30,7 @@ export interface OpenOptions extends KeyOptions {
   userId: string;
   /** The organization's mail server, a bare origin: "https://mail.contoso.com" (plain http only for loopback). The only host the library ever contacts. */
   orgServer?: string;
-  /** Domains whose addresses may be looked up, e.g. ["contoso.com"]. Exact match; list subdomains too. */
+  /** Domains whose addresses may be looked up, e.g. ["contoso.com"]. Exact match; list subdomains too. ASCII only: give internationalized domains in punycode (xn--…). */
   orgDomains?: string[];
   /** The administrator's policy (default: Exchange's defaults). */
   policy?: MailboxPolicy;

@@ -41,9 +41,40 @@ pub struct DirectoryConfig {
     pub card_path: String,
 }
 
+/// What a lookup asks for. Its cache keys start with [`LookupKind::key_prefix`], so
+/// the cached answers of one kind can be found (and forgotten) together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LookupKind {
+    /// A sender photo.
+    Photo,
+    /// A contact card.
+    Card,
+}
+
+impl LookupKind {
+    /// The start of every cache key of this kind.
+    pub fn key_prefix(self) -> &'static str {
+        match self {
+            Self::Photo => "photo\u{0}",
+            Self::Card => "card\u{0}",
+        }
+    }
+}
+
+/// A lookup the directory may make: its cache key and the only URL it requests.
+/// Both are built from the same normalized address, so two spellings of one
+/// address share one entry and one request, and no other spelling can reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LookupTarget {
+    /// The cache key: `photo\0{size}\0{address}` or `card\0{address}`.
+    pub key: String,
+    /// The URL on the organization's server.
+    pub url: String,
+}
+
 impl DirectoryConfig {
     /// Whether `email` belongs to one of the organization's domains (exact match,
-    /// case-insensitive; subdomains must be listed themselves).
+    /// ASCII case-insensitive; subdomains must be listed themselves).
     ///
     /// ```
     /// use offline_mailbox::directory::{DirectoryConfig, PhotoApi};
@@ -56,12 +87,83 @@ impl DirectoryConfig {
         let Some((local, domain)) = email.trim().rsplit_once('@') else {
             return false;
         };
-        !local.is_empty() && self.domains.iter().any(|d| d.eq_ignore_ascii_case(domain))
+        !local.is_empty() && self.has_domain(domain)
     }
 
-    /// The URL of a sender photo.
-    pub fn photo_url(&self, email: &str, size: &str) -> String {
-        let email = encode_component(email.trim());
+    /// The photo lookup for `email` at `size` (one of [`PHOTO_SIZES`], checked by
+    /// the caller). `Ok(None)`: outside the organization, nothing may be asked.
+    /// `Err`: an organization address that is malformed or not ASCII.
+    ///
+    /// ```
+    /// use offline_mailbox::directory::{DirectoryConfig, PhotoApi};
+    /// let config = DirectoryConfig { origin: "https://mail.contoso.com".into(), domains: vec!["contoso.com".into()],
+    ///     photo_api: PhotoApi::Ews, card_path: "/users/{email}".into() };
+    /// let target = config.photo_target(" Kim@Contoso.com ", "HR48x48").unwrap().unwrap();
+    /// assert_eq!(target.key, "photo\0HR48x48\0kim@contoso.com");
+    /// assert_eq!(target.url, "https://mail.contoso.com/ews/Exchange.asmx/s/GetUserPhoto?email=kim%40contoso.com&size=HR48x48");
+    /// assert!(config.photo_target("\u{212A}im@contoso.com", "HR48x48").is_err());
+    /// assert_eq!(config.photo_target("kim@fabrikam.com", "HR48x48"), Ok(None));
+    /// ```
+    pub fn photo_target(
+        &self,
+        email: &str,
+        size: &str,
+    ) -> Result<Option<LookupTarget>, &'static str> {
+        let Some(address) = self.lookup_address(email)? else {
+            return Ok(None);
+        };
+        Ok(Some(LookupTarget {
+            key: format!("{}{size}\u{0}{address}", LookupKind::Photo.key_prefix()),
+            url: self.photo_url(&address, size),
+        }))
+    }
+
+    /// The contact card lookup for `email`; `Ok(None)` and `Err` as for
+    /// [`DirectoryConfig::photo_target`].
+    pub fn card_target(&self, email: &str) -> Result<Option<LookupTarget>, &'static str> {
+        let Some(address) = self.lookup_address(email)? else {
+            return Ok(None);
+        };
+        Ok(Some(LookupTarget {
+            key: format!("{}{address}", LookupKind::Card.key_prefix()),
+            url: self.card_url(&address),
+        }))
+    }
+
+    /// The one normalized form of an organization address, used for both the cache
+    /// key and the URL. The domain is matched first, so an address outside the
+    /// organization is simply not looked up, whatever characters it holds. Inside
+    /// it, only printable ASCII is accepted and only ASCII is lowercased: Unicode
+    /// case folding maps characters like KELVIN SIGN onto ASCII letters, so an
+    /// address the server sees as someone else could otherwise share (and poison)
+    /// that person's cache entry.
+    fn lookup_address(&self, email: &str) -> Result<Option<String>, &'static str> {
+        let Some((local, domain)) = email.trim().rsplit_once('@') else {
+            return Ok(None);
+        };
+        if !self.has_domain(domain) {
+            return Ok(None);
+        }
+        if local.is_empty() {
+            return Err("must have a name before the @");
+        }
+        if !email.trim().bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("must be plain ASCII without spaces or control characters (give domains in punycode form)");
+        }
+        Ok(Some(format!(
+            "{}@{}",
+            local.to_ascii_lowercase(),
+            domain.to_ascii_lowercase()
+        )))
+    }
+
+    fn has_domain(&self, domain: &str) -> bool {
+        !domain.is_empty() && self.domains.iter().any(|d| d.eq_ignore_ascii_case(domain))
+    }
+
+    /// The URL of a sender photo of a normalized `address`.
+    fn photo_url(&self, address: &str, size: &str) -> String {
+        let email = encode_component(address);
         match self.photo_api {
             PhotoApi::Ews => format!(
                 "{}/ews/Exchange.asmx/s/GetUserPhoto?email={email}&size={size}",
@@ -77,13 +179,13 @@ impl DirectoryConfig {
         }
     }
 
-    /// The URL of a contact card.
-    pub fn card_url(&self, email: &str) -> String {
+    /// The URL of the contact card of a normalized `address`.
+    fn card_url(&self, address: &str) -> String {
+        let email = encode_component(address);
         format!(
             "{}{}",
             self.origin,
-            self.card_path
-                .replace("{email}", &encode_component(email.trim()))
+            self.card_path.replace("{email}", &email)
         )
     }
 }
@@ -229,17 +331,120 @@ mod tests {
 
     #[test]
     fn urls_carry_only_the_encoded_address_and_size() {
+        let url = |api, email| {
+            config(api)
+                .photo_target(email, "HR96x96")
+                .unwrap()
+                .unwrap()
+                .url
+        };
         assert_eq!(
-            config(PhotoApi::Ews).photo_url("a+b@contoso.com", "HR96x96"),
+            url(PhotoApi::Ews, "a+b@contoso.com"),
             "https://mail.contoso.com/ews/Exchange.asmx/s/GetUserPhoto?email=a%2Bb%40contoso.com&size=HR96x96"
         );
         assert_eq!(
-            config(PhotoApi::Graph).photo_url("a@contoso.com", "HR48x48"),
+            config(PhotoApi::Graph)
+                .photo_target("a@contoso.com", "HR48x48")
+                .unwrap()
+                .unwrap()
+                .url,
             "https://mail.contoso.com/users/a%40contoso.com/photos/48x48/$value"
         );
         assert_eq!(
-            config(PhotoApi::Ews).card_url("a@contoso.com"),
+            config(PhotoApi::Ews)
+                .card_target("a@contoso.com")
+                .unwrap()
+                .unwrap()
+                .url,
             "https://mail.contoso.com/users/a%40contoso.com"
         );
+    }
+
+    /// KELVIN SIGN lowercases (by Unicode rules) to an ASCII `k`: the attack the
+    /// ASCII-only normalization exists for.
+    #[test]
+    fn kelvin_sign_in_an_organization_address_is_refused() {
+        let config = config(PhotoApi::Ews);
+        for email in [
+            "\u{212A}im@contoso.com",
+            "k\u{131}m@contoso.com",
+            "kim\u{200B}@contoso.com",
+        ] {
+            assert!(config.photo_target(email, "HR96x96").is_err(), "{email:?}");
+            assert!(config.card_target(email).is_err(), "{email:?}");
+        }
+        for email in [
+            "k im@contoso.com",
+            "kim\t@contoso.com",
+            "ki\u{0}m@contoso.com",
+            "@contoso.com",
+        ] {
+            assert!(config.photo_target(email, "HR96x96").is_err(), "{email:?}");
+        }
+    }
+
+    #[test]
+    fn spellings_of_one_address_share_key_and_url() {
+        for api in [PhotoApi::Ews, PhotoApi::Graph] {
+            let config = config(api);
+            let upper = config.photo_target("KIM@Contoso.com", "HR96x96").unwrap();
+            let lower = config
+                .photo_target(" kim@contoso.com\n", "HR96x96")
+                .unwrap();
+            assert_eq!(upper, lower);
+            assert_eq!(
+                config.card_target("KIM@Contoso.com").unwrap(),
+                config.card_target("kim@contoso.com").unwrap()
+            );
+        }
+    }
+
+    /// Whatever the spelling, the address in the key is exactly the address the URL
+    /// asks for: no two requests can share an entry, no request can fill another's.
+    #[test]
+    fn key_and_url_carry_the_same_normalized_address() {
+        let config = config(PhotoApi::Ews);
+        for email in [
+            "Kim@CONTOSO.com",
+            "a+b.c@contoso.com",
+            "\"q@x\"@contoso.com",
+            "O'Neil@Contoso.COM",
+        ] {
+            let photo = config.photo_target(email, "HR64x64").unwrap().unwrap();
+            let address = photo.key.strip_prefix("photo\0HR64x64\0").unwrap();
+            assert_eq!(address, email.to_ascii_lowercase());
+            assert_eq!(
+                photo.url,
+                format!("https://mail.contoso.com/ews/Exchange.asmx/s/GetUserPhoto?email={}&size=HR64x64", encode_component(address))
+            );
+            let card = config.card_target(email).unwrap().unwrap();
+            assert_eq!(card.key, format!("card\0{address}"));
+            assert_eq!(
+                card.url,
+                format!(
+                    "https://mail.contoso.com/users/{}",
+                    encode_component(address)
+                )
+            );
+        }
+    }
+
+    #[test]
+    fn outside_addresses_are_not_looked_up_even_when_not_ascii() {
+        let config = config(PhotoApi::Ews);
+        for email in [
+            "\u{212A}im@fabrikam.com",
+            "kim@b\u{fc}cher.example",
+            "kim@contoso.com.evil.example",
+            "kim@sub.contoso.com",
+            "contoso.com",
+            "kim@",
+            "",
+        ] {
+            assert_eq!(config.photo_target(email, "HR96x96"), Ok(None), "{email:?}");
+            assert_eq!(config.card_target(email), Ok(None), "{email:?}");
+        }
+        // A Unicode look-alike of the domain is not the domain.
+        assert_eq!(config.card_target("kim@contos\u{043E}.com"), Ok(None));
     }
 }

@@ -2,7 +2,7 @@
 //! through the answer cache, with concurrent lookups of one address sharing one
 //! request.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -18,8 +18,8 @@ use web_sys::{
     ResponseType,
 };
 
-use super::cache::{fresh_until, CacheEntry};
-use super::config::DirectoryConfig;
+use super::cache::{CacheEntry, Freshness};
+use super::config::{DirectoryConfig, LookupKind};
 use crate::mailbox::Mailbox;
 use crate::Error;
 
@@ -46,6 +46,9 @@ pub struct Directory {
     config: DirectoryConfig,
     memory: RefCell<HashMap<String, CacheEntry>>,
     in_flight: RefCell<HashMap<String, Shared<Lookup>>>,
+    /// Bumped by [`Directory::forget`]: a lookup that started before it does not
+    /// cache its answer, so a purge cannot be undone by a request still under way.
+    generation: Cell<u64>,
 }
 
 struct HttpResponse {
@@ -63,6 +66,7 @@ impl Directory {
             config,
             memory: RefCell::new(HashMap::new()),
             in_flight: RefCell::new(HashMap::new()),
+            generation: Cell::new(0),
         })
     }
 
@@ -71,9 +75,22 @@ impl Directory {
         &self.config
     }
 
+    /// Forgets every answer of `kind` kept in memory, and makes lookups already
+    /// under way keep nothing. (The sealed IndexedDB copies are the caller's to
+    /// clear: their keys are blinded, so their kind cannot be told apart there.)
+    pub fn forget(&self, kind: LookupKind) {
+        self.generation.set(self.generation.get() + 1);
+        let prefix = kind.key_prefix();
+        self.memory
+            .borrow_mut()
+            .retain(|key, _| !key.starts_with(prefix));
+    }
+
     /// Looks `url` up under cache `key`. Concurrent calls with the same key share one
     /// request. Answers are cached sealed in `store` when offline is on, in memory
-    /// otherwise. `Ok(None)` means the server has nothing (404).
+    /// otherwise; an answer marked `Cache-Control: no-store` (a 404 too) is kept
+    /// nowhere and removes what was kept under `key`. `Ok(None)` means the server
+    /// has nothing (404).
     pub async fn lookup(
         self: &Rc<Self>,
         key: String,
@@ -103,6 +120,7 @@ impl Directory {
         store: Option<&Mailbox>,
     ) -> Result<Option<Answer>, Error> {
         let now = js_sys::Date::now();
+        let generation = self.generation.get();
         let cached = self.cached(key, store).await;
         if let Some(entry) = cached.as_ref().filter(|e| e.is_fresh(now)) {
             return Ok(answer(entry));
@@ -113,15 +131,16 @@ impl Directory {
             // Offline or unreachable: what we have beats nothing.
             Err(error) => return cached.map(|e| answer(&e)).ok_or(error),
         };
+        let freshness = Freshness::parse(response.cache_control.as_deref(), now);
         let entry = match (response.status, cached) {
             (200, _) => CacheEntry {
                 etag: response.etag,
                 content_type: response.content_type,
-                fresh_until: fresh_until(response.cache_control.as_deref(), now),
+                fresh_until: freshness.fresh_until,
                 body: Some(response.body),
             },
             (304, Some(cached)) => CacheEntry {
-                fresh_until: fresh_until(response.cache_control.as_deref(), now),
+                fresh_until: freshness.fresh_until,
                 ..cached
             },
             (404, _) => CacheEntry::missing(now),
@@ -130,7 +149,16 @@ impl Directory {
                 return cached.map(|e| answer(&e)).ok_or(error);
             }
         };
-        self.remember(key, &entry, store).await;
+        if !freshness.cacheable {
+            // `no-store`: the server does not want this answer kept, so neither it
+            // nor what was kept before under this key may stay.
+            self.forget_key(key, store).await;
+        } else if self.generation.get() == generation {
+            // No await between this check and the write's transaction opening
+            // (`directory_put` seals synchronously), so a purge's clear, opened
+            // later, is ordered after this write and removes it.
+            self.remember(key, &entry, store).await;
+        }
         Ok(answer(&entry))
     }
 
@@ -157,6 +185,15 @@ impl Directory {
                     .borrow_mut()
                     .insert(key.to_owned(), entry.clone());
             }
+        }
+    }
+
+    async fn forget_key(&self, key: &str, store: Option<&Mailbox>) {
+        self.memory.borrow_mut().remove(key);
+        if let Some(store) = store {
+            // If this fails the store is closed or broken; a later lookup with a
+            // working store forgets it again.
+            let _ = store.directory_delete(key).await;
         }
     }
 }

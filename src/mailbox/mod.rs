@@ -3,6 +3,7 @@
 //! Everything is sealed before a write transaction opens and opened after a read
 //! transaction completes, so no IndexedDB transaction ever waits on cryptography.
 
+mod directory;
 mod read;
 mod records;
 mod rotate;
@@ -15,8 +16,7 @@ use std::cell::RefCell;
 use crate::crypto::{database_name, Aad, BlindIndex, Kek, Keyring, WrappedKeyring, SALT_LEN};
 use crate::model::Kind;
 use crate::store::{
-    delete_database, fields, Database, QuarantinedRecord, Record, STORE_DIRECTORY, STORE_META,
-    STORE_QUARANTINE,
+    delete_database, fields, Database, QuarantinedRecord, Record, STORE_META, STORE_QUARANTINE,
 };
 use crate::sync::MailboxState;
 use crate::Error;
@@ -206,33 +206,6 @@ impl Mailbox {
             return self.finish(txn).await;
         }
         Err(state::busy())
-    }
-
-    /// A sealed directory answer cached under `key`, opened; `None` if absent or unreadable.
-    pub async fn directory_get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
-        let blinded = self.blind.blind(STORE_DIRECTORY, key.as_bytes());
-        let Some(record) = self.db.get(STORE_DIRECTORY, &blinded).await? else {
-            return Ok(None);
-        };
-        let sealed = record.value.as_deref().unwrap_or_default();
-        // A cache entry that fails authentication is simply fetched again.
-        Ok(self
-            .keyring
-            .borrow()
-            .open(Aad::at(STORE_DIRECTORY, &blinded), sealed)
-            .ok())
-    }
-
-    /// Seals and caches a directory answer under `key`.
-    pub async fn directory_put(&self, key: &str, entry: &[u8]) -> Result<(), Error> {
-        let blinded = self.blind.blind(STORE_DIRECTORY, key.as_bytes());
-        let sealed = self
-            .keyring
-            .borrow()
-            .seal(Aad::at(STORE_DIRECTORY, &blinded), entry)?;
-        let mut tx = self.db.begin_write(&[STORE_DIRECTORY])?;
-        tx.put(STORE_DIRECTORY, &blinded, &Record::sealed(sealed))?;
-        Ok(tx.commit().await?)
     }
 }
 

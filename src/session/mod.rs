@@ -15,7 +15,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use crate::crypto::database_name;
-use crate::directory::{Answer, Directory};
+use crate::directory::{Answer, Directory, LookupKind, LookupTarget};
 use crate::mailbox::{wipe_user, Mailbox, Unlock};
 use crate::policy::{decide, Computer, Decision, Policy};
 use crate::store::database_exists;
@@ -82,6 +82,8 @@ impl Session {
         if let ExpectedEpoch::AtLeast(expected) = expected {
             session.check_epoch(&expected)?;
         }
+        // The policy may have turned photos or cards off since the answers were cached.
+        session.forget_denied_lookups().await?;
         Ok(Rc::new(session))
     }
 
@@ -173,14 +175,16 @@ impl Session {
         self.delete_store().await
     }
 
-    /// Applies a new policy; if it no longer allows offline, everything stored is deleted.
+    /// Applies a new policy; if it no longer allows offline, everything stored is
+    /// deleted. If it turns photos or cards off, their cached answers are forgotten
+    /// (see `forget_denied_lookups`).
     pub async fn apply_policy(&self, policy: Policy) -> Result<(), Error> {
         self.store()?;
         self.policy.set(policy);
         if self.offline_enabled() && !self.decision().offline_available {
             self.delete_store().await?;
         }
-        Ok(())
+        self.forget_denied_lookups().await
     }
 
     /// Signs out: keeps the offline data only if asked to and allowed (a private
@@ -212,22 +216,26 @@ impl Session {
 
     /// The sender photo of `email` at `size`, or `None`: photos off, outside the
     /// organization, no photo, or the server unreachable with nothing cached.
+    /// `InvalidInput` for an organization address that is not plain ASCII (see
+    /// [`crate::directory::DirectoryConfig::photo_target`]).
     pub async fn sender_photo(&self, email: &str, size: &str) -> Result<Option<Answer>, Error> {
         let store = self.store()?;
         let directory = self.directory()?;
-        if !self.decision().photos || !directory.config().in_organization(email) {
+        if !self.decision().photos {
             return Ok(None);
         }
-        let key = format!("photo\u{0}{size}\u{0}{}", email.trim().to_lowercase());
-        let url = directory.config().photo_url(email, size);
-        match directory.lookup(key, url, store).await {
+        let Some(target) = checked(directory.config().photo_target(email, size))? else {
+            return Ok(None);
+        };
+        match directory.lookup(target.key, target.url, store).await {
             Err(Error::Network(_)) => Ok(None),
             other => other,
         }
     }
 
     /// The contact card of `email`, or `None` outside the organization or when the
-    /// server has none. `PolicyDenied` when the administrator turned cards off.
+    /// server has none. `PolicyDenied` when the administrator turned cards off;
+    /// `InvalidInput` for an organization address that is not plain ASCII.
     pub async fn contact_card(&self, email: &str) -> Result<Option<Answer>, Error> {
         let store = self.store()?;
         let directory = self.directory()?;
@@ -236,13 +244,38 @@ impl Session {
                 "contact cards are turned off by your administrator".into(),
             ));
         }
-        if !directory.config().in_organization(email) {
+        let Some(target) = checked(directory.config().card_target(email))? else {
             return Ok(None);
+        };
+        directory.lookup(target.key, target.url, store).await
+    }
+
+    /// Forgets the cached answers of each kind the policy has turned off: from the
+    /// directory's memory, and by clearing the whole sealed `directory` store (its
+    /// keys are blinded, so photos cannot be told from cards without opening every
+    /// entry; the other kind is simply fetched again). Done whenever the policy has
+    /// a kind off, not only when it changes: it is cheap, and it also removes what
+    /// an earlier session cached before the administrator's change.
+    async fn forget_denied_lookups(&self) -> Result<(), Error> {
+        let decision = self.decision();
+        let denied: Vec<LookupKind> = [
+            (LookupKind::Photo, decision.photos),
+            (LookupKind::Card, decision.contact_card),
+        ]
+        .into_iter()
+        .filter_map(|(kind, allowed)| (!allowed).then_some(kind))
+        .collect();
+        if denied.is_empty() {
+            return Ok(());
         }
-        let key = format!("card\u{0}{}", email.trim().to_lowercase());
-        directory
-            .lookup(key, directory.config().card_url(email), store)
-            .await
+        if let Some(directory) = &self.directory {
+            denied.into_iter().for_each(|kind| directory.forget(kind));
+        }
+        let mailbox = self.mailbox.borrow().clone();
+        match mailbox {
+            Some(mailbox) => mailbox.directory_clear().await,
+            None => Ok(()),
+        }
     }
 
     fn directory(&self) -> Result<Rc<Directory>, Error> {
@@ -287,4 +320,11 @@ impl Session {
             None => wipe_user(&self.user_id).await,
         }
     }
+}
+
+/// A lookup target, or `InvalidInput` (field `email`) for a malformed address.
+fn checked(
+    target: Result<Option<LookupTarget>, &'static str>,
+) -> Result<Option<LookupTarget>, Error> {
+    target.map_err(|reason| Error::invalid("email", reason))
 }

@@ -2,11 +2,14 @@
 // stand-in: photo and card lookups go only to the org origin, only for the
 // organization's addresses, only when the policy allows; photos revalidate with
 // If-None-Match; concurrent lookups share one request; redirects are not
-// followed; a protected message's body is never stored.
+// followed; a protected message's body is never stored; a look-alike address
+// cannot reach another person's cache entry; no-store answers are not kept; a
+// policy that turns photos or cards off empties their cache.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, test } from "node:test";
 import { guardNetwork, rawIndexedDbText } from "./browser.mjs";
 import { demoPage, startDemoEnv } from "./demo-env.mjs";
+import { DIRECTORY } from "../org-server.mjs";
 
 let env;
 let demo;
@@ -43,6 +46,19 @@ beforeEach(() => {
 
 const lookups = () => demo.org.requests.filter((r) => r.method === "GET");
 
+/** The byte length of each sealed value in the raw `directory` store of `userId`'s database, read with the browser's own API. */
+const directorySizes = (userId) =>
+  page.evaluate(async (userId) => {
+    const request = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const db = await request(indexedDB.open(OfflineMailbox.databaseName(userId)));
+    const records = await request(db.transaction("directory").objectStore("directory").getAll());
+    db.close();
+    return records.map((record) => record.v.byteLength);
+  }, userId);
+
+/** How many records that store holds. */
+const directoryRecords = async (userId) => (await directorySizes(userId)).length;
+
 test("with every flag on, every lookup request goes to the org origin, without referrer", async () => {
   const result = await page.evaluate(async () => {
     const mailbox = await openMailbox("privacy-all-on");
@@ -64,7 +80,7 @@ test("with every flag on, every lookup request goes to the org origin, without r
   assert.ok(pageRequests.length >= 5, `lookups were made: ${pageRequests.length}`);
   assert.deepEqual(pageRequests.filter((url) => url.origin !== demo.org.origin).map(String), []);
   assert.deepEqual(lookups().map((r) => [r.path, r.query]), [
-    ["/ews/Exchange.asmx/s/GetUserPhoto", "?email=MeganB%40contoso.example&size=HR240x240"],
+    ["/ews/Exchange.asmx/s/GetUserPhoto", "?email=meganb%40contoso.example&size=HR240x240"],
     ["/ews/Exchange.asmx/s/GetUserPhoto", "?email=adelev%40contoso.example&size=HR648x648"],
     ["/ews/Exchange.asmx/s/GetUserPhoto", "?email=alexw%40contoso.example&size=HR96x96"],
     ["/users/adelev%40contoso.example", ""],
@@ -158,6 +174,140 @@ test("photos are cached sealed while offline is on, and only in memory while it 
     return { offlineEnabled: mailbox.offlineEnabled, stillThere: names.includes(name), anyForUser: names.includes(OfflineMailbox.databaseName("privacy-memory")) };
   }, offline);
   assert.deepEqual(online, { offlineEnabled: false, stillThere: false, anyForUser: false });
+});
+
+test("a KELVIN SIGN look-alike of an organization address is refused and does not poison the real person's cache", async () => {
+  // "\u212Aim" lowercases by Unicode rules to "kim", but the server sees a different,
+  // unknown address and answers 404: once shared, that 404 would hide Kim's photo for an hour.
+  const result = await page.evaluate(async () => {
+    const mailbox = await openMailbox("privacy-kelvin");
+    const codes = [];
+    for (const call of [() => mailbox.senderPhoto("\u212Aim@contoso.example"), () => mailbox.contactCard("\u212Aim@contoso.example")]) {
+      try {
+        codes.push(`resolved ${await call()}`);
+      } catch (e) {
+        codes.push(e.code);
+      }
+    }
+    const photo = await mailbox.senderPhoto("kim@contoso.example");
+    const card = await mailbox.contactCard("KIM@Contoso.example");
+    await mailbox.wipe();
+    return { codes, photo: photo?.type ?? null, card: card?.displayName ?? null };
+  });
+  assert.equal(result.photo, "image/svg+xml", "Kim's photo is still returned");
+  assert.equal(result.card, "Kim Akers");
+  assert.deepEqual(result.codes, ["InvalidInput", "InvalidInput"]);
+  assert.deepEqual(lookups().map((r) => [r.path, r.query, r.status, r.ifNoneMatch]), [
+    ["/ews/Exchange.asmx/s/GetUserPhoto", "?email=kim%40contoso.example&size=HR96x96", 200, null],
+    ["/users/kim%40contoso.example", "", 200, null],
+  ], "no request for the look-alike; Kim's lookups use one lowercase spelling");
+});
+
+test("an answer marked Cache-Control: no-store is not kept: the next lookup asks afresh, without If-None-Match", async () => {
+  const result = await page.evaluate(async () => {
+    const mailbox = await openMailbox("privacy-no-store");
+    const photos = [await bytes(await mailbox.senderPhoto("nora@contoso.example")), await bytes(await mailbox.senderPhoto("nora@contoso.example"))];
+    const cards = [await mailbox.contactCard("nora@contoso.example"), await mailbox.contactCard("nora@contoso.example")];
+    return { same: JSON.stringify(photos[0]) === JSON.stringify(photos[1]) && photos[0].length > 100, cards: cards.map((c) => c?.displayName) };
+  });
+  assert.ok(result.same, "both calls return the photo");
+  assert.deepEqual(result.cards, ["Nora Store", "Nora Store"]);
+  assert.deepEqual(lookups().map((r) => [r.path, r.status, r.ifNoneMatch]), [
+    ["/ews/Exchange.asmx/s/GetUserPhoto", 200, null],
+    ["/ews/Exchange.asmx/s/GetUserPhoto", 200, null],
+    ["/users/nora%40contoso.example", 200, null],
+    ["/users/nora%40contoso.example", 200, null],
+  ]);
+  assert.equal(await directoryRecords("privacy-no-store"), 0, "nothing sealed into IndexedDB either");
+  await page.evaluate(() => OfflineMailbox.wipeUser("privacy-no-store"));
+});
+
+test("a no-store answer also removes what was cached under that address before", async () => {
+  const nora = DIRECTORY["nora@contoso.example"];
+  nora.noStore = false;
+  try {
+    await page.evaluate(async () => {
+      window.mailbox = await openMailbox("privacy-no-store-later");
+      await mailbox.senderPhoto("nora@contoso.example");
+    });
+    assert.equal(await directoryRecords("privacy-no-store-later"), 1, "cached while the server allowed it");
+    nora.noStore = true;
+    const photos = await page.evaluate(async () => [
+      (await mailbox.senderPhoto("nora@contoso.example"))?.type,
+      (await mailbox.senderPhoto("nora@contoso.example"))?.type,
+    ]);
+    assert.deepEqual(photos, ["image/svg+xml", "image/svg+xml"]);
+    assert.equal(await directoryRecords("privacy-no-store-later"), 0, "the earlier copy is gone");
+  } finally {
+    nora.noStore = true;
+    await page.evaluate(() => window.mailbox?.wipe());
+  }
+  assert.deepEqual(lookups().map((r) => [r.status, r.ifNoneMatch]), [
+    [200, null],
+    [304, '"nora@contoso.example-HR96x96-v1"'],
+    [200, null],
+  ]);
+});
+
+test("turning photos or cards off empties the sealed directory store at once, and nothing cached is reused when back on", async () => {
+  const on = { displayPhotosEnabled: true, contactCardEnabled: true };
+  await page.evaluate(async () => {
+    window.mailbox = await openMailbox("privacy-purge");
+    await mailbox.senderPhoto("meganb@contoso.example");
+    await mailbox.contactCard("meganb@contoso.example");
+  });
+  assert.equal(await directoryRecords("privacy-purge"), 2);
+  await page.evaluate(() => mailbox.applyPolicy({ displayPhotosEnabled: false, contactCardEnabled: true }));
+  assert.equal(await directoryRecords("privacy-purge"), 0, "emptied right after photos were turned off");
+  await page.evaluate(async (on) => {
+    await mailbox.applyPolicy(on);
+    await mailbox.senderPhoto("meganb@contoso.example");
+    await mailbox.contactCard("meganb@contoso.example");
+  }, on);
+  assert.equal(await directoryRecords("privacy-purge"), 2);
+  await page.evaluate(() => mailbox.applyPolicy({ displayPhotosEnabled: true, contactCardEnabled: false }));
+  assert.equal(await directoryRecords("privacy-purge"), 0, "emptied right after cards were turned off");
+  await page.evaluate(() => mailbox.wipe());
+  assert.deepEqual(lookups().map((r) => [r.path, r.status, r.ifNoneMatch]), [
+    ["/ews/Exchange.asmx/s/GetUserPhoto", 200, null],
+    ["/users/meganb%40contoso.example", 200, null],
+    ["/ews/Exchange.asmx/s/GetUserPhoto", 200, null],
+    ["/users/meganb%40contoso.example", 200, null],
+  ], "after photos were off, both were fetched again without If-None-Match");
+});
+
+test("with offline off, turning photos off forgets the photos cached in memory", async () => {
+  const result = await page.evaluate(async (orgServer) => {
+    const mailbox = await OfflineMailbox.open({ userId: "privacy-purge-memory", key: new Uint8Array(32), orgServer, orgDomains: ["contoso.example"] });
+    await mailbox.senderPhoto("meganb@contoso.example");
+    await mailbox.senderPhoto("meganb@contoso.example");
+    await mailbox.applyPolicy({ displayPhotosEnabled: false, contactCardEnabled: true });
+    await mailbox.applyPolicy({ displayPhotosEnabled: true, contactCardEnabled: true });
+    const photo = await mailbox.senderPhoto("meganb@contoso.example");
+    const offline = mailbox.offlineEnabled;
+    mailbox.close();
+    return { offline, type: photo?.type };
+  }, demo.org.origin);
+  assert.deepEqual(result, { offline: false, type: "image/svg+xml" });
+  assert.deepEqual(lookups().map((r) => [r.status, r.ifNoneMatch]), [
+    [200, null],
+    [304, '"meganb@contoso.example-HR96x96-v1"'],
+    [200, null],
+  ], "cached in memory (304) until photos were turned off, then fetched afresh");
+});
+
+test("sealed directory entries are padded to a size bucket, so their size does not tell whose they are", async () => {
+  const lengths = await page.evaluate(async () => {
+    window.mailbox = await openMailbox("privacy-padding");
+    const cards = [await mailbox.contactCard("meganb@contoso.example"), await mailbox.contactCard("adelev@contoso.example")];
+    await mailbox.senderPhoto("alexw@contoso.example"); // a remembered 404
+    return cards.map((card) => JSON.stringify(card).length);
+  });
+  assert.notEqual(lengths[0], lengths[1], "the two cards differ in length");
+  const sizes = await directorySizes("privacy-padding");
+  assert.equal(sizes.length, 3);
+  assert.equal(new Set(sizes).size, 1, `one stored size for all: ${sizes}`);
+  await page.evaluate(() => mailbox.wipe());
 });
 
 test("a protected message is stored without its body", async () => {

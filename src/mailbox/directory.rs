@@ -1,0 +1,60 @@
+//! The sealed cache of directory answers (sender photos, contact cards) in the
+//! `directory` store. Keys are blinded, so neither the address nor the kind of an
+//! entry can be read without the key.
+
+use crate::crypto::{Aad, BLINDED_LEN};
+use crate::store::{Record, STORE_DIRECTORY};
+use crate::Error;
+
+use super::Mailbox;
+
+impl Mailbox {
+    /// A sealed directory answer cached under `key`, opened; `None` if absent or unreadable.
+    pub async fn directory_get(&self, key: &str) -> Result<Option<Vec<u8>>, Error> {
+        let blinded = self.directory_key(key);
+        let Some(record) = self.db.get(STORE_DIRECTORY, &blinded).await? else {
+            return Ok(None);
+        };
+        let sealed = record.value.as_deref().unwrap_or_default();
+        // A cache entry that fails authentication is simply fetched again.
+        Ok(self
+            .keyring
+            .borrow()
+            .open(Aad::at(STORE_DIRECTORY, &blinded), sealed)
+            .ok())
+    }
+
+    /// Seals and caches a directory answer under `key`. The transaction opens
+    /// before the first await: the directory relies on that to order a purge's
+    /// `directory_clear` after a write it already decided to make.
+    pub async fn directory_put(&self, key: &str, entry: &[u8]) -> Result<(), Error> {
+        let blinded = self.directory_key(key);
+        let sealed = self
+            .keyring
+            .borrow()
+            .seal(Aad::at(STORE_DIRECTORY, &blinded), entry)?;
+        let mut tx = self.db.begin_write(&[STORE_DIRECTORY])?;
+        tx.put(STORE_DIRECTORY, &blinded, &Record::sealed(sealed))?;
+        Ok(tx.commit().await?)
+    }
+
+    /// Removes the answer cached under `key`, if any.
+    pub async fn directory_delete(&self, key: &str) -> Result<(), Error> {
+        let blinded = self.directory_key(key);
+        let mut tx = self.db.begin_write(&[STORE_DIRECTORY])?;
+        tx.delete(STORE_DIRECTORY, &blinded)?;
+        Ok(tx.commit().await?)
+    }
+
+    /// Removes every cached answer, photos and cards alike: the blinded keys do not
+    /// say which is which.
+    pub async fn directory_clear(&self) -> Result<(), Error> {
+        let mut tx = self.db.begin_write(&[STORE_DIRECTORY])?;
+        tx.clear(STORE_DIRECTORY)?;
+        Ok(tx.commit().await?)
+    }
+
+    fn directory_key(&self, key: &str) -> [u8; BLINDED_LEN] {
+        self.blind.blind(STORE_DIRECTORY, key.as_bytes())
+    }
+}
