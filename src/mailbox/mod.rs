@@ -126,8 +126,9 @@ impl Mailbox {
     }
 
     /// Moves a record that failed authentication (or does not belong where it was
-    /// found) to quarantine, in one transaction that also takes an authentic
-    /// message out of its folder's counts; returns the error to report.
+    /// found) to quarantine, in one transaction that also takes a message out of its
+    /// folder's counts (as its clear fields place it: the best there is once a
+    /// record was altered); returns the error to report.
     async fn quarantine(&self, store: &str, record: &Record, id: Option<&str>) -> Error {
         match self.move_to_quarantine(store, record, id).await {
             Ok(()) => Error::Integrity {
@@ -173,8 +174,7 @@ impl Mailbox {
             txn.tx
                 .quarantine(&entry, record.value.as_deref().unwrap_or_default())?;
             if store == Kind::Message.store() {
-                let placement = self.authentic_placement(store, record);
-                txn.count_moves(vec![(placement, None)]);
+                txn.count_moves(vec![(records::stored_placement(record), None)]);
             }
             return self.finish(txn).await;
         }

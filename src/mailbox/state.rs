@@ -14,7 +14,6 @@ use crate::store::{fields, Database, Record, WriteTx, STORE_META, STORE_SYNC_STA
 use crate::sync::{count_changes, MailboxState, Placement};
 use crate::Error;
 
-use super::records::stored_placement;
 use super::{missing, Mailbox};
 
 /// Key of the state record in `meta`.
@@ -194,14 +193,6 @@ impl Mailbox {
             self.reload_keyring().await?;
         }
         Ok(())
-    }
-
-    /// Where a stored message counts, if its clear fields are authentic; a record
-    /// whose fields were altered is counted nowhere rather than somewhere wrong.
-    pub(super) fn authentic_placement(&self, store: &str, record: &Record) -> Option<Placement> {
-        self.fields_are_authentic(store, record)
-            .then(|| stored_placement(record))
-            .flatten()
     }
 
     /// Whether a stored record's clear fields are the ones it was sealed with,

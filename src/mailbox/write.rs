@@ -272,10 +272,10 @@ impl Mailbox {
                     } else {
                         summary.created += 1
                     }
-                    let placement = before
-                        .as_ref()
-                        .and_then(|b| self.authentic_placement(store, b));
-                    moves.push((placement, item.placement.clone()));
+                    moves.push((
+                        before.as_ref().and_then(stored_placement),
+                        item.placement.clone(),
+                    ));
                     txn.state.event_span = txn.state.event_span.max(event_span(&item.record));
                     txn.tx.put(store, &key, &item.record)?;
                     current.insert(key, Some(item.record));
@@ -299,7 +299,7 @@ impl Mailbox {
                         continue;
                     }
                     summary.removed += 1;
-                    moves.push((authentic.then(|| stored_placement(&before)).flatten(), None));
+                    moves.push((stored_placement(&before), None));
                     txn.tx.delete(store, &key)?;
                     current.insert(key, None);
                 }
