@@ -34,6 +34,38 @@ extern "C" {
     pub fn code_of(promise: Promise) -> Promise;
 }
 
+#[wasm_bindgen(module = "/tests/common/attacks.js")]
+extern "C" {
+    /// Sets `field` of every record that differs from the most common value to it; resolves to how many changed.
+    #[wasm_bindgen(js_name = setFieldToMajority)]
+    pub fn set_field_to_majority(db: &str, store: &str, field: &str) -> Promise;
+    /// Gives the second record of `store` the first record's `field`.
+    #[wasm_bindgen(js_name = copyFieldFirstToSecond)]
+    pub fn copy_field_first_to_second(db: &str, store: &str, field: &str) -> Promise;
+    /// Stores `value` under `key` in `store` with the raw API.
+    #[wasm_bindgen(js_name = putRaw)]
+    pub fn put_raw(db: &str, store: &str, key: &JsValue, value: &JsValue) -> Promise;
+    /// The names of the keys in `meta`.
+    #[wasm_bindgen(js_name = metaKeys)]
+    pub fn meta_keys(db: &str) -> Promise;
+    /// Flips one bit of the `meta` record called `name`.
+    #[wasm_bindgen(js_name = tamperMeta)]
+    pub fn tamper_meta(db: &str, name: &str) -> Promise;
+    /// A copy of every store of the database.
+    pub fn snapshot(db: &str) -> Promise;
+    /// Puts a snapshot back in place.
+    pub fn restore(db: &str, copy: &JsValue) -> Promise;
+    /// Puts back only the named stores of a snapshot.
+    #[wasm_bindgen(js_name = restoreStores)]
+    pub fn restore_stores(db: &str, copy: &JsValue, stores: &JsValue) -> Promise;
+    /// The distinct data key ids the envelopes of `store` name.
+    #[wasm_bindgen(js_name = keyIds)]
+    pub fn key_ids(db: &str, store: &str) -> Promise;
+    /// A progress handler logging "done/total" into `log`, closing `mailbox` after `close_after` reports.
+    #[wasm_bindgen(js_name = progressLog)]
+    pub fn progress_log(log: &js_sys::Array, mailbox: &JsValue, close_after: u32) -> JsValue;
+}
+
 /// Awaits a promise, panicking with the JS error (test code only).
 pub async fn wait(promise: Promise) -> JsValue {
     JsFuture::from(promise)
