@@ -18,7 +18,7 @@ use crate::store::{
 };
 use crate::Error;
 
-pub use unlock::{Unlock, DEFAULT_PBKDF2_ITERATIONS};
+pub use unlock::{Unlock, DEFAULT_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS};
 pub use write::DeltaSummary;
 
 const KEYRING_KEY: &[u8] = b"keyring";
