@@ -90,7 +90,7 @@ async fn no_canary_or_user_id_appears_anywhere_in_indexeddb() {
         };
         wait(promise).await;
     }
-    let back = wait(mailbox.get_message(format!("{tag}-msgid-699"))).await;
+    let back = wait(mailbox.get_message(format!("{tag}-msgid-699").into())).await;
     assert!(stringify(&back).contains(&format!("{tag}-body-699 秘密の話")));
 
     let dump = js_sys::Uint8Array::new(&wait(dump_origin()).await).to_vec();
@@ -101,10 +101,7 @@ async fn no_canary_or_user_id_appears_anywhere_in_indexeddb() {
     );
     // Positive controls: the dump does read names and keys in clear where they exist.
     assert!(contains(&dump, b"messages") && contains(&dump, &utf16("quarantine")));
-    assert!(contains(
-        &dump,
-        OfflineMailbox::database_name(user_id).as_bytes()
-    ));
+    assert!(contains(&dump, db_name(user_id).as_bytes()));
     // Every needle is at least six bytes long: a megabyte of ciphertext holds a
     // given three-byte sequence by chance in about one run in sixteen.
     for needle in [
@@ -194,7 +191,7 @@ async fn a_tampered_value_fails_alone_and_goes_to_quarantine() {
     let mailbox = open(key_options(user, 1)).await;
     let ids = ["t1", "t2", "t3"];
     wait(mailbox.put_messages(array(ids.iter().map(|id| message(id, "original"))))).await;
-    let name = OfflineMailbox::database_name(user);
+    let name = db_name(user);
     wait(tamper_first(&name, "messages")).await;
 
     let mut failed = Vec::new();
@@ -235,11 +232,7 @@ async fn a_record_copied_onto_another_key_fails_and_leaves_the_counts_right() {
         )),
     )
     .await;
-    wait(copy_first_onto_second(
-        &OfflineMailbox::database_name(user),
-        "messages",
-    ))
-    .await;
+    wait(copy_first_onto_second(&db_name(user), "messages")).await;
 
     let mut failed = 0;
     for id in ["s1", "s2"] {
@@ -271,7 +264,7 @@ async fn a_database_from_a_newer_version_is_version_too_new() {
     let user = "newer-schema-user";
     let mailbox = open(key_options(user, 1)).await;
     mailbox.close();
-    wait(open_at_version(&OfflineMailbox::database_name(user), 99)).await;
+    wait(open_at_version(&db_name(user), 99)).await;
     let error = rejection(OfflineMailbox::open(key_options(user, 1))).await;
     assert_eq!(field(&error, "code"), "VersionTooNew");
     assert_eq!(field(&error, "found"), 99);
@@ -283,7 +276,7 @@ async fn another_tabs_upgrade_does_not_hang_and_this_connection_closes() {
     let user = "other-tab-user";
     let mailbox = open(key_options(user, 1)).await;
     // Another tab (a newer library) upgrading the same database: must complete, not block.
-    wait(open_at_version(&OfflineMailbox::database_name(user), 50)).await;
+    wait(open_at_version(&db_name(user), 50)).await;
     assert_eq!(
         rejection_code(mailbox.get_message("m1".into())).await,
         "Closed"
@@ -296,9 +289,9 @@ async fn wipe_leaves_no_database_of_the_user() {
     let user = "wipe-user";
     let mailbox = open(key_options(user, 1)).await;
     wait(mailbox.put_messages(array([message("m1", "to be wiped")]))).await;
-    assert!(names().await.contains(&OfflineMailbox::database_name(user)));
+    assert!(names().await.contains(&db_name(user)));
     wait(mailbox.wipe()).await;
-    assert!(!names().await.contains(&OfflineMailbox::database_name(user)));
+    assert!(!names().await.contains(&db_name(user)));
     assert_eq!(
         rejection_code(mailbox.get_message("m1".into())).await,
         "Closed"

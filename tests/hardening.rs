@@ -24,10 +24,6 @@ fn message(id: &str, folder: &str, day: u32) -> JsValue {
     ))
 }
 
-fn db(user: &str) -> String {
-    OfflineMailbox::database_name(user)
-}
-
 fn with(options: JsValue, name: &str, value: &JsValue) -> JsValue {
     Reflect::set(&options, &name.into(), value).unwrap();
     options
@@ -101,7 +97,7 @@ async fn a_folder_tag_copied_onto_a_junk_message_does_not_list_it_in_the_inbox()
         message("j1", "junk", 4),
     ])))
     .await;
-    let changed = wait(set_field_to_majority(&db(user), "messages", "f")).await;
+    let changed = wait(set_field_to_majority(&db_name(user), "messages", "f")).await;
     assert_eq!(
         changed, 1,
         "the junk message now carries the Inbox's folder tag"
@@ -129,7 +125,7 @@ async fn an_address_tag_moved_to_another_contact_never_answers_for_that_address(
         json(r#"{"id":"eve","displayName":"Eve","emailAddresses":[{"address":"eve@contoso.example"}]}"#),
     ])))
     .await;
-    wait(copy_field_first_to_second(&db(user), "contacts", "e")).await;
+    wait(copy_field_first_to_second(&db_name(user), "contacts", "e")).await;
 
     for (address, id) in [
         ("ceo@contoso.example", "ceo"),
@@ -157,14 +153,14 @@ async fn counts_and_the_event_span_are_sealed_and_altering_them_is_integrity() {
     .await;
     let range = json(r#"{"start":"2024-06-03T00:00:00Z","end":"2024-06-03T23:00:00Z"}"#);
     assert_eq!(Array::from(&wait(mailbox.events(range)).await).length(), 1);
-    let keys = stringify(&wait(meta_keys(&db(user))).await);
+    let keys = stringify(&wait(meta_keys(&db_name(user))).await);
     assert_eq!(
         keys, r#"["keyring","state"]"#,
         "nothing but the keyring and the sealed state in meta"
     );
     mailbox.close();
 
-    wait(tamper_meta(&db(user), "state")).await;
+    wait(tamper_meta(&db_name(user), "state")).await;
     let error = rejection(OfflineMailbox::open(key_options(user, 1))).await;
     assert_eq!(field(&error, "code"), "Integrity");
     assert_eq!(field(&error, "id"), "state");
@@ -184,7 +180,7 @@ async fn an_edited_scope_tag_does_not_make_reset_scope_silently_drop_another_sco
     wait(mailbox.apply_delta("messages".into(), "scope-a".into(), page)).await;
     wait(mailbox.put_messages(array([message("p1", "archive", 4)]))).await;
     assert_eq!(
-        wait(set_field_to_majority(&db(user), "messages", "s")).await,
+        wait(set_field_to_majority(&db_name(user), "messages", "s")).await,
         1
     );
 
@@ -204,7 +200,7 @@ async fn an_edited_scope_tag_does_not_make_reset_scope_silently_drop_another_sco
 #[wasm_bindgen_test]
 async fn malformed_records_are_quarantined_and_every_query_still_answers() {
     let user = "malformed-user";
-    let name = db(user);
+    let name = db_name(user);
     let mailbox = open(key_options(user, 1)).await;
     wait(mailbox.put_folders(array([
         json(r#"{"id":"inbox","displayName":"Inbox"}"#),
@@ -266,7 +262,7 @@ async fn an_older_copy_of_the_database_is_refused_when_the_app_kept_the_epoch() 
     let user = "rollback-user";
     let mailbox = open(key_options(user, 1)).await;
     wait(mailbox.put_messages(array([message("m1", "inbox", 1)]))).await;
-    let copy = wait(snapshot(&db(user))).await;
+    let copy = wait(snapshot(&db_name(user))).await;
     let page = with(
         Object::new().into(),
         "value",
@@ -277,7 +273,7 @@ async fn an_older_copy_of_the_database_is_refused_when_the_app_kept_the_epoch() 
     assert!(epoch.as_string().is_some_and(|e| e.contains('.')));
     mailbox.close();
 
-    wait(restore(&db(user), &copy)).await;
+    wait(restore(&db_name(user), &copy)).await;
     // The browser alone cannot tell: without the app's epoch the deleted message is back.
     let restored = open(key_options(user, 1)).await;
     assert!(!get(&restored, "m1").await.is_null());
@@ -295,12 +291,12 @@ async fn a_copy_restored_after_offline_was_turned_off_is_deleted_when_the_app_sa
     let user = "consent-rollback-user";
     let mailbox = open(key_options(user, 1)).await;
     wait(mailbox.put_messages(array([message("m1", "inbox", 1)]))).await;
-    let copy = wait(snapshot(&db(user))).await;
+    let copy = wait(snapshot(&db_name(user))).await;
     wait(mailbox.disable_offline()).await;
     mailbox.close();
     // A restored profile: the database is back, with its old contents.
     open(key_options(user, 1)).await.close();
-    wait(restore(&db(user), &copy)).await;
+    wait(restore(&db_name(user), &copy)).await;
 
     let options = with(key_options(user, 1), "expectedEpoch", &JsValue::NULL);
     let value = wait(OfflineMailbox::open(options)).await;
@@ -308,7 +304,7 @@ async fn a_copy_restored_after_offline_was_turned_off_is_deleted_when_the_app_sa
     assert!(!reopened.offline_enabled());
     assert!(get(&reopened, "m1").await.is_null());
     assert!(
-        !names().await.contains(&db(user)),
+        !names().await.contains(&db_name(user)),
         "the restored copy is deleted"
     );
     reopened.close();
@@ -324,10 +320,10 @@ async fn a_record_put_back_after_its_scope_was_reset_is_detected() {
         &array([message("r1", "inbox", 1), message("r2", "inbox", 2)]),
     );
     wait(mailbox.apply_delta("messages".into(), "inbox".into(), page)).await;
-    let copy = wait(snapshot(&db(user))).await;
+    let copy = wait(snapshot(&db_name(user))).await;
     wait(mailbox.reset_scope("messages".into(), "inbox".into())).await;
     wait(restore_stores(
-        &db(user),
+        &db_name(user),
         &copy,
         &array(["messages".into()]),
     ))
@@ -350,7 +346,7 @@ async fn rotating_the_data_key_locks_out_a_keyring_copied_before_it() {
         .map(|i| message(&format!("m{i}"), "inbox", i % 28 + 1))
         .collect();
     wait(mailbox.put_messages(array(messages))).await;
-    let before = wait(snapshot(&db(user))).await;
+    let before = wait(snapshot(&db_name(user))).await;
 
     let log = Array::new();
     let options = with(
@@ -368,14 +364,19 @@ async fn rotating_the_data_key_locks_out_a_keyring_copied_before_it() {
     assert!(!get(&mailbox, "m0").await.is_null() && !get(&mailbox, "after").await.is_null());
     let folders = wait(mailbox.folders()).await;
     assert_eq!(
-        stringify(&wait(key_ids(&db(user), "messages")).await),
+        stringify(&wait(key_ids(&db_name(user), "messages")).await),
         "[2]"
     );
     drop(folders);
     mailbox.close();
 
     // The keyring (and state) as copied before the rotation, opened with the old key.
-    wait(restore_stores(&db(user), &before, &array(["meta".into()]))).await;
+    wait(restore_stores(
+        &db_name(user),
+        &before,
+        &array(["meta".into()]),
+    ))
+    .await;
     let stolen = open(key_options(user, 1)).await;
     for id in ["m0", "m449", "after"] {
         assert_eq!(
@@ -408,7 +409,7 @@ async fn a_rotation_cut_short_leaves_everything_readable_and_resumes() {
         "Closed"
     );
     assert_eq!(
-        stringify(&wait(key_ids(&db(user), "messages")).await),
+        stringify(&wait(key_ids(&db_name(user), "messages")).await),
         "[1,2]"
     );
 
@@ -422,7 +423,7 @@ async fn a_rotation_cut_short_leaves_everything_readable_and_resumes() {
     wait(reopened.rotate_data_key(JsValue::UNDEFINED)).await;
     // Resumed, not restarted: the data key of the first attempt is the one in use.
     assert_eq!(
-        stringify(&wait(key_ids(&db(user), "messages")).await),
+        stringify(&wait(key_ids(&db_name(user), "messages")).await),
         "[2]"
     );
     assert!(!get(&reopened, "m449").await.is_null());

@@ -29,7 +29,7 @@ async fn open_only(options: JsValue) -> OfflineMailbox {
 }
 
 async fn stored(user: &str) -> bool {
-    names().await.contains(&OfflineMailbox::database_name(user))
+    names().await.contains(&db_name(user))
 }
 
 fn message(id: &str) -> JsValue {

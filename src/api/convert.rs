@@ -1,14 +1,23 @@
 //! Reading options and items from JavaScript values, with errors that name the field.
+//!
+//! The caller's values may be Proxies, objects with throwing getters or `toJSON`,
+//! or arrays claiming four billion elements. An exception thrown through
+//! WebAssembly, or a panic (a trap under `panic = "abort"`), would kill the module
+//! and leave every promise pending, so every read here goes through a path that
+//! catches (`Reflect.get`, `JSON.stringify`, the imports below, `typeof` checks) and
+//! turns a failure into `InvalidInput`, and nothing is ever allocated from a length
+//! the caller supplied.
 
 use js_sys::{Array, Reflect, Uint8Array, JSON};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use zeroize::Zeroizing;
 
 use crate::crypto::KeyMaterial;
 use crate::directory::{
     org_origin, DirectoryConfig, PhotoApi, DEFAULT_CARD_PATH, DEFAULT_PHOTO_SIZE, PHOTO_SIZES,
 };
-use crate::mailbox::{Unlock, DEFAULT_PBKDF2_ITERATIONS};
+use crate::mailbox::{Unlock, DEFAULT_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS};
 use crate::model::{validate_batch, Item, Kind, Timestamp};
 use crate::policy::{AllowOfflineOn, Computer, Policy};
 use crate::session::ExpectedEpoch;
@@ -16,16 +25,72 @@ use crate::sync::DeltaPage;
 use crate::sync::Epoch;
 use crate::Error;
 
-/// Reads an optional property of an options object.
-pub fn property(options: &JsValue, name: &str) -> Option<JsValue> {
-    Reflect::get(options, &JsValue::from_str(name))
-        .ok()
-        .filter(|v| !v.is_undefined() && !v.is_null())
+/// The most items one `put*` call, or one `applyDelta` page, may carry. Graph
+/// pages hold at most 1,000 items; the cap only has to stop absurd lengths.
+pub const MAX_BATCH_ITEMS: u32 = 10_000;
+/// Most JSON text one item may take (UTF-16 code units), and one call in all:
+/// measured before anything is copied into WebAssembly memory, so no input can
+/// make an allocation fail there (which would abort the module).
+pub const MAX_ITEM_TEXT: u32 = 16 * 1024 * 1024;
+/// See [`MAX_ITEM_TEXT`].
+pub const MAX_CALL_TEXT: u32 = 64 * 1024 * 1024;
+/// Longest string argument (an id, a scope, an address), in UTF-16 code units.
+pub const MAX_STRING_ARG: u32 = 64 * 1024;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Array.isArray`, catching: it throws for a revoked Proxy (js-sys's does not catch).
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn is_array(value: &JsValue) -> Result<bool, JsValue>;
+
+    /// `Date.prototype.getTime.call(value)`: the time value of a real `Date`
+    /// (subclasses included, whatever they override), and a caught `TypeError`
+    /// for anything else, a Proxy around a `Date` included.
+    #[wasm_bindgen(catch, js_namespace = ["Date", "prototype", "getTime"], js_name = call)]
+    fn date_time_value(value: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// The global `Uint8Array` constructor, to copy a key with `Reflect.construct`.
+    #[wasm_bindgen(thread_local_v2, js_name = Uint8Array)]
+    static UINT8_ARRAY: js_sys::Function;
+}
+
+/// Reads an optional property of an options object. `undefined` or `null` options
+/// have no properties; other non-objects, and a getter or Proxy trap that throws,
+/// are `InvalidInput` naming the property.
+pub fn property(options: &JsValue, name: &str) -> Result<Option<JsValue>, Error> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(None);
+    }
+    if !options.is_object() && !options.is_function() {
+        return Err(Error::invalid(
+            name,
+            "cannot be read: the options must be an object",
+        ));
+    }
+    let value = Reflect::get(options, &JsValue::from_str(name))
+        .map_err(|_| Error::invalid(name, "could not be read: its getter or a Proxy trap threw"))?;
+    Ok(Some(value).filter(|v| !v.is_undefined() && !v.is_null()))
+}
+
+/// Reads a string argument such as an id, a scope or an email address. A
+/// non-string (a number, a Symbol, an object with a `toString`) is
+/// `InvalidInput` naming the parameter; nothing of it is called.
+pub fn string_arg(value: &JsValue, name: &str) -> Result<String, Error> {
+    let text = value
+        .dyn_ref::<js_sys::JsString>()
+        .ok_or_else(|| Error::invalid(name, "must be a string"))?;
+    if text.length() > MAX_STRING_ARG {
+        return Err(Error::invalid(
+            name,
+            &format!("is longer than {MAX_STRING_ARG} characters"),
+        ));
+    }
+    Ok(String::from(text))
 }
 
 /// Reads a required, non-empty string option.
 pub fn required_string(options: &JsValue, name: &str) -> Result<String, Error> {
-    match property(options, name).map(|v| v.as_string()) {
+    match property(options, name)?.map(|v| v.as_string()) {
         Some(Some(value)) if !value.is_empty() => Ok(value),
         Some(_) => Err(Error::invalid(name, "must be a non-empty string")),
         None => Err(Error::invalid(name, "is required")),
@@ -37,7 +102,7 @@ pub fn unlock(options: &JsValue) -> Result<Unlock, Error> {
     if !options.is_object() {
         return Err(Error::invalid("options", "must be an object"));
     }
-    match (property(options, "key"), property(options, "passphrase")) {
+    match (property(options, "key")?, property(options, "passphrase")?) {
         (Some(key), None) => key_material(&key).map(Unlock::Key),
         (None, Some(passphrase)) => passphrase_unlock(options, &passphrase),
         (Some(_), Some(_)) => Err(Error::invalid(
@@ -53,7 +118,7 @@ pub fn unlock(options: &JsValue) -> Result<Unlock, Error> {
 
 /// Reads optional `{ key }` / `{ passphrase }` options: `None` when neither is given.
 pub fn optional_unlock(options: &JsValue) -> Result<Option<Unlock>, Error> {
-    let given = property(options, "key").is_some() || property(options, "passphrase").is_some();
+    let given = property(options, "key")?.is_some() || property(options, "passphrase")?.is_some();
     given.then(|| unlock(options)).transpose()
 }
 
@@ -82,7 +147,7 @@ pub fn expected_epoch(options: &JsValue) -> Result<ExpectedEpoch, Error> {
 
 /// Reads an optional function option.
 pub fn optional_function(options: &JsValue, name: &str) -> Result<Option<js_sys::Function>, Error> {
-    match property(options, name) {
+    match property(options, name)? {
         None => Ok(None),
         Some(value) => value
             .dyn_into::<js_sys::Function>()
@@ -91,11 +156,26 @@ pub fn optional_function(options: &JsValue, name: &str) -> Result<Option<js_sys:
     }
 }
 
+/// Copies the key's bytes. The bytes are read from a fresh copy, since a
+/// subclass could make `length` or the element reads throw.
 fn key_material(key: &JsValue) -> Result<KeyMaterial, Error> {
-    let Some(array) = key.dyn_ref::<Uint8Array>() else {
-        return Err(Error::invalid("key", "must be a Uint8Array of 32 bytes"));
-    };
-    let bytes = Zeroizing::new(array.to_vec());
+    let not_bytes = || Error::invalid("key", "must be a Uint8Array of 32 bytes");
+    // `instanceof` is caught by wasm-bindgen's glue; `ArrayBuffer.isView` looks at
+    // internal slots only, so a Proxy or an object that merely borrowed
+    // `Uint8Array.prototype` is refused without running any of its code.
+    if !key.is_instance_of::<Uint8Array>() || !js_sys::ArrayBuffer::is_view(key) {
+        return Err(not_bytes());
+    }
+    // `new Uint8Array(key)` through the catching `Reflect.construct`: for a real
+    // typed array it copies through internal slots, never calling the caller's
+    // `length` getter or iterator; for a Proxy it throws, and that is caught.
+    let copy: Uint8Array = UINT8_ARRAY
+        .with(|constructor| Reflect::construct(constructor, &Array::of1(key)))
+        .map_err(|_| not_bytes())?
+        .unchecked_into();
+    let bytes = Zeroizing::new(copy.to_vec());
+    // The extra JavaScript copy of the key is overwritten at once.
+    copy.fill(0, 0, copy.length());
     Ok(KeyMaterial::from_slice(&bytes)?)
 }
 
@@ -104,17 +184,9 @@ fn passphrase_unlock(options: &JsValue, passphrase: &JsValue) -> Result<Unlock, 
         Some(text) if !text.is_empty() => Zeroizing::new(text),
         _ => return Err(Error::invalid("passphrase", "must be a non-empty string")),
     };
-    let iterations = match property(options, "passphraseIterations") {
+    let iterations = match property(options, "passphraseIterations")? {
         None => DEFAULT_PBKDF2_ITERATIONS,
-        Some(value) => match value.as_f64() {
-            Some(n) if n.fract() == 0.0 && (1.0..=u32::MAX as f64).contains(&n) => n as u32,
-            _ => {
-                return Err(Error::invalid(
-                    "passphraseIterations",
-                    "must be a positive integer",
-                ))
-            }
-        },
+        Some(value) => iterations(&value)?,
     };
     Ok(Unlock::Passphrase {
         passphrase,
@@ -122,29 +194,95 @@ fn passphrase_unlock(options: &JsValue, passphrase: &JsValue) -> Result<Unlock, 
     })
 }
 
-/// Validates an array of Graph-shaped items; the first malformed one is named by index and field.
-pub fn items(kind: Kind, value: &JsValue) -> Result<Vec<Item>, Error> {
-    let Some(array) = value.dyn_ref::<Array>() else {
-        return Err(Error::invalid("items", "must be an array"));
-    };
-    let mut values = Vec::with_capacity(array.length() as usize);
-    for (index, element) in array.iter().enumerate() {
-        values.push(to_json(index, &element)?);
+/// Reads `passphraseIterations`: an integer within [`PBKDF2_ITERATIONS`], the
+/// range a stored header is held to, so a count accepted here always reopens.
+fn iterations(value: &JsValue) -> Result<u32, Error> {
+    let (min, max) = (*PBKDF2_ITERATIONS.start(), *PBKDF2_ITERATIONS.end());
+    match value.as_f64() {
+        Some(n) if n.fract() == 0.0 && n >= f64::from(min) && n <= f64::from(max) => Ok(n as u32),
+        _ => Err(Error::invalid(
+            "passphraseIterations",
+            &format!("must be an integer from {min} to {max}"),
+        )),
     }
-    Ok(validate_batch(kind, values)?)
 }
 
-/// Reads a Graph delta page object.
+/// Validates an array of Graph-shaped items; the first malformed one is named by index and field.
+pub fn items(kind: Kind, value: &JsValue) -> Result<Vec<Item>, Error> {
+    Ok(validate_batch(kind, json_elements(value, "items")?)?)
+}
+
+/// Reads a Graph delta page object: its `value` array and `@odata.deltaLink`,
+/// each read once, so a getter cannot show the cap check one array and the
+/// conversion another. Other fields (`@odata.nextLink`, `@odata.context`) are
+/// the host's to follow and are not read.
 pub fn delta_page(page: &JsValue) -> Result<DeltaPage, Error> {
     if !page.is_object() {
         return Err(Error::invalid("page", "must be a Graph delta page object"));
     }
-    Ok(DeltaPage::parse(to_json(0, page)?)?)
+    let mut fields = serde_json::Map::new();
+    // `value` is checked against the cap before any element is serialised:
+    // stringifying a sparse array of four billion holes would not return.
+    if let Some(value) = property(page, "value")? {
+        fields.insert("value".into(), json_elements(&value, "value")?.into());
+    }
+    if let Some(link) = property(page, "@odata.deltaLink")? {
+        let link = link
+            .as_string()
+            .ok_or_else(|| Error::invalid("@odata.deltaLink", "must be a string"))?;
+        fields.insert("@odata.deltaLink".into(), link.into());
+    }
+    Ok(DeltaPage::parse(fields.into())?)
 }
 
-/// Reads a kind name: `"messages"`, `"mailFolders"`, `"contacts"` or `"events"`.
-pub fn kind(name: &str) -> Result<Kind, Error> {
-    Kind::from_api_name(name).ok_or_else(|| {
+/// Serialises each element of an array to JSON, index by index. A missing or
+/// unreadable element is `InvalidInput` naming its index.
+fn json_elements(value: &JsValue, field: &str) -> Result<Vec<serde_json::Value>, Error> {
+    let length = array_length(value, field)?;
+    // No capacity from `length`: the Vec grows only as elements actually convert.
+    let mut values = Vec::new();
+    let mut budget = MAX_CALL_TEXT;
+    for index in 0..length {
+        let item = element(value, index, "(item)")?;
+        values.push(to_json(index as usize, &item, &mut budget)?);
+    }
+    Ok(values)
+}
+
+/// The length of an array, read through `Reflect.get` (a Proxy may trap it) and
+/// held to [`MAX_BATCH_ITEMS`].
+fn array_length(value: &JsValue, field: &str) -> Result<u32, Error> {
+    if !is_array(value).unwrap_or(false) {
+        return Err(Error::invalid(field, "must be an array"));
+    }
+    let length = Reflect::get(value, &JsValue::from_str("length"))
+        .map_err(|_| Error::invalid(field, "its length could not be read"))?
+        .as_f64()
+        .filter(|n| n.fract() == 0.0 && *n >= 0.0)
+        .ok_or_else(|| Error::invalid(field, "its length is not a valid array length"))?;
+    if length > f64::from(MAX_BATCH_ITEMS) {
+        return Err(Error::invalid(
+            field,
+            &format!("has {length} elements; at most {MAX_BATCH_ITEMS} are accepted in one call"),
+        ));
+    }
+    Ok(length as u32)
+}
+
+/// Element `index` of an array, through `Reflect.get` so a throwing getter or
+/// Proxy trap becomes `InvalidInput` naming the index.
+fn element(array: &JsValue, index: u32, field: &str) -> Result<JsValue, Error> {
+    Reflect::get_u32(array, index).map_err(|_| Error::InvalidInput {
+        index: Some(index as usize),
+        field: field.into(),
+        reason: "could not be read: its getter or a Proxy trap threw".into(),
+    })
+}
+
+/// Reads a kind argument: `"messages"`, `"mailFolders"`, `"contacts"` or `"events"`.
+pub fn kind(value: &JsValue) -> Result<Kind, Error> {
+    let name = string_arg(value, "kind")?;
+    Kind::from_api_name(&name).ok_or_else(|| {
         Error::invalid(
             "kind",
             "must be \"messages\", \"mailFolders\", \"contacts\" or \"events\"",
@@ -154,7 +292,7 @@ pub fn kind(name: &str) -> Result<Kind, Error> {
 
 /// Reads an optional positive integer option with a default and a ceiling.
 pub fn limit(options: &JsValue, default: u32, max: u32) -> Result<u32, Error> {
-    match property(options, "limit") {
+    match property(options, "limit")? {
         None => Ok(default),
         Some(value) => match value.as_f64() {
             Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= f64::from(max) => Ok(n as u32),
@@ -168,7 +306,7 @@ pub fn limit(options: &JsValue, default: u32, max: u32) -> Result<u32, Error> {
 
 /// Reads an optional string option.
 pub fn optional_string(options: &JsValue, name: &str) -> Result<Option<String>, Error> {
-    match property(options, name) {
+    match property(options, name)? {
         None => Ok(None),
         Some(value) => value
             .as_string()
@@ -179,11 +317,21 @@ pub fn optional_string(options: &JsValue, name: &str) -> Result<Option<String>, 
 
 /// Reads a required date option: a `Date`, an ISO 8601 string with offset, or epoch milliseconds.
 pub fn timestamp(options: &JsValue, name: &str) -> Result<Timestamp, Error> {
-    let Some(value) = property(options, name) else {
+    let Some(value) = property(options, name)? else {
         return Err(Error::invalid(name, "is required"));
     };
-    if let Some(date) = value.dyn_ref::<js_sys::Date>() {
-        let ms = date.get_time();
+    let invalid = || {
+        Error::invalid(
+            name,
+            "must be a Date, an ISO 8601 date-time with offset, or epoch milliseconds",
+        )
+    };
+    if value.is_object() {
+        // Only a real Date has a time value; its own methods are never called.
+        let ms = date_time_value(&value)
+            .ok()
+            .and_then(|ms| ms.as_f64())
+            .ok_or_else(invalid)?;
         return if ms.is_finite() {
             Ok(Timestamp(ms as i64))
         } else {
@@ -196,12 +344,7 @@ pub fn timestamp(options: &JsValue, name: &str) -> Result<Timestamp, Error> {
     value
         .as_string()
         .and_then(|text| Timestamp::parse(&text))
-        .ok_or_else(|| {
-            Error::invalid(
-                name,
-                "must be a Date, an ISO 8601 date-time with offset, or epoch milliseconds",
-            )
-        })
+        .ok_or_else(invalid)
 }
 
 /// Parses a list of JSON documents into one JavaScript array with a single `JSON.parse`.
@@ -218,17 +361,32 @@ pub fn json_array(items: &[Vec<u8>]) -> Result<JsValue, Error> {
     from_json(&text)
 }
 
-fn to_json(index: usize, element: &JsValue) -> Result<serde_json::Value, Error> {
+/// One item as JSON, its text charged to the call's `budget`.
+fn to_json(index: usize, element: &JsValue, budget: &mut u32) -> Result<serde_json::Value, Error> {
     let not_json = |reason: &str| Error::InvalidInput {
         index: Some(index),
         field: "(item)".into(),
         reason: reason.into(),
     };
-    let text = JSON::stringify(element)
+    if element.is_undefined() {
+        return Err(not_json("is missing (a hole in the array, or undefined)"));
+    }
+    let text: js_sys::JsString = JSON::stringify(element)
         .ok()
-        .and_then(|s| s.as_string())
+        .filter(|s| s.is_string())
         .ok_or_else(|| not_json("is not JSON-serialisable"))?;
-    serde_json::from_str(&text).map_err(|_| not_json("is not valid JSON"))
+    let length = text.length();
+    if length > MAX_ITEM_TEXT {
+        return Err(not_json(&format!(
+            "is larger than {MAX_ITEM_TEXT} characters of JSON"
+        )));
+    }
+    *budget = budget.checked_sub(length).ok_or_else(|| {
+        not_json(&format!(
+            "brings the call over {MAX_CALL_TEXT} characters of JSON; split the batch"
+        ))
+    })?;
+    serde_json::from_str(&String::from(text)).map_err(|_| not_json("is not valid JSON"))
 }
 
 /// Parses stored JSON bytes back into a JavaScript object.
@@ -240,7 +398,7 @@ pub fn from_json(bytes: &[u8]) -> Result<JsValue, Error> {
 
 /// Reads an optional boolean option.
 pub fn optional_bool(options: &JsValue, name: &str) -> Result<Option<bool>, Error> {
-    match property(options, name) {
+    match property(options, name)? {
         None => Ok(None),
         Some(value) => value
             .as_bool()
@@ -257,8 +415,9 @@ pub fn policy(value: &JsValue, field: &str) -> Result<Policy, Error> {
             "must be an object like { allowOfflineOn: \"AllComputers\" }",
         ));
     }
+    let within = |error: Error| nested(field, error);
     let mut policy = Policy::default();
-    if let Some(allow) = property(value, "allowOfflineOn") {
+    if let Some(allow) = property(value, "allowOfflineOn").map_err(within)? {
         policy.allow_offline_on = allow
             .as_string()
             .as_deref()
@@ -270,23 +429,29 @@ pub fn policy(value: &JsValue, field: &str) -> Result<Policy, Error> {
                 )
             })?;
     }
-    if let Some(flag) = optional_bool(value, "displayPhotosEnabled").map_err(|_| {
-        Error::invalid(
-            &format!("{field}.displayPhotosEnabled"),
-            "must be true or false",
-        )
-    })? {
+    if let Some(flag) = optional_bool(value, "displayPhotosEnabled").map_err(within)? {
         policy.display_photos_enabled = flag;
     }
-    if let Some(flag) = optional_bool(value, "contactCardEnabled").map_err(|_| {
-        Error::invalid(
-            &format!("{field}.contactCardEnabled"),
-            "must be true or false",
-        )
-    })? {
+    if let Some(flag) = optional_bool(value, "contactCardEnabled").map_err(within)? {
         policy.contact_card_enabled = flag;
     }
     Ok(policy)
+}
+
+/// Names an option's error by its full path (`policy.contactCardEnabled`), keeping the reason.
+fn nested(parent: &str, error: Error) -> Error {
+    match error {
+        Error::InvalidInput {
+            index,
+            field,
+            reason,
+        } => Error::InvalidInput {
+            index,
+            field: format!("{parent}.{field}"),
+            reason,
+        },
+        other => other,
+    }
 }
 
 /// Reads `computer`: `"private"` or `"public"` (the default, the safe choice).
@@ -307,23 +472,9 @@ pub fn directory(options: &JsValue) -> Result<Option<DirectoryConfig>, Error> {
         return Ok(None);
     };
     let origin = org_origin(&server).map_err(|reason| Error::invalid("orgServer", reason))?;
-    let domains = match property(options, "orgDomains") {
+    let domains = match property(options, "orgDomains")? {
         None => Vec::new(),
-        Some(value) => {
-            let array = value
-                .dyn_ref::<Array>()
-                .ok_or_else(|| Error::invalid("orgDomains", "must be an array of domain names"))?;
-            array
-                .iter()
-                .map(|d| d.as_string().and_then(|d| org_domain(&d)))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| {
-                    Error::invalid(
-                        "orgDomains",
-                        "must be an array of ASCII domain names like \"contoso.com\" (internationalized ones in punycode, xn--…)",
-                    )
-                })?
-        }
+        Some(value) => domains(&value)?,
     };
     let photo_api = match optional_string(options, "photoApi")?.as_deref() {
         None | Some("ews") => PhotoApi::Ews,
@@ -346,9 +497,30 @@ pub fn directory(options: &JsValue) -> Result<Option<DirectoryConfig>, Error> {
     }))
 }
 
+/// Reads `orgDomains`: lower-cased ASCII domain names, no `@`. Addresses are
+/// matched and looked up in ASCII only (a Unicode domain could never match one), so
+/// a Unicode domain is refused here rather than silently never used.
+fn domains(value: &JsValue) -> Result<Vec<String>, Error> {
+    let invalid = |index: u32| {
+        Error::InvalidInput {
+        index: Some(index as usize),
+        field: "orgDomains".into(),
+        reason: "must be an ASCII domain name like \"contoso.com\" (internationalized ones in punycode, xn--…)".into(),
+    }
+    };
+    let length = array_length(value, "orgDomains")?;
+    let mut domains = Vec::new();
+    for index in 0..length {
+        let domain = element(value, index, "orgDomains")?
+            .as_string()
+            .and_then(|d| org_domain(&d))
+            .ok_or_else(|| invalid(index))?;
+        domains.push(domain);
+    }
+    Ok(domains)
+}
+
 /// One `orgDomains` entry, lowercased; `None` unless plain ASCII without `@`.
-/// Addresses are matched and looked up in ASCII only (a Unicode domain could never
-/// match one), so a Unicode domain is refused here rather than silently never used.
 fn org_domain(domain: &str) -> Option<String> {
     let domain = domain.trim();
     let valid = !domain.is_empty() && domain.bytes().all(|b| b.is_ascii_graphic() && b != b'@');

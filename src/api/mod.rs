@@ -59,7 +59,7 @@ impl OfflineMailbox {
         promise(async move {
             let user_id = convert::required_string(&options, "userId")?;
             let unlock = convert::unlock(&options)?;
-            let policy = match convert::property(&options, "policy") {
+            let policy = match convert::property(&options, "policy")? {
                 Some(policy) => convert::policy(&policy, "policy")?,
                 None => Policy::default(),
             };
@@ -73,13 +73,18 @@ impl OfflineMailbox {
     }
 
     /// The IndexedDB database name used for `userId`: a keyed hash, never the id itself.
+    /// Throws an `OfflineMailboxError` with `code: "InvalidInput"` if `userId` is not a string.
     ///
     /// ```js
     /// OfflineMailbox.databaseName("8f2c…"); // "offline-mailbox-3b1f…"
     /// ```
     #[wasm_bindgen(js_name = databaseName)]
-    pub fn database_name(#[wasm_bindgen(js_name = userId)] user_id: &str) -> String {
-        database_name(user_id)
+    pub fn database_name(
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
+    ) -> Result<String, JsValue> {
+        convert::string_arg(&user_id, "userId")
+            .map(|user_id| database_name(&user_id))
+            .map_err(error::to_js)
     }
 
     /// Deletes everything stored for `userId` without opening it (for example after
@@ -89,8 +94,13 @@ impl OfflineMailbox {
     /// await OfflineMailbox.wipeUser("8f2c…");
     /// ```
     #[wasm_bindgen(js_name = wipeUser, unchecked_return_type = "Promise<void>")]
-    pub fn wipe_user(#[wasm_bindgen(js_name = userId)] user_id: String) -> Promise {
-        promise(async move { wipe_user(&user_id).await.map(|_| JsValue::UNDEFINED) })
+    pub fn wipe_user(
+        #[wasm_bindgen(js_name = userId, unchecked_param_type = "string")] user_id: JsValue,
+    ) -> Promise {
+        promise(async move {
+            let user_id = convert::string_arg(&user_id, "userId")?;
+            wipe_user(&user_id).await.map(|_| JsValue::UNDEFINED)
+        })
     }
 
     /// Closes the mailbox. Later calls reject with `code: "Closed"`.
@@ -104,7 +114,10 @@ impl OfflineMailbox {
 
     /// Stores Graph `message` objects in one transaction, replacing any stored under
     /// the same ids. A malformed item rejects with `code: "InvalidInput"` naming its
-    /// `index` and `field`, and nothing is written.
+    /// `index` and `field`, and nothing is written. At most 10,000 items per call
+    /// (more rejects with `InvalidInput`, `field: "items"`): split larger batches.
+    /// Holes in the array, and items whose getters, `toJSON` or Proxy traps throw,
+    /// reject with `InvalidInput` naming the index.
     ///
     /// ```js
     /// await mailbox.putMessages([{ id: "AAMk1", parentFolderId: "inbox", subject: "Quarterly report",
@@ -118,7 +131,7 @@ impl OfflineMailbox {
         self.put(Kind::Message, items)
     }
 
-    /// Stores Graph `mailFolder` objects in one transaction (see `putMessages`).
+    /// Stores Graph `mailFolder` objects in one transaction, at most 10,000 per call (see `putMessages`).
     ///
     /// ```js
     /// await mailbox.putFolders([{ id: "inbox", displayName: "Inbox" }]);
@@ -131,7 +144,7 @@ impl OfflineMailbox {
         self.put(Kind::MailFolder, items)
     }
 
-    /// Stores Graph `contact` objects in one transaction (see `putMessages`).
+    /// Stores Graph `contact` objects in one transaction, at most 10,000 per call (see `putMessages`).
     ///
     /// ```js
     /// await mailbox.putContacts([{ id: "c1", displayName: "Adele Vance", emailAddresses: [{ address: "adelev@contoso.example" }] }]);
@@ -144,7 +157,8 @@ impl OfflineMailbox {
         self.put(Kind::Contact, items)
     }
 
-    /// Stores Graph `event` instances (from `calendarView`, in UTC) in one transaction (see `putMessages`).
+    /// Stores Graph `event` instances (from `calendarView`, in UTC) in one transaction,
+    /// at most 10,000 per call (see `putMessages`).
     ///
     /// ```js
     /// await mailbox.putEvents([{ id: "e1", subject: "Standup",
@@ -162,6 +176,8 @@ impl OfflineMailbox {
     /// Applies one page of a Graph delta query to `scope` (for mail: the folder id):
     /// new items, partial updates merged into stored items, and `@removed` entries.
     /// Stores the page's `@odata.deltaLink`. Applying a page twice is harmless.
+    /// A page's `value` may hold at most 10,000 entries (Graph sends at most 1,000);
+    /// more, or a malformed entry, rejects with `InvalidInput` and nothing is written.
     ///
     /// ```js
     /// let url = (await mailbox.deltaLink("messages", "inbox")) ?? "/me/mailFolders/inbox/messages/delta";
@@ -174,14 +190,15 @@ impl OfflineMailbox {
     #[wasm_bindgen(js_name = applyDelta, unchecked_return_type = "Promise<DeltaSummary>")]
     pub fn apply_delta(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "ItemKind")] kind: String,
-        scope: String,
+        #[wasm_bindgen(unchecked_param_type = "ItemKind")] kind: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] scope: JsValue,
         #[wasm_bindgen(unchecked_param_type = "DeltaPage")] page: JsValue,
     ) -> Promise {
         let session = self.session.clone();
         promise(async move {
             let store = session.store()?;
             let kind = convert::kind(&kind)?;
+            let scope = convert::string_arg(&scope, "scope")?;
             let page = convert::delta_page(&page)?;
             let Some(mailbox) = store else {
                 return Ok(summary_object(Default::default()));
@@ -200,13 +217,14 @@ impl OfflineMailbox {
     #[wasm_bindgen(js_name = deltaLink, unchecked_return_type = "Promise<string | null>")]
     pub fn delta_link(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "ItemKind")] kind: String,
-        scope: String,
+        #[wasm_bindgen(unchecked_param_type = "ItemKind")] kind: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] scope: JsValue,
     ) -> Promise {
         let session = self.session.clone();
         promise(async move {
             let store = session.store()?;
             let kind = convert::kind(&kind)?;
+            let scope = convert::string_arg(&scope, "scope")?;
             let Some(mailbox) = store else {
                 return Ok(JsValue::NULL);
             };
@@ -226,13 +244,14 @@ impl OfflineMailbox {
     #[wasm_bindgen(js_name = resetScope, unchecked_return_type = "Promise<void>")]
     pub fn reset_scope(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "ItemKind")] kind: String,
-        scope: String,
+        #[wasm_bindgen(unchecked_param_type = "ItemKind")] kind: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] scope: JsValue,
     ) -> Promise {
         let session = self.session.clone();
         promise(async move {
             let store = session.store()?;
             let kind = convert::kind(&kind)?;
+            let scope = convert::string_arg(&scope, "scope")?;
             let Some(mailbox) = store else {
                 return Ok(JsValue::UNDEFINED);
             };
@@ -254,12 +273,13 @@ impl OfflineMailbox {
     #[wasm_bindgen(js_name = listMessages, unchecked_return_type = "Promise<MessagePage>")]
     pub fn list_messages(
         &self,
-        #[wasm_bindgen(js_name = folderId)] folder_id: String,
+        #[wasm_bindgen(js_name = folderId, unchecked_param_type = "string")] folder_id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "ListOptions | undefined")] options: JsValue,
     ) -> Promise {
         let session = self.session.clone();
         promise(async move {
             let store = session.store()?;
+            let folder_id = convert::string_arg(&folder_id, "folderId")?;
             let limit = convert::limit(&options, 50, 1000)?;
             let cursor = convert::optional_string(&options, "cursor")?;
             let Some(mailbox) = store else {
@@ -283,11 +303,14 @@ impl OfflineMailbox {
     #[wasm_bindgen(unchecked_return_type = "Promise<Message[]>")]
     pub fn conversation(
         &self,
-        #[wasm_bindgen(js_name = conversationId)] conversation_id: String,
+        #[wasm_bindgen(js_name = conversationId, unchecked_param_type = "string")]
+        conversation_id: JsValue,
     ) -> Promise {
         let session = self.session.clone();
         promise(async move {
-            let Some(mailbox) = session.store()? else {
+            let store = session.store()?;
+            let conversation_id = convert::string_arg(&conversation_id, "conversationId")?;
+            let Some(mailbox) = store else {
                 return Ok(Array::new().into());
             };
             convert::json_array(&mailbox.conversation(&conversation_id).await?)
@@ -319,7 +342,9 @@ impl OfflineMailbox {
     }
 
     /// Event instances overlapping `[start, end)`, sorted by start. `start` and `end`
-    /// are `Date`s, ISO 8601 strings with an offset, or epoch milliseconds.
+    /// are `Date`s, ISO 8601 strings with an offset, or epoch milliseconds. An
+    /// `end` before `start` rejects with `InvalidInput`; an empty range (`end`
+    /// equal to `start`) resolves to `[]`.
     ///
     /// ```js
     /// const week = await mailbox.events({ start: "2024-06-03T00:00:00Z", end: "2024-06-10T00:00:00Z" });
@@ -334,6 +359,13 @@ impl OfflineMailbox {
             let store = session.store()?;
             let start = convert::timestamp(&range, "start")?;
             let end = convert::timestamp(&range, "end")?;
+            if end.0 < start.0 {
+                return Err(Error::invalid("end", "must not be before start"));
+            }
+            // An empty range overlaps nothing, and IndexedDB would refuse it as a key range.
+            if end.0 == start.0 {
+                return Ok(Array::new().into());
+            }
             let Some(mailbox) = store else {
                 return Ok(Array::new().into());
             };
@@ -375,10 +407,14 @@ impl OfflineMailbox {
     /// const adele = await mailbox.contactByEmail("AdeleV@contoso.example");
     /// ```
     #[wasm_bindgen(js_name = contactByEmail, unchecked_return_type = "Promise<Contact | null>")]
-    pub fn contact_by_email(&self, email: String) -> Promise {
+    pub fn contact_by_email(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] email: JsValue,
+    ) -> Promise {
         let session = self.session.clone();
         promise(async move {
             let store = session.store()?;
+            let email = convert::string_arg(&email, "email")?;
             let Some(mailbox) = store else {
                 return Ok(JsValue::NULL);
             };
@@ -396,25 +432,37 @@ impl OfflineMailbox {
     /// const message = await mailbox.getMessage("AAMk1");
     /// ```
     #[wasm_bindgen(js_name = getMessage, unchecked_return_type = "Promise<Message | null>")]
-    pub fn get_message(&self, id: String) -> Promise {
+    pub fn get_message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Promise {
         self.get(Kind::Message, id)
     }
 
     /// The stored mail folder, or `null` (see `getMessage`).
     #[wasm_bindgen(js_name = getFolder, unchecked_return_type = "Promise<MailFolder | null>")]
-    pub fn get_folder(&self, id: String) -> Promise {
+    pub fn get_folder(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Promise {
         self.get(Kind::MailFolder, id)
     }
 
     /// The stored contact, or `null` (see `getMessage`).
     #[wasm_bindgen(js_name = getContact, unchecked_return_type = "Promise<Contact | null>")]
-    pub fn get_contact(&self, id: String) -> Promise {
+    pub fn get_contact(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Promise {
         self.get(Kind::Contact, id)
     }
 
     /// The stored event instance, or `null` (see `getMessage`).
     #[wasm_bindgen(js_name = getEvent, unchecked_return_type = "Promise<Event | null>")]
-    pub fn get_event(&self, id: String) -> Promise {
+    pub fn get_event(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+    ) -> Promise {
         self.get(Kind::Event, id)
     }
 
@@ -640,11 +688,12 @@ impl OfflineMailbox {
     #[wasm_bindgen(js_name = senderPhoto, unchecked_return_type = "Promise<Blob | null>")]
     pub fn sender_photo(
         &self,
-        email: String,
+        #[wasm_bindgen(unchecked_param_type = "string")] email: JsValue,
         #[wasm_bindgen(unchecked_param_type = "PhotoOptions | undefined")] options: JsValue,
     ) -> Promise {
         let session = self.session.clone();
         promise(async move {
+            let email = convert::string_arg(&email, "email")?;
             let size = convert::photo_size(&options)?;
             match session.sender_photo(&email, &size).await? {
                 Some(answer) => convert::blob(&answer.body, &answer.content_type),
@@ -664,9 +713,13 @@ impl OfflineMailbox {
     /// const card = await mailbox.contactCard("adelev@contoso.com");
     /// ```
     #[wasm_bindgen(js_name = contactCard, unchecked_return_type = "Promise<ContactCard | null>")]
-    pub fn contact_card(&self, email: String) -> Promise {
+    pub fn contact_card(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] email: JsValue,
+    ) -> Promise {
         let session = self.session.clone();
         promise(async move {
+            let email = convert::string_arg(&email, "email")?;
             match session.contact_card(&email).await? {
                 Some(answer) => convert::from_json(&answer.body),
                 None => Ok(JsValue::NULL),
@@ -688,10 +741,12 @@ impl OfflineMailbox {
         })
     }
 
-    fn get(&self, kind: Kind, id: String) -> Promise {
+    fn get(&self, kind: Kind, id: JsValue) -> Promise {
         let session = self.session.clone();
         promise(async move {
-            let Some(mailbox) = session.store()? else {
+            let store = session.store()?;
+            let id = convert::string_arg(&id, "id")?;
+            let Some(mailbox) = store else {
                 return Ok(JsValue::NULL);
             };
             match mailbox.get(kind, &id).await? {

@@ -22,7 +22,7 @@ use crate::sync::MailboxState;
 use crate::Error;
 
 pub use rotate::RotationProgress;
-pub use unlock::{Unlock, DEFAULT_PBKDF2_ITERATIONS};
+pub use unlock::{Unlock, DEFAULT_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS};
 pub use write::DeltaSummary;
 
 const KEYRING_KEY: &[u8] = b"keyring";

@@ -12,9 +12,11 @@ use crate::Error;
 
 /// PBKDF2-HMAC-SHA256 iterations for new passphrase-protected mailboxes (OWASP's 2023 figure).
 pub const DEFAULT_PBKDF2_ITERATIONS: u32 = 600_000;
-/// PBKDF2 iteration counts accepted from the host and from a stored keyring header;
-/// a stored count outside them was tampered with.
-pub const PASSPHRASE_ITERATIONS: std::ops::RangeInclusive<u32> = 1_000..=10_000_000;
+/// The PBKDF2 iteration counts this library accepts, from either side: the host
+/// asking for a count at `open` or `changeKey` (outside it, `InvalidInput`), and a
+/// stored keyring header naming one (outside it, the header was tampered with:
+/// `WrongKey`). One range for both, so a mailbox the host created always reopens.
+pub const PBKDF2_ITERATIONS: std::ops::RangeInclusive<u32> = 1_000..=10_000_000;
 
 /// The secret a mailbox is unlocked with.
 #[derive(Clone)]
@@ -56,7 +58,7 @@ impl Unlock {
             } => {
                 let iterations = match stored {
                     KeyDerivation::Pbkdf2Sha256 { iterations }
-                        if PASSPHRASE_ITERATIONS.contains(&iterations) =>
+                        if PBKDF2_ITERATIONS.contains(&iterations) =>
                     {
                         iterations
                     }

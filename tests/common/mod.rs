@@ -127,3 +127,8 @@ pub async fn names() -> Vec<String> {
     let names: Array = wait(database_names()).await.unchecked_into();
     names.iter().map(|n| n.as_string().unwrap()).collect()
 }
+
+/// `OfflineMailbox.databaseName(user)`, which must succeed.
+pub fn db_name(user: &str) -> String {
+    OfflineMailbox::database_name(user.into()).unwrap()
+}
