@@ -7,18 +7,17 @@
 //! tab) resumes where it stopped: its progress is part of the sealed state, saved
 //! with each batch.
 
-use crate::crypto::{key_id, Aad};
+use crate::crypto::{key_id, Aad, Keyring};
 use crate::model::Kind;
 use crate::store::{
-    fields, FieldValue, QuarantinedRecord, Record, STORE_DIRECTORY, STORE_QUARANTINE,
+    fields, FieldValue, QuarantinedRecord, Record, STORE_DIRECTORY, STORE_META, STORE_QUARANTINE,
     STORE_SYNC_STATE,
 };
 use crate::sync::RotationCursor;
 use crate::Error;
 
-use super::state::{busy, WRITE_ATTEMPTS};
+use super::state::{busy, StateTx, WRITE_ATTEMPTS};
 use super::{Mailbox, KEYRING_KEY};
-use crate::store::STORE_META;
 
 /// Every store holding sealed values, in the order a rotation walks them.
 const ROTATED_STORES: [&str; 7] = [
@@ -72,14 +71,13 @@ impl Mailbox {
             }
         }
         on_progress(RotationProgress { done, total });
-        for index in usize::from(cursor.store)..ROTATED_STORES.len() {
-            let mut after = (index == usize::from(cursor.store))
-                .then(|| cursor.after.clone())
-                .flatten();
+        let first = usize::from(cursor.store);
+        for (index, store) in ROTATED_STORES.iter().enumerate().skip(first) {
+            let mut after = (index == first).then(|| cursor.after.clone()).flatten();
             loop {
                 let page = self
                     .db
-                    .records_after(ROTATED_STORES[index], after.as_deref(), BATCH)
+                    .records_after(store, after.as_deref(), BATCH)
                     .await?;
                 let Some(last) = page.last().and_then(|r| r.bytes(fields::KEY)) else {
                     break;
@@ -160,11 +158,7 @@ impl Mailbox {
 
     /// Commits a transaction that stores a new keyring, using that keyring from
     /// then on; if the commit fails, the old keyring stays in use.
-    async fn commit_keyring(
-        &self,
-        txn: super::state::StateTx<'_>,
-        next: crate::crypto::Keyring,
-    ) -> Result<(), Error> {
+    async fn commit_keyring(&self, txn: StateTx<'_>, next: Keyring) -> Result<(), Error> {
         let previous = self.keyring.replace(next);
         let result = self.finish(txn).await;
         if result.is_err() {
