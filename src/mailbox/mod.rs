@@ -198,11 +198,7 @@ impl Mailbox {
             let Some(mut txn) = self.begin(&[], None).await? else {
                 continue;
             };
-            txn.tx.put(
-                STORE_META,
-                KEYRING_KEY,
-                &Record::sealed(wrapped.as_bytes().to_vec()),
-            )?;
+            txn.put_keyring(wrapped)?;
             return self.finish(txn).await;
         }
         Err(state::busy())
@@ -243,21 +239,8 @@ async fn unwrap_keyring(record: Record, unlock: &Unlock) -> Result<(Keyring, Kek
 async fn create_keyring(db: &Database, unlock: &Unlock) -> Result<(Keyring, Kek), Error> {
     let keyring = Keyring::generate()?;
     let kek = new_kek(unlock).await?;
-    let wrapped = keyring.wrap(&kek)?;
-    let mut tx = db.begin_write(&[STORE_META])?;
-    let existing = tx
-        .get_many(STORE_META, &[KEYRING_KEY.to_vec()])
-        .await?
-        .pop()
-        .flatten();
-    if existing.is_none() {
-        tx.put(
-            STORE_META,
-            KEYRING_KEY,
-            &Record::sealed(wrapped.as_bytes().to_vec()),
-        )?;
-    }
-    tx.commit().await?;
+    let wrapped = Record::sealed(keyring.wrap(&kek)?.as_bytes().to_vec());
+    let existing = db.put_if_absent(STORE_META, KEYRING_KEY, &wrapped).await?;
     match existing {
         Some(record) => unwrap_keyring(record, unlock).await,
         None => Ok((keyring, kek)),

@@ -207,14 +207,9 @@ impl Mailbox {
         if key_id(sealed).is_some_and(|id| !self.keyring.borrow().holds_key(id)) {
             self.reload_keyring().await?;
         }
-        let key = record.bytes(fields::KEY).unwrap_or_default();
-        let canonical = record.canonical_fields();
-        let place = RecordPlace {
-            store,
-            key,
-            fields: &canonical,
-        };
-        Ok(self.keyring.borrow().open_record(place, sealed).ok())
+        Ok(with_place(store, record, |place| {
+            self.keyring.borrow().open_record(place, sealed).ok()
+        }))
     }
 
     /// Whether an (authenticated) item record was written before its scope's last reset.
@@ -229,6 +224,22 @@ impl Mailbox {
             .borrow()
             .predates_reset(scope, written.max(0.0) as u64)
     }
+}
+
+/// Calls `use_place` with the place a stored record was found at and its clear
+/// fields as found: what its seal is checked against.
+pub fn with_place<T>(
+    store: &str,
+    record: &Record,
+    use_place: impl FnOnce(RecordPlace<'_>) -> T,
+) -> T {
+    let key = record.bytes(fields::KEY).unwrap_or_default();
+    let canonical = record.canonical_fields();
+    use_place(RecordPlace {
+        store,
+        key,
+        fields: &canonical,
+    })
 }
 
 /// Where a stored message record counts, read from its clear index fields.

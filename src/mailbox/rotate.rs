@@ -10,14 +10,14 @@
 use crate::crypto::{key_id, Aad, Keyring};
 use crate::model::Kind;
 use crate::store::{
-    fields, FieldValue, QuarantinedRecord, Record, STORE_DIRECTORY, STORE_META, STORE_QUARANTINE,
+    fields, FieldValue, QuarantinedRecord, Record, STORE_DIRECTORY, STORE_QUARANTINE,
     STORE_SYNC_STATE,
 };
 use crate::sync::RotationCursor;
 use crate::Error;
 
 use super::state::{busy, StateTx, WRITE_ATTEMPTS};
-use super::{Mailbox, KEYRING_KEY};
+use super::Mailbox;
 
 /// Every store holding sealed values, in the order a rotation walks them.
 const ROTATED_STORES: [&str; 7] = [
@@ -124,11 +124,7 @@ impl Mailbox {
             if txn.state.rotation.is_some() {
                 return Ok(txn.state.rotation.clone().unwrap_or(start));
             }
-            txn.tx.put(
-                STORE_META,
-                KEYRING_KEY,
-                &Record::sealed(wrapped.as_bytes().to_vec()),
-            )?;
+            txn.put_keyring(&wrapped)?;
             txn.state.rotation = Some(start.clone());
             self.commit_keyring(txn, next).await?;
             return Ok(start);
@@ -145,11 +141,7 @@ impl Mailbox {
             let Some(mut txn) = self.begin(&[], None).await? else {
                 continue;
             };
-            txn.tx.put(
-                STORE_META,
-                KEYRING_KEY,
-                &Record::sealed(wrapped.as_bytes().to_vec()),
-            )?;
+            txn.put_keyring(&wrapped)?;
             txn.state.rotation = None;
             return self.commit_keyring(txn, next).await;
         }

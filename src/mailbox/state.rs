@@ -8,13 +8,14 @@
 //! is opened and sealed again inside that transaction: it is one small record and
 //! the work is synchronous, so the transaction never waits on it.
 
-use crate::crypto::{key_id, random_bytes, Aad, Keyring, RecordPlace};
+use crate::crypto::{key_id, random_bytes, Aad, Keyring, WrappedKeyring};
 use crate::model::Kind;
 use crate::store::{fields, Database, Record, WriteTx, STORE_META, STORE_SYNC_STATE};
 use crate::sync::{count_changes, MailboxState, Placement};
 use crate::Error;
 
-use super::{missing, Mailbox};
+use super::records::with_place;
+use super::{missing, Mailbox, KEYRING_KEY};
 
 /// Key of the state record in `meta`.
 const STATE_KEY: &[u8] = b"state";
@@ -31,6 +32,12 @@ pub struct StateTx<'a> {
 }
 
 impl StateTx<'_> {
+    /// Stores a wrapped keyring in this transaction.
+    pub fn put_keyring(&mut self, wrapped: &WrappedKeyring) -> Result<(), Error> {
+        let record = Record::sealed(wrapped.as_bytes().to_vec());
+        Ok(self.tx.put(STORE_META, KEYRING_KEY, &record)?)
+    }
+
     /// Records messages leaving and entering folders, for the counts.
     pub fn count_moves(&mut self, moves: Vec<(Option<Placement>, Option<Placement>)>) {
         self.moves.extend(moves);
@@ -59,18 +66,8 @@ pub async fn load_or_create(db: &Database, keyring: &Keyring) -> Result<MailboxS
     }
     let fresh = MailboxState::new(random_bytes()?);
     let sealed = seal_state(keyring, &fresh)?;
-    // Get-or-put in one transaction, so two tabs enabling at once share one state.
-    let mut tx = db.begin_write(&[STORE_META])?;
-    let existing = tx
-        .get_many(STORE_META, &[STATE_KEY.to_vec()])
-        .await?
-        .pop()
-        .flatten();
-    if existing.is_none() {
-        tx.put(STORE_META, STATE_KEY, &sealed)?;
-    }
-    tx.commit().await?;
-    match existing {
+    // Two tabs enabling at once share one state.
+    match db.put_if_absent(STORE_META, STATE_KEY, &sealed).await? {
         Some(record) => open_state(keyring, &record),
         None => Ok(fresh),
     }
@@ -202,15 +199,10 @@ impl Mailbox {
         else {
             return false;
         };
-        let key = record.bytes(fields::KEY).unwrap_or_default();
-        let canonical = record.canonical_fields();
-        let place = RecordPlace {
-            store,
-            key,
-            fields: &canonical,
-        };
-        self.keyring
-            .borrow()
-            .fields_are_authentic(place, sealed, tag)
+        with_place(store, record, |place| {
+            self.keyring
+                .borrow()
+                .fields_are_authentic(place, sealed, tag)
+        })
     }
 }

@@ -122,6 +122,24 @@ impl Database {
         get_many(&tx, store, keys).await
     }
 
+    /// Stores `record` under `key` unless a record is there already, in one
+    /// transaction (so two tabs racing to create it end with one); returns the
+    /// record that was there, if any.
+    pub async fn put_if_absent(
+        &self,
+        store: &str,
+        key: &[u8],
+        record: &Record,
+    ) -> Result<Option<Record>, StoreError> {
+        let mut tx = self.begin_write(&[store])?;
+        let existing = tx.get_many(store, &[key.to_vec()]).await?.pop().flatten();
+        if existing.is_none() {
+            tx.put(store, key, record)?;
+        }
+        tx.commit().await?;
+        Ok(existing)
+    }
+
     /// Every record of `store`, in key order.
     pub async fn get_all(&self, store: &str) -> Result<Vec<Record>, StoreError> {
         let tx = self.transaction(&[store], TransactionMode::Readonly)?;
