@@ -457,3 +457,225 @@ async fn the_epoch_names_the_instance_and_grows_with_every_write() {
     wait(mailbox.wipe()).await;
     assert!(mailbox.epoch().is_null());
 }
+
+// The second review's attacks, on the hardened code.
+
+fn page_of(values: JsValue, link: Option<&str>) -> JsValue {
+    let page = with(Object::new().into(), "value", &values);
+    match link {
+        Some(link) => with(page, "@odata.deltaLink", &link.into()),
+        None => page,
+    }
+}
+
+async fn inbox_counts(mailbox: &OfflineMailbox) -> String {
+    let inbox = Array::from(&wait(mailbox.folders()).await).get(0);
+    format!(
+        "{}/{}",
+        stringify(&field(&inbox, "totalItemCount")),
+        stringify(&field(&inbox, "unreadItemCount"))
+    )
+}
+
+#[wasm_bindgen_test]
+async fn a_rotation_in_a_tab_with_the_old_key_cannot_undo_a_key_change() {
+    let user = "two-tab-change-key-user";
+    let a = open(key_options(user, 1)).await;
+    let b = open(key_options(user, 1)).await;
+    wait(a.put_messages(array([message("m1", "inbox", 1)]))).await;
+    wait(a.change_key(key_options(user, 2))).await; // the old key leaked
+    assert_eq!(
+        rejection_code(b.rotate_data_key(JsValue::UNDEFINED)).await,
+        "WrongKey"
+    );
+    a.close();
+    b.close();
+    assert_eq!(
+        rejection_code(OfflineMailbox::open(key_options(user, 1))).await,
+        "WrongKey"
+    );
+    let reopened = open(key_options(user, 2)).await;
+    assert!(!get(&reopened, "m1").await.is_null());
+    wait(reopened.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_key_change_in_a_tab_opened_before_another_tabs_rotation_keeps_the_mailbox_readable() {
+    let user = "stale-tab-change-key-user";
+    let a = open(key_options(user, 1)).await;
+    let b = open(key_options(user, 1)).await;
+    wait(b.put_messages(array([message("m1", "inbox", 1)]))).await;
+    wait(b.rotate_data_key(JsValue::UNDEFINED)).await;
+    wait(a.change_key(key_options(user, 2))).await;
+    a.close();
+    b.close();
+    let reopened = open(key_options(user, 2)).await;
+    assert!(!get(&reopened, "m1").await.is_null());
+    wait(reopened.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn copies_of_a_record_under_new_keys_cannot_lower_a_folders_counts() {
+    let user = "forged-copies-user";
+    let mailbox = open(key_options(user, 1)).await;
+    wait(mailbox.put_folders(array([json(r#"{"id":"inbox","displayName":"Inbox"}"#)]))).await;
+    wait(mailbox.put_messages(array([
+        message("m1", "inbox", 1),
+        message("m2", "inbox", 2),
+        message("m3", "inbox", 3),
+    ])))
+    .await;
+    assert_eq!(inbox_counts(&mailbox).await, "3/3");
+    wait(copy_first_to_new_keys(&db_name(user), "messages", 3)).await;
+    let listed = wait(mailbox.list_messages("inbox".into(), JsValue::UNDEFINED)).await;
+    assert_eq!(Array::from(&field(&listed, "value")).length(), 3);
+    assert_eq!(
+        inbox_counts(&mailbox).await,
+        "3/3",
+        "three messages are still stored"
+    );
+    wait(mailbox.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn an_edited_stored_key_is_quarantined_and_paging_ends() {
+    let user = "stored-key-user";
+    let mailbox = open(key_options(user, 1)).await;
+    wait(mailbox.put_messages(array([
+        message("m1", "inbox", 1),
+        message("m2", "inbox", 2),
+    ])))
+    .await;
+    wait(set_stored_key(&db_name(user), "messages")).await;
+    let mut cursor = JsValue::NULL;
+    let mut pages = 0;
+    loop {
+        let options = json(r#"{"limit":1}"#);
+        if !cursor.is_null() {
+            Reflect::set(&options, &"cursor".into(), &cursor).unwrap();
+        }
+        let page = wait(mailbox.list_messages("inbox".into(), options)).await;
+        cursor = field(&page, "nextCursor");
+        pages += 1;
+        if cursor.is_null() || pages > 4 {
+            break;
+        }
+    }
+    assert!(pages <= 3, "paging must end, took {pages} pages");
+    assert!(quarantined(&mailbox).await.contains("messages"));
+    wait(mailbox.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn protection_survives_a_removal_entry_earlier_in_the_same_page() {
+    let mailbox = open(key_options("protected-removal-user", 1)).await;
+    let protected = json(
+        r#"{"id":"p1","parentFolderId":"sent","subject":"s",
+        "singleValueExtendedProperties":[{"id":"String 0x1A","value":"IPM.Note.SMIME"}]}"#,
+    );
+    wait(mailbox.apply_delta(
+        "messages".into(),
+        "sent".into(),
+        page_of(array([protected]), None),
+    ))
+    .await;
+    for reason in ["changed", "deleted"] {
+        let entries = array([
+            json(&format!(
+                r#"{{"id":"p1","@removed":{{"reason":"{reason}"}}}}"#
+            )),
+            json(&format!(
+                r#"{{"id":"p1","parentFolderId":"inbox","body":{{"content":"{SECRET}"}}}}"#
+            )),
+        ]);
+        wait(mailbox.apply_delta("messages".into(), "inbox".into(), page_of(entries, None))).await;
+        let stored = stringify(&get(&mailbox, "p1").await);
+        assert!(!stored.contains(SECRET), "{reason}: {stored}");
+    }
+    wait(mailbox.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_tab_that_did_not_write_since_another_tabs_reset_still_detects_a_put_back_record() {
+    let user = "stale-floor-user";
+    let a = open(key_options(user, 1)).await;
+    let b = open(key_options(user, 1)).await;
+    wait(b.apply_delta(
+        "messages".into(),
+        "inbox".into(),
+        page_of(array([message("r1", "inbox", 1)]), None),
+    ))
+    .await;
+    let copy = wait(snapshot(&db_name(user))).await;
+    wait(b.reset_scope("messages".into(), "inbox".into())).await;
+    wait(restore_stores(
+        &db_name(user),
+        &copy,
+        &array(["messages".into()]),
+    ))
+    .await;
+    assert_eq!(
+        rejection_code(a.get_message("r1".into())).await,
+        "Integrity"
+    );
+    a.close();
+    wait(b.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn an_open_mailbox_refuses_a_database_rolled_back_under_it() {
+    let user = "live-rollback-user";
+    let mailbox = open(key_options(user, 1)).await;
+    wait(mailbox.put_messages(array([message("m1", "inbox", 1)]))).await;
+    let copy = wait(snapshot(&db_name(user))).await;
+    for day in 2..6 {
+        wait(mailbox.put_messages(array([message(&format!("m{day}"), "inbox", day)]))).await;
+    }
+    let before = mailbox.epoch();
+    wait(restore(&db_name(user), &copy)).await;
+    let error = rejection(mailbox.put_messages(array([message("m9", "inbox", 9)]))).await;
+    assert_eq!(field(&error, "code"), "Rollback");
+    assert_eq!(field(&error, "expected"), before);
+    assert_eq!(
+        rejection_code(mailbox.get_message("m1".into())).await,
+        "Closed"
+    );
+    wait(OfflineMailbox::wipe_user(user.into())).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_delta_link_put_back_after_its_scope_was_reset_is_not_served() {
+    let user = "link-floor-user";
+    let mailbox = open(key_options(user, 1)).await;
+    let first = page_of(
+        array([message("r1", "inbox", 1)]),
+        Some("https://graph.example/delta?token=OLD"),
+    );
+    wait(mailbox.apply_delta("messages".into(), "inbox".into(), first)).await;
+    let copy = wait(snapshot(&db_name(user))).await;
+    wait(mailbox.reset_scope("messages".into(), "inbox".into())).await;
+    wait(restore_stores(
+        &db_name(user),
+        &copy,
+        &array(["syncState".into()]),
+    ))
+    .await;
+    assert_eq!(
+        rejection_code(mailbox.delta_link("messages".into(), "inbox".into())).await,
+        "Integrity"
+    );
+    wait(mailbox.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_junk_record_under_a_long_key_does_not_break_a_rotation() {
+    let user = "long-key-user";
+    let mailbox = open(key_options(user, 1)).await;
+    wait(mailbox.put_messages(array([message("m1", "inbox", 1)]))).await;
+    wait(put_long_key(&db_name(user), "messages")).await;
+    wait(mailbox.rotate_data_key(JsValue::UNDEFINED)).await;
+    mailbox.close();
+    let reopened = open(key_options(user, 1)).await;
+    assert!(!get(&reopened, "m1").await.is_null());
+    wait(reopened.wipe()).await;
+}

@@ -208,9 +208,9 @@ async fn huge_sparse_and_unreadable_batches_reject_as_invalid_input() {
                 Invalid("(item)", Some(0)),
             ),
             batch(
-                "five items of 15M characters",
-                exotic("oversizedBatch"),
-                Invalid("(item)", Some(4)),
+                "four items of nested objects, each under the character limit",
+                exotic("nestedBomb"),
+                Invalid("(item)", Some(0)),
             ),
             batch(
                 "[, {id}]",

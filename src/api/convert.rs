@@ -18,7 +18,7 @@ use crate::directory::{
     org_origin, DirectoryConfig, PhotoApi, DEFAULT_CARD_PATH, DEFAULT_PHOTO_SIZE, PHOTO_SIZES,
 };
 use crate::mailbox::{Unlock, DEFAULT_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS};
-use crate::model::{validate_batch, Item, Kind, Timestamp};
+use crate::model::{parse_cost, validate_batch, Item, Kind, Timestamp};
 use crate::policy::{AllowOfflineOn, Computer, Policy};
 use crate::session::ExpectedEpoch;
 use crate::sync::DeltaPage;
@@ -28,12 +28,14 @@ use crate::Error;
 /// The most items one `put*` call, or one `applyDelta` page, may carry. Graph
 /// pages hold at most 1,000 items; the cap only has to stop absurd lengths.
 pub const MAX_BATCH_ITEMS: u32 = 10_000;
-/// Most JSON text one item may take (UTF-16 code units), and one call in all:
-/// measured before anything is copied into WebAssembly memory, so no input can
-/// make an allocation fail there (which would abort the module).
+/// Most JSON text one item may take (UTF-16 code units), measured before it is
+/// copied into WebAssembly memory.
 pub const MAX_ITEM_TEXT: u32 = 16 * 1024 * 1024;
-/// See [`MAX_ITEM_TEXT`].
-pub const MAX_CALL_TEXT: u32 = 64 * 1024 * 1024;
+/// Most memory the parsed items of one call may take, estimated from their JSON
+/// before it is parsed ([`parse_cost`]), so no input can make an allocation fail in
+/// WebAssembly memory (which would abort the module). A typical Graph message is
+/// estimated at about 15 KB, so 10,000 of them fit.
+pub const MAX_CALL_COST: u64 = 512 * 1024 * 1024;
 /// Longest string argument (an id, a scope, an address), in UTF-16 code units.
 pub const MAX_STRING_ARG: u32 = 64 * 1024;
 
@@ -90,8 +92,8 @@ pub fn string_arg(value: &JsValue, name: &str) -> Result<String, Error> {
 
 /// Reads a required, non-empty string option.
 pub fn required_string(options: &JsValue, name: &str) -> Result<String, Error> {
-    match property(options, name)?.map(|v| v.as_string()) {
-        Some(Some(value)) if !value.is_empty() => Ok(value),
+    match optional_string(options, name)? {
+        Some(value) if !value.is_empty() => Ok(value),
         Some(_) => Err(Error::invalid(name, "must be a non-empty string")),
         None => Err(Error::invalid(name, "is required")),
     }
@@ -180,9 +182,10 @@ fn key_material(key: &JsValue) -> Result<KeyMaterial, Error> {
 }
 
 fn passphrase_unlock(options: &JsValue, passphrase: &JsValue) -> Result<Unlock, Error> {
-    let passphrase = match passphrase.as_string() {
-        Some(text) if !text.is_empty() => Zeroizing::new(text),
-        _ => return Err(Error::invalid("passphrase", "must be a non-empty string")),
+    let passphrase = match string_arg(passphrase, "passphrase") {
+        Ok(text) if !text.is_empty() => Zeroizing::new(text),
+        Ok(_) => return Err(Error::invalid("passphrase", "must be a non-empty string")),
+        Err(error) => return Err(error),
     };
     let iterations = match property(options, "passphraseIterations")? {
         None => DEFAULT_PBKDF2_ITERATIONS,
@@ -227,9 +230,7 @@ pub fn delta_page(page: &JsValue) -> Result<DeltaPage, Error> {
         fields.insert("value".into(), json_elements(&value, "value")?.into());
     }
     if let Some(link) = property(page, "@odata.deltaLink")? {
-        let link = link
-            .as_string()
-            .ok_or_else(|| Error::invalid("@odata.deltaLink", "must be a string"))?;
+        let link = string_arg(&link, "@odata.deltaLink")?;
         fields.insert("@odata.deltaLink".into(), link.into());
     }
     Ok(DeltaPage::parse(fields.into())?)
@@ -241,7 +242,7 @@ fn json_elements(value: &JsValue, field: &str) -> Result<Vec<serde_json::Value>,
     let length = array_length(value, field)?;
     // No capacity from `length`: the Vec grows only as elements actually convert.
     let mut values = Vec::new();
-    let mut budget = MAX_CALL_TEXT;
+    let mut budget = MAX_CALL_COST;
     for index in 0..length {
         let item = element(value, index, "(item)")?;
         values.push(to_json(index as usize, &item, &mut budget)?);
@@ -306,13 +307,9 @@ pub fn limit(options: &JsValue, default: u32, max: u32) -> Result<u32, Error> {
 
 /// Reads an optional string option.
 pub fn optional_string(options: &JsValue, name: &str) -> Result<Option<String>, Error> {
-    match property(options, name)? {
-        None => Ok(None),
-        Some(value) => value
-            .as_string()
-            .map(Some)
-            .ok_or_else(|| Error::invalid(name, "must be a string")),
-    }
+    property(options, name)?
+        .map(|value| string_arg(&value, name))
+        .transpose()
 }
 
 /// Reads a required date option: a `Date`, an ISO 8601 string with offset, or epoch milliseconds.
@@ -361,8 +358,8 @@ pub fn json_array(items: &[Vec<u8>]) -> Result<JsValue, Error> {
     from_json(&text)
 }
 
-/// One item as JSON, its text charged to the call's `budget`.
-fn to_json(index: usize, element: &JsValue, budget: &mut u32) -> Result<serde_json::Value, Error> {
+/// One item as JSON, its estimated parsed size charged to the call's `budget`.
+fn to_json(index: usize, element: &JsValue, budget: &mut u64) -> Result<serde_json::Value, Error> {
     let not_json = |reason: &str| Error::InvalidInput {
         index: Some(index),
         field: "(item)".into(),
@@ -381,12 +378,11 @@ fn to_json(index: usize, element: &JsValue, budget: &mut u32) -> Result<serde_js
             "is larger than {MAX_ITEM_TEXT} characters of JSON"
         )));
     }
-    *budget = budget.checked_sub(length).ok_or_else(|| {
-        not_json(&format!(
-            "brings the call over {MAX_CALL_TEXT} characters of JSON; split the batch"
-        ))
+    let text = String::from(text);
+    *budget = budget.checked_sub(parse_cost(&text)).ok_or_else(|| {
+        not_json("brings the call over its memory budget (too much or too deeply nested JSON); split the batch")
     })?;
-    serde_json::from_str(&String::from(text)).map_err(|_| not_json("is not valid JSON"))
+    serde_json::from_str(&text).map_err(|_| not_json("is not valid JSON"))
 }
 
 /// Parses stored JSON bytes back into a JavaScript object.

@@ -44,14 +44,14 @@ impl<'a> Aad<'a> {
 
     fn encode(&self, version: u8, key_id: u32) -> Vec<u8> {
         let mut out = Vec::with_capacity(
-            AAD_DOMAIN.len() + 8 + self.store.len() + self.key.len() + self.bound.len(),
+            AAD_DOMAIN.len() + 17 + self.store.len() + self.key.len() + self.bound.len(),
         );
         out.extend_from_slice(AAD_DOMAIN);
         out.push(version);
         out.extend_from_slice(&key_id.to_be_bytes());
         // Length prefixes keep (store, key, bound) triples unambiguous.
         for part in [self.store.as_bytes(), self.key, self.bound] {
-            out.push(part.len() as u8);
+            out.extend_from_slice(&(part.len() as u32).to_be_bytes());
             out.extend_from_slice(part);
         }
         out

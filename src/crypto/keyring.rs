@@ -100,6 +100,12 @@ pub struct Kek {
 }
 
 impl Kek {
+    /// Whether `wrapped` was made under this KEK (same derivation and salt); if not,
+    /// the keyring was wrapped again elsewhere: the key was changed.
+    pub fn wrapped(&self, wrapped: &WrappedKeyring) -> bool {
+        self.header() == wrapped.header()
+    }
+
     fn header(&self) -> Vec<u8> {
         let (tag, iterations) = self.derivation.encode();
         let mut out = Vec::with_capacity(HEADER_LEN);
@@ -176,7 +182,7 @@ impl DataKey {
             Hmac::<Sha256>::new_from_slice(&self.fields).expect("HMAC accepts any key length");
         // Length prefixes keep (store, key, fields) unambiguous.
         for part in [store.as_bytes(), key] {
-            mac.update(&[part.len() as u8]);
+            mac.update(&(part.len() as u32).to_be_bytes());
             mac.update(part);
         }
         mac.update(fields);

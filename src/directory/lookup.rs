@@ -153,13 +153,22 @@ impl Directory {
             // `no-store`: the server does not want this answer kept, so neither it
             // nor what was kept before under this key may stay.
             self.forget_key(key, store).await;
-        } else if self.generation.get() == generation {
+        } else if self.caught_up(store).await && self.generation.get() == generation {
             // No await between this check and the write's transaction opening
             // (`directory_put` seals synchronously), so a purge's clear, opened
             // later, is ordered after this write and removes it.
             self.remember(key, &entry, store).await;
         }
         Ok(answer(&entry))
+    }
+
+    /// Whether the store (if any) is up to date with other tabs, so an answer may
+    /// be sealed into it now.
+    async fn caught_up(&self, store: Option<&Mailbox>) -> bool {
+        match store {
+            Some(store) => store.catch_up().await.is_ok(),
+            None => true,
+        }
     }
 
     async fn cached(&self, key: &str, store: Option<&Mailbox>) -> Option<CacheEntry> {

@@ -38,6 +38,13 @@ impl Mailbox {
         Ok(tx.commit().await?)
     }
 
+    /// Catches up with other tabs before a write that is sealed without a state
+    /// transaction: reads the state again, reloading the keyring if another tab
+    /// rotated the data key (so nothing is sealed under a key being destroyed).
+    pub async fn catch_up(&self) -> Result<(), Error> {
+        self.current_state().await.map(|_| ())
+    }
+
     /// Removes the answer cached under `key`, if any.
     pub async fn directory_delete(&self, key: &str) -> Result<(), Error> {
         let blinded = self.directory_key(key);

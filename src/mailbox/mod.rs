@@ -80,10 +80,56 @@ impl Mailbox {
     /// Re-wraps the keyring under a new key; the data is not re-encrypted.
     pub async fn change_key(&self, unlock: &Unlock) -> Result<(), Error> {
         let kek = new_kek(unlock).await?;
-        let wrapped = self.keyring.borrow().wrap(&kek)?;
-        self.store_keyring(&wrapped).await?;
-        *self.kek.borrow_mut() = kek;
-        Ok(())
+        self.replace_keyring(Some(kek), |current, _| Ok(Some(current.clone())))
+            .await
+            .map(|_| ())
+    }
+
+    /// Stores the keyring `next` makes of the current one (it may also change the
+    /// state), wrapped under `new_kek` or else this connection's KEK, in one
+    /// transaction prepared against the latest state, so it always starts from the
+    /// keyring every tab uses now. The stored wrap must still be the one this
+    /// connection unwrapped: if another tab changed the key meanwhile, this tab's
+    /// secret is out of date (`WrongKey`) and nothing is written. `next` returning
+    /// `None` (nothing to do) writes nothing and gives `false`.
+    async fn replace_keyring(
+        &self,
+        new_kek: Option<Kek>,
+        next: impl Fn(&Keyring, &mut MailboxState) -> Result<Option<Keyring>, Error>,
+    ) -> Result<bool, Error> {
+        for _ in 0..state::WRITE_ATTEMPTS {
+            let Some(mut txn) = self.begin(&[], Some(self.base())).await? else {
+                continue;
+            };
+            let stored = txn
+                .tx
+                .get_many(STORE_META, &[KEYRING_KEY.to_vec()])
+                .await?
+                .pop()
+                .flatten()
+                .ok_or_else(|| missing(STORE_META, "keyring"))?;
+            if !self.kek.borrow().wrapped(&wrapped_keyring(stored)?) {
+                return Err(Error::WrongKey);
+            }
+            let Some(keyring) = next(&self.keyring.borrow(), &mut txn.state)? else {
+                return Ok(false);
+            };
+            let wrapped = match &new_kek {
+                Some(kek) => keyring.wrap(kek)?,
+                None => keyring.wrap(&self.kek.borrow())?,
+            };
+            txn.put_keyring(&wrapped)?;
+            let previous = self.keyring.replace(keyring);
+            if let Err(error) = self.finish(txn).await {
+                *self.keyring.borrow_mut() = previous;
+                return Err(error);
+            }
+            if let Some(kek) = new_kek {
+                *self.kek.borrow_mut() = kek;
+            }
+            return Ok(true);
+        }
+        Err(state::busy())
     }
 
     /// The epoch as this connection last saw it (see [`crate::sync::Epoch`]).
@@ -126,9 +172,9 @@ impl Mailbox {
     }
 
     /// Moves a record that failed authentication (or does not belong where it was
-    /// found) to quarantine, in one transaction that also takes a message out of its
-    /// folder's counts (as its clear fields place it: the best there is once a
-    /// record was altered); returns the error to report.
+    /// found) to quarantine, in one transaction that also takes a message whose
+    /// clear fields are authentic out of its folder's counts; returns the error to
+    /// report.
     async fn quarantine(&self, store: &str, record: &Record, id: Option<&str>) -> Error {
         match self.move_to_quarantine(store, record, id).await {
             Ok(()) => Error::Integrity {
@@ -146,20 +192,21 @@ impl Mailbox {
         id: Option<&str>,
     ) -> Result<(), Error> {
         let key = record.bytes(fields::KEY).unwrap_or_default();
-        let sealed_id = id.and_then(|id| {
-            self.keyring
-                .borrow()
-                .seal(Aad::at(STORE_QUARANTINE, key), id.as_bytes())
-                .ok()
-        });
-        let entry = QuarantinedRecord {
-            store: store.to_owned(),
-            key: key.to_vec(),
-            sealed_id,
-        };
         for _ in 0..state::WRITE_ATTEMPTS {
             let Some(mut txn) = self.begin(&[store, STORE_QUARANTINE], None).await? else {
                 continue;
+            };
+            // Sealed once the transaction knows the current data key (a small seal).
+            let sealed_id = id.and_then(|id| {
+                self.keyring
+                    .borrow()
+                    .seal(Aad::at(STORE_QUARANTINE, key), id.as_bytes())
+                    .ok()
+            });
+            let entry = QuarantinedRecord {
+                store: store.to_owned(),
+                key: key.to_vec(),
+                sealed_id,
             };
             let current = txn
                 .tx
@@ -174,7 +221,7 @@ impl Mailbox {
             txn.tx
                 .quarantine(&entry, record.value.as_deref().unwrap_or_default())?;
             if store == Kind::Message.store() {
-                txn.count_moves(vec![(records::stored_placement(record), None)]);
+                txn.count_moves(vec![(self.authentic_placement(store, record), None)]);
             }
             return self.finish(txn).await;
         }
@@ -191,17 +238,6 @@ impl Mailbox {
             store: record.store,
             id,
         }
-    }
-
-    async fn store_keyring(&self, wrapped: &WrappedKeyring) -> Result<(), Error> {
-        for _ in 0..state::WRITE_ATTEMPTS {
-            let Some(mut txn) = self.begin(&[], None).await? else {
-                continue;
-            };
-            txn.put_keyring(wrapped)?;
-            return self.finish(txn).await;
-        }
-        Err(state::busy())
     }
 }
 

@@ -27,6 +27,7 @@ impl Mailbox {
     /// The stored item's JSON, or `None`. A value that fails authentication is
     /// quarantined and reported as [`Error::Integrity`].
     pub async fn get(&self, kind: Kind, id: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.current_state().await?;
         let key = self.record_key(kind, id);
         let Some(record) = self.db.get(kind.store(), &key).await? else {
             return Ok(None);
@@ -43,6 +44,7 @@ impl Mailbox {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<MessagePage, Error> {
+        self.current_state().await?;
         let folder_key = self.folder_key(folder_id);
         let folder = KeyPart::Bytes(folder_key.clone());
         // Recency is minus the received time, so ascending index order is newest
@@ -91,6 +93,7 @@ impl Mailbox {
 
     /// Every message of a conversation, oldest first.
     pub async fn conversation(&self, conversation_id: &str) -> Result<Vec<Vec<u8>>, Error> {
+        self.current_state().await?;
         let blinded = self
             .blind
             .blind(CONVERSATION_SCOPE, conversation_id.as_bytes())
@@ -164,6 +167,7 @@ impl Mailbox {
 
     /// Contacts whose name words or addresses start with `prefix`, by display name.
     pub async fn contacts(&self, prefix: &str, limit: usize) -> Result<Vec<Value>, Error> {
+        self.current_state().await?;
         let wanted = prefix.trim().to_lowercase();
         let tag = self
             .blind
@@ -197,6 +201,7 @@ impl Mailbox {
 
     /// The contact with this email address, if any.
     pub async fn contact_by_email(&self, email: &str) -> Result<Option<Vec<u8>>, Error> {
+        self.current_state().await?;
         let wanted = normalize_address(email);
         let tag = self.blind.blind(EMAIL_SCOPE, wanted.as_bytes()).to_vec();
         let query = Query::Only(Key::One(KeyPart::Bytes(tag.clone())));
@@ -212,8 +217,10 @@ impl Mailbox {
             .next())
     }
 
-    /// The `@odata.deltaLink` last stored for a scope.
+    /// The `@odata.deltaLink` last stored for a scope. A link stored before the
+    /// scope's last reset (an old copy put back) is quarantined: `Integrity`.
     pub async fn delta_link(&self, kind: Kind, scope: &str) -> Result<Option<String>, Error> {
+        let state = self.current_state().await?;
         let key = self.sync_state_key(kind, scope);
         let Some(record) = self.db.get(STORE_SYNC_STATE, &key).await? else {
             return Ok(None);
@@ -222,14 +229,27 @@ impl Mailbox {
         let opened = self
             .keyring
             .borrow()
-            .open(Aad::at(STORE_SYNC_STATE, &key), sealed);
+            .open(Aad::at(STORE_SYNC_STATE, &key), sealed)
+            .ok()
+            .and_then(|plaintext| parse_sync_state(&plaintext));
         match opened {
-            Ok(link) => Ok(String::from_utf8(link).ok()),
-            Err(_) => Err(self
+            Some((written, link))
+                if !state.predates_reset(&self.scope_key(kind, scope), written) =>
+            {
+                Ok(Some(link))
+            }
+            _ => Err(self
                 .quarantine(STORE_SYNC_STATE, &record, Some(scope))
                 .await),
         }
     }
+}
+
+/// Splits a sealed sync state into the write counter it was stored at and the link.
+fn parse_sync_state(plaintext: &[u8]) -> Option<(u64, String)> {
+    let (written, link) = plaintext.split_at_checked(8)?;
+    let written = u64::from_be_bytes(written.try_into().ok()?);
+    Some((written, String::from_utf8(link.to_vec()).ok()?))
 }
 
 fn number(record: &Record, field: &str) -> f64 {

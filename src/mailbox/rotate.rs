@@ -7,7 +7,7 @@
 //! tab) resumes where it stopped: its progress is part of the sealed state, saved
 //! with each batch.
 
-use crate::crypto::{key_id, Aad, Keyring};
+use crate::crypto::{key_id, Aad};
 use crate::model::Kind;
 use crate::store::{
     fields, FieldValue, QuarantinedRecord, Record, STORE_DIRECTORY, STORE_QUARANTINE,
@@ -16,7 +16,7 @@ use crate::store::{
 use crate::sync::RotationCursor;
 use crate::Error;
 
-use super::state::{busy, StateTx, WRITE_ATTEMPTS};
+use super::state::{busy, WRITE_ATTEMPTS};
 use super::Mailbox;
 
 /// Every store holding sealed values, in the order a rotation walks them.
@@ -83,7 +83,9 @@ impl Mailbox {
                     break;
                 };
                 let last = last.to_vec();
-                self.reseal_batch(index, &page, &last).await?;
+                if !self.reseal_batch(index, &page, &last).await? {
+                    return Ok(());
+                }
                 done += page.len() as u64;
                 on_progress(RotationProgress {
                     done: done.min(total),
@@ -103,66 +105,57 @@ impl Mailbox {
         Ok(())
     }
 
-    /// The cursor to continue from: a rotation in progress, or a new one (the new
-    /// data key is stored, wrapped, in the same transaction that records it).
+    /// The cursor to continue from: a rotation in progress (here or in another
+    /// tab), or a new one (the new data key is stored, wrapped, in the same
+    /// transaction that records it).
     async fn start_rotation(&self) -> Result<RotationCursor, Error> {
-        let state = self.current_state().await?;
-        if let Some(cursor) = state.rotation {
-            return Ok(cursor);
-        }
         let start = RotationCursor {
             store: 0,
             after: None,
         };
-        for _ in 0..WRITE_ATTEMPTS {
-            let mut next = self.keyring.borrow().clone();
-            next.begin_rotation()?;
-            let wrapped = next.wrap(&self.kek.borrow())?;
-            let Some(mut txn) = self.begin(&[], Some(self.base())).await? else {
-                continue;
-            };
-            if txn.state.rotation.is_some() {
-                return Ok(txn.state.rotation.clone().unwrap_or(start));
-            }
-            txn.put_keyring(&wrapped)?;
-            txn.state.rotation = Some(start.clone());
-            self.commit_keyring(txn, next).await?;
+        let started = self
+            .replace_keyring(None, |current, state| {
+                if state.rotation.is_some() {
+                    return Ok(None);
+                }
+                let mut next = current.clone();
+                next.begin_rotation()?;
+                state.rotation = Some(start.clone());
+                Ok(Some(next))
+            })
+            .await?;
+        if started {
             return Ok(start);
         }
-        Err(busy())
+        Ok(self.current_state().await?.rotation.unwrap_or(start))
     }
 
-    /// Drops the old data key once every record is under the new one.
+    /// Drops the old data key once every record is under the new one (unless
+    /// another tab already did).
     async fn end_rotation(&self) -> Result<(), Error> {
-        for _ in 0..WRITE_ATTEMPTS {
-            let mut next = self.keyring.borrow().clone();
+        self.replace_keyring(None, |current, state| {
+            if state.rotation.is_none() {
+                return Ok(None);
+            }
+            let mut next = current.clone();
             next.finish_rotation();
-            let wrapped = next.wrap(&self.kek.borrow())?;
-            let Some(mut txn) = self.begin(&[], None).await? else {
-                continue;
-            };
-            txn.put_keyring(&wrapped)?;
-            txn.state.rotation = None;
-            return self.commit_keyring(txn, next).await;
-        }
-        Err(busy())
+            state.rotation = None;
+            Ok(Some(next))
+        })
+        .await
+        .map(|_| ())
     }
 
-    /// Commits a transaction that stores a new keyring, using that keyring from
-    /// then on; if the commit fails, the old keyring stays in use.
-    async fn commit_keyring(&self, txn: StateTx<'_>, next: Keyring) -> Result<(), Error> {
-        let previous = self.keyring.replace(next);
-        let result = self.finish(txn).await;
-        if result.is_err() {
-            *self.keyring.borrow_mut() = previous;
-        }
-        result
-    }
-
-    /// Re-seals one page of a store and saves the rotation's progress with it.
-    /// A record that changed since the page was read was written by a current
-    /// writer, under the new key already, and is left alone.
-    async fn reseal_batch(&self, index: usize, page: &[Record], last: &[u8]) -> Result<(), Error> {
+    /// Re-seals one page of a store and saves the rotation's progress with it;
+    /// `false` if the rotation was finished meanwhile (by another tab). A record
+    /// that changed since the page was read was written by a current writer, under
+    /// the new key already, and is left alone.
+    async fn reseal_batch(
+        &self,
+        index: usize,
+        page: &[Record],
+        last: &[u8],
+    ) -> Result<bool, Error> {
         let store = ROTATED_STORES[index];
         let current_key = self.keyring.borrow().current_key_id();
         let mut plan = Vec::new();
@@ -178,6 +171,10 @@ impl Mailbox {
             let Some(mut txn) = self.begin(&[store, STORE_QUARANTINE], None).await? else {
                 continue;
             };
+            if txn.state.rotation.is_none() {
+                // Another tab finished this rotation: nothing is left to do.
+                return Ok(false);
+            }
             let keys: Vec<Vec<u8>> = plan.iter().map(|(r, _)| own_key(r)).collect();
             let now = txn.tx.get_many(store, &keys).await?;
             for ((record, action), stored) in plan.iter().zip(now) {
@@ -203,7 +200,7 @@ impl Mailbox {
                 store: index as u8,
                 after: Some(last.to_vec()),
             });
-            return self.finish(txn).await;
+            return self.finish(txn).await.map(|_| true);
         }
         Err(busy())
     }

@@ -14,7 +14,7 @@ use crate::store::{fields, Database, Record, WriteTx, STORE_META, STORE_SYNC_STA
 use crate::sync::{count_changes, MailboxState, Placement};
 use crate::Error;
 
-use super::records::with_place;
+use super::records::{stored_placement, with_place};
 use super::{missing, Mailbox, KEYRING_KEY};
 
 /// Key of the state record in `meta`.
@@ -182,14 +182,36 @@ impl Mailbox {
     }
 
     /// Takes in a state read from the database, reloading the keyring when another
-    /// tab moved it to a new data key.
+    /// tab moved it to a new data key. A state of another database instance, or
+    /// with fewer writes than this connection has seen, means the database was put
+    /// back from an older copy under this open mailbox: `Rollback`, and the
+    /// connection closes rather than carry on (and advance the old copy's epoch past
+    /// the one the app saved).
     async fn remember(&self, state: MailboxState) -> Result<(), Error> {
+        let seen = self.state.borrow().epoch();
+        let found = state.epoch();
+        if !found.satisfies(&seen) {
+            self.close();
+            return Err(Error::Rollback {
+                expected: seen.to_text(),
+                found: found.to_text(),
+            });
+        }
         let rotated = state.key_id != self.keyring.borrow().current_key_id();
         *self.state.borrow_mut() = state;
         if rotated {
             self.reload_keyring().await?;
         }
         Ok(())
+    }
+
+    /// Where a stored message counts, if its clear fields are authentic. An altered
+    /// record, or a copy put under a new key, is counted nowhere: subtracting what
+    /// its fields claim would let copies drive a folder's counts down at will.
+    pub(super) fn authentic_placement(&self, store: &str, record: &Record) -> Option<Placement> {
+        self.fields_are_authentic(store, record)
+            .then(|| stored_placement(record))
+            .flatten()
     }
 
     /// Whether a stored record's clear fields are the ones it was sealed with,

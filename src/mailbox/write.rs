@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::crypto::Aad;
-use crate::model::{merge, protection, withhold_body, Item, Kind, ModelError};
+use crate::model::{merge, protection, withhold_body, Item, Kind, ModelError, Protection};
 use crate::store::{
     fields, indexes, Key, KeyPart, QuarantinedRecord, Query, Record, STORE_QUARANTINE,
     STORE_SYNC_STATE,
@@ -136,6 +136,7 @@ impl Mailbox {
             .to_vec()
     }
 
+    /// A delta link sealed for the scope's sync state record: `n ‖ link`.
     fn sealed_sync_state(
         &self,
         kind: Kind,
@@ -143,10 +144,14 @@ impl Mailbox {
         link: &str,
     ) -> Result<(Vec<u8>, Record), Error> {
         let key = self.sync_state_key(kind, scope);
+        // The write counter goes in with the link, so a link stored before a reset
+        // of its scope is recognized if it is put back.
+        let mut plaintext = self.next_counter().to_be_bytes().to_vec();
+        plaintext.extend_from_slice(link.as_bytes());
         let sealed = self
             .keyring
             .borrow()
-            .seal(Aad::at(STORE_SYNC_STATE, &key), link.as_bytes())?;
+            .seal(Aad::at(STORE_SYNC_STATE, &key), &plaintext)?;
         Ok((key, Record::sealed(sealed)))
     }
 
@@ -167,6 +172,16 @@ impl Mailbox {
             })
             .collect();
         let mut merged = self.stored_versions(kind, &ids).await?;
+        // Protection outlives a removal entry: an id stored (or earlier in this page
+        // written) as protected stays protected for the rest of the page.
+        let mut protected: HashMap<String, Protection> = HashMap::new();
+        if kind == Kind::Message {
+            for (id, fields) in &merged {
+                if let Some(how) = protection(fields) {
+                    protected.insert(id.clone(), how);
+                }
+            }
+        }
         let scope_key = self.scope_key(kind, scope);
         let default_scope_key = self.scope_key(kind, DEFAULT_SCOPE);
         let mut ops = Vec::with_capacity(changes.len());
@@ -176,7 +191,16 @@ impl Mailbox {
                     let id = upsert_id(*index, fields)?;
                     let mut item_fields = merged.remove(&id).unwrap_or_default();
                     merge(&mut item_fields, fields.clone());
+                    if let Some(how) = protected.get(&id) {
+                        withhold_body(&mut item_fields, *how);
+                    }
                     let item = Item::validate(kind, *index, Value::Object(item_fields))?;
+                    if let Some(how) = (kind == Kind::Message)
+                        .then(|| protection(&item.fields))
+                        .flatten()
+                    {
+                        protected.insert(id.clone(), how);
+                    }
                     ops.push(Op::Put(self.seal_item(kind, &scope_key, &item)?));
                     // The next entry for this id merges into what is stored, not what
                     // was sent: withheld fields stay out.
@@ -273,7 +297,9 @@ impl Mailbox {
                         summary.created += 1
                     }
                     moves.push((
-                        before.as_ref().and_then(stored_placement),
+                        before
+                            .as_ref()
+                            .and_then(|b| self.authentic_placement(store, b)),
                         item.placement.clone(),
                     ));
                     txn.state.event_span = txn.state.event_span.max(event_span(&item.record));
@@ -299,7 +325,7 @@ impl Mailbox {
                         continue;
                     }
                     summary.removed += 1;
-                    moves.push((stored_placement(&before), None));
+                    moves.push((authentic.then(|| stored_placement(&before)).flatten(), None));
                     txn.tx.delete(store, &key)?;
                     current.insert(key, None);
                 }

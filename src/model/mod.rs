@@ -6,6 +6,7 @@
 //! not break an older cache). The typed shapes in [`graph`] validate it and yield
 //! its [`Facts`].
 
+mod cost;
 mod datetime;
 mod facts;
 pub mod graph;
@@ -14,6 +15,7 @@ mod protected;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+pub use cost::parse_cost;
 pub use datetime::Timestamp;
 pub use facts::{normalize_address, search_prefix, words, Facts, PREFIX_LEN};
 pub use protected::{protection, withhold_body, Protection, BODY_WITHHELD};

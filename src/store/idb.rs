@@ -18,8 +18,35 @@ use super::schema::{fields, steps_from, upgrade_drops_data, SCHEMA_VERSION, STOR
 use super::StoreError;
 
 const VALUE_FIELD: &str = "v";
-const QUARANTINE_STORE_FIELD: &str = "store";
-const QUARANTINE_ID_FIELD: &str = "id";
+const QUARANTINE_STORE_FIELD: &str = fields::ORIGIN_STORE;
+const QUARANTINE_ID_FIELD: &str = fields::SEALED_ID;
+/// Longest key this library writes (a quarantine key: a store name, a zero byte
+/// and a 16-byte blinded key); a longer one was not written by it.
+const MAX_KEY_LEN: u32 = 64;
+/// Largest sealed value this library writes (an item of 16 M UTF-16 characters of
+/// JSON is at most 48 MiB of UTF-8); a larger one is malformed.
+const MAX_VALUE_BYTES: u32 = 64 * 1024 * 1024;
+/// Most bytes one read copies into WebAssembly memory: a store stuffed with junk
+/// gives an error rather than an allocation failure (which would abort the module).
+const MAX_READ_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Counts the bytes a read copies out of IndexedDB against [`MAX_READ_BYTES`].
+struct ReadBudget(u64);
+
+impl ReadBudget {
+    fn new() -> Self {
+        Self(MAX_READ_BYTES)
+    }
+
+    fn take(&mut self, bytes: u32) -> Result<(), StoreError> {
+        self.0 = self.0.checked_sub(u64::from(bytes)).ok_or_else(|| {
+            StoreError::Failed(format!(
+                "a read would copy more than {MAX_READ_BYTES} bytes out of IndexedDB; the store holds records this library did not write"
+            ))
+        })?;
+        Ok(())
+    }
+}
 
 type Pending = Pin<Box<dyn Future<Output = indexed_db_futures::Result<()>>>>;
 
@@ -374,9 +401,14 @@ async fn get_many(
         requests.push(request);
     }
     let mut out = Vec::with_capacity(keys.len());
+    let mut budget = ReadBudget::new();
     for (request, key) in requests.into_iter().zip(keys) {
         let found: Option<JsValue> = request.await.map_err(map_error)?;
-        out.push(found.map(|value| to_record(&value, key)));
+        out.push(
+            found
+                .map(|value| to_record(&value, key, &mut budget))
+                .transpose()?,
+        );
     }
     Ok(out)
 }
@@ -413,21 +445,26 @@ async fn query_records(
 }
 
 /// Pairs values with the primary keys they are stored under. Records under a key
-/// that is not binary were not written by this library (every key it writes is a
-/// blinded byte string): no call can name them, so they are left out rather than
-/// allowed to break a listing.
+/// that is not binary, or longer than any this library writes, were not written by
+/// it (every key it writes is a short blinded byte string): no call can name them,
+/// so they are left out rather than allowed to break a listing.
 fn with_primary_keys<V, K>(values: V, keys: K) -> Result<Vec<Record>, StoreError>
 where
     V: Iterator<Item = indexed_db_futures::Result<JsValue>>,
     K: Iterator<Item = indexed_db_futures::Result<JsValue>>,
 {
     let mut out = Vec::new();
+    let mut budget = ReadBudget::new();
     for (value, key) in values.zip(keys) {
         let (value, key) = (value.map_err(map_error)?, key.map_err(map_error)?);
         let Some(buffer) = key.dyn_ref::<js_sys::ArrayBuffer>() else {
             continue;
         };
-        out.push(to_record(&value, &Uint8Array::new(buffer).to_vec()));
+        if buffer.byte_length() > MAX_KEY_LEN {
+            continue;
+        }
+        let key = Uint8Array::new(buffer).to_vec();
+        out.push(to_record(&value, &key, &mut budget)?);
     }
     Ok(out)
 }
@@ -534,50 +571,79 @@ fn to_js(own_key: &[u8], record: &Record) -> Result<JsValue, StoreError> {
 
 /// Reads a stored record. Its `k` field is set from the key it is actually stored
 /// under, never from the stored copy, so a record moved onto another key is opened
-/// against (and fails authentication for) the key it was found at. A value that is
-/// not an object of the expected shape still becomes a record (without a sealed
-/// value, or without the odd fields), which then fails authentication and is
-/// quarantined, so one malformed record never breaks a query.
-fn to_record(js: &JsValue, primary_key: &[u8]) -> Record {
+/// against (and fails authentication for) the key it was found at; a stored copy
+/// that disagrees with that key (it orders the folder index) marks the record as
+/// altered. Only the fields this library writes are read. A value that is not an
+/// object of the expected shape, or is larger than any this library writes, still
+/// becomes a record (without a sealed value, or without the odd fields), which then
+/// fails authentication and is quarantined, so one malformed record never breaks a
+/// query.
+fn to_record(
+    js: &JsValue,
+    primary_key: &[u8],
+    budget: &mut ReadBudget,
+) -> Result<Record, StoreError> {
     let mut record = Record::default();
-    let entries = js
-        .dyn_ref::<Object>()
-        .map(Object::entries)
-        .unwrap_or_default();
-    for entry in entries.iter() {
-        let entry: Array = entry.unchecked_into();
-        let name = entry.get(0).as_string().unwrap_or_default();
-        let value = entry.get(1);
-        if name == VALUE_FIELD {
-            record.value = value.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec);
-        } else if name != fields::KEY {
-            if let Some(field) = to_field(&value) {
-                record.fields.push((name, field));
-            }
+    if !js.is_object() {
+        record.set(fields::KEY, FieldValue::Bytes(primary_key.to_vec()));
+        return Ok(record);
+    }
+    let read = |name: &str| Reflect::get(js, &JsValue::from_str(name)).unwrap_or_default();
+    record.value = bytes_within(&read(VALUE_FIELD), MAX_VALUE_BYTES, budget)?;
+    for name in fields::INDEXED {
+        if let Some(field) = to_field(&read(name), budget)? {
+            record.fields.push((name.to_owned(), field));
         }
     }
-    record.fields.push((
-        fields::KEY.to_owned(),
-        FieldValue::Bytes(primary_key.to_vec()),
-    ));
-    record
+    let stored_key = read(fields::KEY);
+    let key_agrees = stored_key.is_undefined()
+        || bytes_within(&stored_key, MAX_KEY_LEN, budget)?.as_deref() == Some(primary_key);
+    if !key_agrees {
+        record.value = None;
+    }
+    record.set(fields::KEY, FieldValue::Bytes(primary_key.to_vec()));
+    Ok(record)
+}
+
+/// The bytes of a `Uint8Array` no longer than `max`, charged to `budget`.
+fn bytes_within(
+    value: &JsValue,
+    max: u32,
+    budget: &mut ReadBudget,
+) -> Result<Option<Vec<u8>>, StoreError> {
+    let Some(array) = value.dyn_ref::<Uint8Array>() else {
+        return Ok(None);
+    };
+    if array.length() > max {
+        return Ok(None);
+    }
+    budget.take(array.length())?;
+    Ok(Some(array.to_vec()))
 }
 
 /// One stored field, if it has a shape this library writes. An element of a list
 /// that is not binary makes the whole field unreadable (`None`), so the record
 /// fails authentication instead of being read with part of a field missing.
-fn to_field(value: &JsValue) -> Option<FieldValue> {
-    if let Some(array) = value.dyn_ref::<Uint8Array>() {
-        return Some(FieldValue::Bytes(array.to_vec()));
+fn to_field(value: &JsValue, budget: &mut ReadBudget) -> Result<Option<FieldValue>, StoreError> {
+    if value.is_instance_of::<Uint8Array>() {
+        return Ok(bytes_within(value, MAX_VALUE_BYTES, budget)?.map(FieldValue::Bytes));
     }
     if let Some(n) = value.as_f64() {
-        return Some(FieldValue::Number(n));
+        return Ok(Some(FieldValue::Number(n)));
     }
-    let list = value.dyn_ref::<Array>()?;
-    list.iter()
-        .map(|v| v.dyn_ref::<Uint8Array>().map(Uint8Array::to_vec))
-        .collect::<Option<Vec<_>>>()
-        .map(FieldValue::BytesList)
+    let Some(list) = value.dyn_ref::<Array>() else {
+        return Ok(None);
+    };
+    let mut tags = Vec::new();
+    for element in list.iter() {
+        // Each tag costs its bookkeeping too, so a list of many empty arrays is bounded.
+        budget.take(32)?;
+        match bytes_within(&element, MAX_VALUE_BYTES, budget)? {
+            Some(tag) => tags.push(tag),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(FieldValue::BytesList(tags)))
 }
 
 fn to_quarantined(record: Record) -> Option<QuarantinedRecord> {

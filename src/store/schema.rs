@@ -47,6 +47,28 @@ pub mod fields {
     /// The tag authenticating the record's other clear fields (every sealed record
     /// that has clear fields).
     pub const FIELDS_TAG: &str = "m";
+    /// Where a quarantined record came from (quarantine entries).
+    pub const ORIGIN_STORE: &str = "store";
+    /// The sealed id of a quarantined record (quarantine entries).
+    pub const SEALED_ID: &str = "id";
+    /// Every field this library writes beside `v` and `k`: the only ones it reads back.
+    pub const INDEXED: [&str; 15] = [
+        SCOPE,
+        FOLDER,
+        RECENCY,
+        CONVERSATION,
+        UNREAD,
+        PREFIXES,
+        EMAILS,
+        START,
+        END,
+        TOTAL,
+        UNREAD_COUNT,
+        WRITTEN_AT,
+        FIELDS_TAG,
+        ORIGIN_STORE,
+        SEALED_ID,
+    ];
 }
 
 /// Index names.

@@ -233,7 +233,7 @@ impl MailboxState {
 }
 
 fn put_key(out: &mut Vec<u8>, key: &[u8]) {
-    out.push(key.len() as u8);
+    out.extend_from_slice(&(key.len() as u32).to_be_bytes());
     out.extend_from_slice(key);
 }
 
@@ -260,8 +260,8 @@ impl<'a> Reader<'a> {
     }
 
     fn key(&mut self) -> Option<Vec<u8>> {
-        let len = usize::from(self.byte()?);
-        Some(self.take(len)?.to_vec())
+        let len = u32::from_be_bytes(self.take(4)?.try_into().ok()?);
+        Some(self.take(len as usize)?.to_vec())
     }
 }
 
@@ -295,6 +295,16 @@ mod tests {
         assert_eq!(MailboxState::decode(&state.encode()), Some(state));
         let empty = MailboxState::new([0; INSTANCE_LEN]);
         assert_eq!(MailboxState::decode(&empty.encode()), Some(empty));
+    }
+
+    #[test]
+    fn a_long_key_round_trips() {
+        let mut state = sample();
+        state.rotation = Some(RotationCursor {
+            store: 1,
+            after: Some(vec![0xff; 300]),
+        });
+        assert_eq!(MailboxState::decode(&state.encode()), Some(state));
     }
 
     #[test]

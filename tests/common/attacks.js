@@ -142,3 +142,30 @@ export function progressLog(log, mailbox, closeAfter) {
     if (closeAfter > 0 && log.length === closeAfter) mailbox.close();
   };
 }
+
+// Copies the first record of `store` (fields, tag, value) under `n` new random keys.
+export function copyFirstToNewKeys(dbName, storeName, n) {
+  return edit(dbName, storeName, (keys, values, store) => {
+    for (let i = 0; i < n; i++) store.put(values[0], crypto.getRandomValues(new Uint8Array(16)));
+    return n;
+  });
+}
+
+// Sets the stored copy of the key (`k`, which orders the folder index) of every record to 0xff bytes.
+export function setStoredKey(dbName, storeName) {
+  return edit(dbName, storeName, (keys, values, store) => {
+    values.forEach((value, i) => {
+      value.k = new Uint8Array(16).fill(0xff);
+      store.put(value, keys[i]);
+    });
+    return values.length;
+  });
+}
+
+// Puts a junk record under a 300-byte key that sorts after every other key.
+export function putLongKey(dbName, storeName) {
+  return edit(dbName, storeName, (keys, values, store) => {
+    store.put({ v: new Uint8Array(64) }, new Uint8Array(300).fill(0xff));
+    return 1;
+  });
+}

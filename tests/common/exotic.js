@@ -21,8 +21,15 @@ function revoked(target) {
 const builders = {
   // One item whose JSON is 17 million characters, over the per-item budget.
   oversizedItem: () => [{ id: "big", subject: "x".repeat(17_000_000) }],
-  // Five items of 15 million characters each: each fits, together over the per-call budget.
-  oversizedBatch: () => Array.from({ length: 5 }, (_, i) => ({ id: `big-${i}`, subject: "y".repeat(15_000_000) })),
+  // Four items of about 16.7 million characters of JSON each, under the per-item
+  // character limit, made of nested one-entry objects: parsed, about 83 bytes of
+  // WebAssembly memory per character (the second review's memory bomb).
+  nestedBomb: () => {
+    let e = 0;
+    for (let i = 0; i < 100; i++) e = { "": e };
+    const x = new Array(33400).fill(e);
+    return [0, 1, 2, 3].map((i) => ({ id: `bomb${i}`, x }));
+  },
   // An id of 100,000 characters.
   longId: () => "i".repeat(100_000),
   // 2^32 - 1 holes: the longest array JavaScript allows, allocated lazily.

@@ -61,6 +61,15 @@ extern "C" {
     /// The distinct data key ids the envelopes of `store` name.
     #[wasm_bindgen(js_name = keyIds)]
     pub fn key_ids(db: &str, store: &str) -> Promise;
+    /// Copies the first record of `store` under `n` new random keys.
+    #[wasm_bindgen(js_name = copyFirstToNewKeys)]
+    pub fn copy_first_to_new_keys(db: &str, store: &str, n: u32) -> Promise;
+    /// Sets the stored copy of every record's key (`k`) in `store` to 0xff bytes.
+    #[wasm_bindgen(js_name = setStoredKey)]
+    pub fn set_stored_key(db: &str, store: &str) -> Promise;
+    /// Puts a junk record under a 300-byte key in `store`.
+    #[wasm_bindgen(js_name = putLongKey)]
+    pub fn put_long_key(db: &str, store: &str) -> Promise;
     /// A progress handler logging "done/total" into `log`, closing `mailbox` after `close_after` reports.
     #[wasm_bindgen(js_name = progressLog)]
     pub fn progress_log(log: &js_sys::Array, mailbox: &JsValue, close_after: u32) -> JsValue;
