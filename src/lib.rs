@@ -13,7 +13,7 @@
 //! - [`model`]: the Graph-shaped item kinds and their validation (pure Rust).
 //! - [`store`]: IndexedDB schema, migrations, transactions (browser).
 //! - [`policy`]: admin policy, computer kind and consent -> what is allowed (pure Rust).
-//! - [`sync`]: Graph delta pages and incremental folder counts (pure Rust).
+//! - [`sync`]: Graph delta pages, folder counts and the sealed mailbox state (pure Rust).
 //! - `mailbox`: reads and writes of the model through store and crypto (browser).
 //! - `session`: one signed-in user: policy, consent, the store and the directory (browser).
 //! - `api`: the `OfflineMailbox` JavaScript class and its errors (browser).

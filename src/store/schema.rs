@@ -38,10 +38,6 @@ pub mod fields {
     pub const START: &str = "st";
     /// Clear end time, ms (events).
     pub const END: &str = "en";
-    /// Clear count of messages (folder counts, versions 1 and 2).
-    pub const TOTAL: &str = "total";
-    /// Clear count of unread messages (folder counts, versions 1 and 2).
-    pub const UNREAD_COUNT: &str = "unread";
     /// The write counter of the transaction that wrote the record (item records).
     pub const WRITTEN_AT: &str = "n";
     /// The tag authenticating the record's other clear fields (every sealed record
@@ -52,7 +48,7 @@ pub mod fields {
     /// The sealed id of a quarantined record (quarantine entries).
     pub const SEALED_ID: &str = "id";
     /// Every field this library writes beside `v` and `k`: the only ones it reads back.
-    pub const INDEXED: [&str; 15] = [
+    pub const INDEXED: [&str; 13] = [
         SCOPE,
         FOLDER,
         RECENCY,
@@ -62,8 +58,6 @@ pub mod fields {
         EMAILS,
         START,
         END,
-        TOTAL,
-        UNREAD_COUNT,
         WRITTEN_AT,
         FIELDS_TAG,
         ORIGIN_STORE,
