@@ -43,3 +43,18 @@ pub fn random_bytes<const N: usize>() -> Result<[u8; N], CryptoError> {
     getrandom::getrandom(&mut out).map_err(|_| CryptoError::Random)?;
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Compiles only if `T` wipes itself when dropped.
+    fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+
+    #[test]
+    fn key_material_and_aes_key_schedules_are_wiped_on_drop() {
+        wiped_on_drop::<KeyMaterial>();
+        // Needs the `aes` crate's `zeroize` feature, which aes-gcm's own does not enable.
+        wiped_on_drop::<aes::Aes256>();
+    }
+}
