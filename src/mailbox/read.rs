@@ -5,7 +5,12 @@ use serde_json::Value;
 
 use crate::crypto::Aad;
 use crate::model::{normalize_address, search_prefix, words, Kind, Timestamp};
-use crate::store::{fields, indexes, FieldValue, Key, KeyPart, Query, Record, STORE_SYNC_STATE};
+use futures_util::future::try_join;
+use futures_util::TryFutureExt;
+
+use crate::store::{
+    fields, indexes, FieldValue, Key, KeyPart, Query, Record, STORE_META, STORE_SYNC_STATE,
+};
 use crate::Error;
 
 use super::records::{CONVERSATION_SCOPE, EMAIL_SCOPE, PREFIX_SCOPE};
@@ -27,9 +32,12 @@ impl Mailbox {
     /// The stored item's JSON, or `None`. A value that fails authentication is
     /// quarantined and reported as [`Error::Integrity`].
     pub async fn get(&self, kind: Kind, id: &str) -> Result<Option<Vec<u8>>, Error> {
-        self.current_state().await?;
         let key = self.record_key(kind, id);
-        let Some(record) = self.db.get(kind.store(), &key).await? else {
+        let tx = self.db.begin_read(&[kind.store(), STORE_META])?;
+        let found = tx.get(kind.store(), &key).err_into();
+        let (state, record) = try_join(self.state_in(&tx), found).await?;
+        self.take_state(state).await?;
+        let Some(record) = record else {
             return Ok(None);
         };
         self.open_record(kind.store(), &record, Some(id))
@@ -44,7 +52,6 @@ impl Mailbox {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<MessagePage, Error> {
-        self.current_state().await?;
         let folder_key = self.folder_key(folder_id);
         let folder = KeyPart::Bytes(folder_key.clone());
         // Recency is minus the received time, so ascending index order is newest
@@ -67,15 +74,17 @@ impl Mailbox {
             lower_open: cursor.is_some(),
             upper_open: false,
         };
-        let records = self
-            .db
+        let tx = self.db.begin_read(&[Kind::Message.store(), STORE_META])?;
+        let page = tx
             .query(
                 Kind::Message.store(),
                 indexes::BY_FOLDER_RECENCY,
                 &query,
                 Some(limit),
             )
-            .await?;
+            .err_into();
+        let (state, records) = try_join(self.state_in(&tx), page).await?;
+        self.take_state(state).await?;
         let next_cursor = if records.len() == limit as usize {
             records.last().map(cursor_after)
         } else {
@@ -93,21 +102,22 @@ impl Mailbox {
 
     /// Every message of a conversation, oldest first.
     pub async fn conversation(&self, conversation_id: &str) -> Result<Vec<Vec<u8>>, Error> {
-        self.current_state().await?;
         let blinded = self
             .blind
             .blind(CONVERSATION_SCOPE, conversation_id.as_bytes())
             .to_vec();
         let query = Query::Only(Key::One(KeyPart::Bytes(blinded.clone())));
-        let mut records = self
-            .db
+        let tx = self.db.begin_read(&[Kind::Message.store(), STORE_META])?;
+        let thread = tx
             .query(
                 Kind::Message.store(),
                 indexes::BY_CONVERSATION,
                 &query,
                 None,
             )
-            .await?;
+            .err_into();
+        let (state, mut records) = try_join(self.state_in(&tx), thread).await?;
+        self.take_state(state).await?;
         records.sort_by(|a, b| number(b, fields::RECENCY).total_cmp(&number(a, fields::RECENCY)));
         let in_conversation =
             |r: &Record| r.bytes(fields::CONVERSATION) == Some(blinded.as_slice());
@@ -118,8 +128,12 @@ impl Mailbox {
     /// Every stored folder, with `totalItemCount` and `unreadItemCount` counting
     /// the messages stored offline, sorted by `displayName`.
     pub async fn folders(&self) -> Result<Vec<Value>, Error> {
-        let records = self.db.get_all(Kind::MailFolder.store()).await?;
-        let state = self.current_state().await?;
+        let tx = self
+            .db
+            .begin_read(&[Kind::MailFolder.store(), STORE_META])?;
+        let all = tx.get_all(Kind::MailFolder.store()).err_into();
+        let (state, records) = try_join(self.state_in(&tx), all).await?;
+        let state = self.take_state(state).await?;
         let mut folders = Vec::with_capacity(records.len());
         for plaintext in self
             .open_matching(Kind::MailFolder, &records, |_| true)
@@ -167,25 +181,25 @@ impl Mailbox {
 
     /// Contacts whose name words or addresses start with `prefix`, by display name.
     pub async fn contacts(&self, prefix: &str, limit: usize) -> Result<Vec<Value>, Error> {
-        self.current_state().await?;
         let wanted = prefix.trim().to_lowercase();
         let tag = self
             .blind
             .blind(PREFIX_SCOPE, search_prefix(&wanted).as_bytes())
             .to_vec();
-        let records = if wanted.is_empty() {
-            self.db.get_all(Kind::Contact.store()).await?
-        } else {
-            let query = Query::Only(Key::One(KeyPart::Bytes(tag.clone())));
-            self.db
-                .query(
-                    Kind::Contact.store(),
-                    indexes::BY_PREFIX,
-                    &query,
-                    Some(PREFIX_CANDIDATES),
-                )
-                .await?
+        let store = Kind::Contact.store();
+        let tx = self.db.begin_read(&[store, STORE_META])?;
+        let query = Query::Only(Key::One(KeyPart::Bytes(tag.clone())));
+        let candidates = async {
+            match wanted.is_empty() {
+                true => tx.get_all(store).await,
+                false => {
+                    let limit = Some(PREFIX_CANDIDATES);
+                    tx.query(store, indexes::BY_PREFIX, &query, limit).await
+                }
+            }
         };
+        let (state, records) = try_join(self.state_in(&tx), candidates.err_into()).await?;
+        self.take_state(state).await?;
         let has_prefix = |r: &Record| wanted.is_empty() || has_tag(r, fields::PREFIXES, &tag);
         let mut contacts: Vec<Value> = self
             .open_matching(Kind::Contact, &records, has_prefix)
@@ -201,14 +215,15 @@ impl Mailbox {
 
     /// The contact with this email address, if any.
     pub async fn contact_by_email(&self, email: &str) -> Result<Option<Vec<u8>>, Error> {
-        self.current_state().await?;
         let wanted = normalize_address(email);
         let tag = self.blind.blind(EMAIL_SCOPE, wanted.as_bytes()).to_vec();
         let query = Query::Only(Key::One(KeyPart::Bytes(tag.clone())));
-        let records = self
-            .db
+        let tx = self.db.begin_read(&[Kind::Contact.store(), STORE_META])?;
+        let found = tx
             .query(Kind::Contact.store(), indexes::BY_EMAIL, &query, None)
-            .await?;
+            .err_into();
+        let (state, records) = try_join(self.state_in(&tx), found).await?;
+        self.take_state(state).await?;
         let has_address = |r: &Record| has_tag(r, fields::EMAILS, &tag);
         Ok(self
             .open_matching(Kind::Contact, &records, has_address)
@@ -220,9 +235,12 @@ impl Mailbox {
     /// The `@odata.deltaLink` last stored for a scope. A link stored before the
     /// scope's last reset (an old copy put back) is quarantined: `Integrity`.
     pub async fn delta_link(&self, kind: Kind, scope: &str) -> Result<Option<String>, Error> {
-        let state = self.current_state().await?;
         let key = self.sync_state_key(kind, scope);
-        let Some(record) = self.db.get(STORE_SYNC_STATE, &key).await? else {
+        let tx = self.db.begin_read(&[STORE_SYNC_STATE, STORE_META])?;
+        let found = tx.get(STORE_SYNC_STATE, &key).err_into();
+        let (state, record) = try_join(self.state_in(&tx), found).await?;
+        let state = self.take_state(state).await?;
+        let Some(record) = record else {
             return Ok(None);
         };
         let sealed = record.value.as_deref().unwrap_or_default();

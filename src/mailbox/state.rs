@@ -10,7 +10,7 @@
 
 use crate::crypto::{key_id, random_bytes, Aad, Keyring, WrappedKeyring};
 use crate::model::Kind;
-use crate::store::{fields, Database, Record, WriteTx, STORE_META, STORE_SYNC_STATE};
+use crate::store::{fields, Database, ReadTx, Record, WriteTx, STORE_META, STORE_SYNC_STATE};
 use crate::sync::{count_changes, MailboxState, Placement};
 use crate::Error;
 
@@ -102,11 +102,20 @@ impl Mailbox {
 
     /// Reads the state from the database (another tab may have written since).
     pub(super) async fn current_state(&self) -> Result<MailboxState, Error> {
-        let record = self
-            .db
-            .get(STORE_META, STATE_KEY)
-            .await?
-            .ok_or_else(|| missing(STORE_META, "state"))?;
+        let record = self.db.get(STORE_META, STATE_KEY).await?;
+        self.take_state(record).await
+    }
+
+    /// Reads the state in a read transaction that also covers `meta`, alongside
+    /// the records being read, so the two agree.
+    pub(super) async fn state_in(&self, tx: &ReadTx<'_>) -> Result<Option<Record>, Error> {
+        Ok(tx.get(STORE_META, STATE_KEY).await?)
+    }
+
+    /// Takes in a state record read from the database: opens it (reloading the
+    /// keyring first if another tab rotated the data key) and remembers it.
+    pub(super) async fn take_state(&self, record: Option<Record>) -> Result<MailboxState, Error> {
+        let record = record.ok_or_else(|| missing(STORE_META, "state"))?;
         if self.sealed_with_newer_key(&record) {
             self.reload_keyring().await?;
         }

@@ -133,10 +133,17 @@ impl Database {
         })
     }
 
+    /// Starts a readonly transaction over `stores`: every read in it sees the same
+    /// moment, so records and the state they are checked against agree.
+    pub fn begin_read(&self, stores: &[&str]) -> Result<ReadTx<'_>, StoreError> {
+        Ok(ReadTx {
+            tx: self.transaction(stores, TransactionMode::Readonly)?,
+        })
+    }
+
     /// Reads the record stored under `key` in `store`.
     pub async fn get(&self, store: &str, key: &[u8]) -> Result<Option<Record>, StoreError> {
-        let tx = self.transaction(&[store], TransactionMode::Readonly)?;
-        Ok(get_many(&tx, store, &[key.to_vec()]).await?.pop().flatten())
+        self.begin_read(&[store])?.get(store, key).await
     }
 
     /// Reads the records stored under `keys` in `store`, in order.
@@ -145,8 +152,7 @@ impl Database {
         store: &str,
         keys: &[Vec<u8>],
     ) -> Result<Vec<Option<Record>>, StoreError> {
-        let tx = self.transaction(&[store], TransactionMode::Readonly)?;
-        get_many(&tx, store, keys).await
+        self.begin_read(&[store])?.get_many(store, keys).await
     }
 
     /// Stores `record` under `key` unless a record is there already, in one
@@ -169,19 +175,7 @@ impl Database {
 
     /// Every record of `store`, in key order.
     pub async fn get_all(&self, store: &str) -> Result<Vec<Record>, StoreError> {
-        let tx = self.transaction(&[store], TransactionMode::Readonly)?;
-        let object_store = tx.object_store(store).map_err(map_error)?;
-        let values = object_store
-            .get_all::<JsValue>()
-            .primitive()
-            .map_err(map_error)?;
-        let keys = object_store
-            .get_all_keys::<JsValue>()
-            .primitive()
-            .map_err(map_error)?;
-        let values = values.await.map_err(map_error)?;
-        let keys = keys.await.map_err(map_error)?;
-        with_primary_keys(values, keys)
+        self.begin_read(&[store])?.get_all(store).await
     }
 
     /// Up to `limit` records of `store` with keys after `after` (from the first key
@@ -192,31 +186,8 @@ impl Database {
         after: Option<&[u8]>,
         limit: u32,
     ) -> Result<Vec<Record>, StoreError> {
-        // Every key this library writes is binary; binary keys sort before any array
-        // key, so the empty array bounds them all from above.
-        let query = Query::Range {
-            lower: Key::One(KeyPart::Bytes(after.unwrap_or_default().to_vec())),
-            upper: Key::Array(Vec::new()),
-            lower_open: after.is_some(),
-            upper_open: true,
-        };
-        let tx = self.transaction(&[store], TransactionMode::Readonly)?;
-        let object_store = tx.object_store(store).map_err(map_error)?;
-        let values = object_store
-            .get_all::<JsValue>()
-            .with_query::<JsValue, _>(key_range(&query))
-            .with_limit(limit)
-            .primitive()
-            .map_err(map_error)?;
-        let keys = object_store
-            .get_all_keys::<JsValue>()
-            .with_query::<JsValue, _>(key_range(&query))
-            .with_limit(limit)
-            .primitive()
-            .map_err(map_error)?;
-        let values = values.await.map_err(map_error)?;
-        let keys = keys.await.map_err(map_error)?;
-        with_primary_keys(values, keys)
+        let tx = self.begin_read(&[store])?;
+        store_records(&tx.tx, store, after, Some(limit)).await
     }
 
     /// Records of `store` whose `index` entry matches `query`, in ascending index order.
@@ -227,8 +198,9 @@ impl Database {
         query: &Query,
         limit: Option<u32>,
     ) -> Result<Vec<Record>, StoreError> {
-        let tx = self.transaction(&[store], TransactionMode::Readonly)?;
-        query_records(&tx, store, index, query, limit).await
+        self.begin_read(&[store])?
+            .query(store, index, query, limit)
+            .await
     }
 
     /// Every quarantined record (entries too malformed to describe are left out).
@@ -265,6 +237,46 @@ impl Database {
 impl Drop for Database {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// A readonly transaction: every read in it sees the same moment.
+pub struct ReadTx<'a> {
+    tx: Transaction<'a>,
+}
+
+impl ReadTx<'_> {
+    /// Reads the record stored under `key` in `store`.
+    pub async fn get(&self, store: &str, key: &[u8]) -> Result<Option<Record>, StoreError> {
+        Ok(get_many(&self.tx, store, &[key.to_vec()])
+            .await?
+            .pop()
+            .flatten())
+    }
+
+    /// Reads the records stored under `keys` in `store`, in order.
+    pub async fn get_many(
+        &self,
+        store: &str,
+        keys: &[Vec<u8>],
+    ) -> Result<Vec<Option<Record>>, StoreError> {
+        get_many(&self.tx, store, keys).await
+    }
+
+    /// Every record of `store`, in key order.
+    pub async fn get_all(&self, store: &str) -> Result<Vec<Record>, StoreError> {
+        store_records(&self.tx, store, None, None).await
+    }
+
+    /// Records of `store` whose `index` entry matches `query`, in ascending index order.
+    pub async fn query(
+        &self,
+        store: &str,
+        index: &str,
+        query: &Query,
+        limit: Option<u32>,
+    ) -> Result<Vec<Record>, StoreError> {
+        query_records(&self.tx, store, index, query, limit).await
     }
 }
 
@@ -411,6 +423,42 @@ async fn get_many(
         );
     }
     Ok(out)
+}
+
+/// Records of `store` with keys after `after` (every key this library writes when
+/// `None`), in key order, up to `limit` when given.
+async fn store_records(
+    tx: &Transaction<'_>,
+    store: &str,
+    after: Option<&[u8]>,
+    limit: Option<u32>,
+) -> Result<Vec<Record>, StoreError> {
+    // Every key this library writes is binary; binary keys sort before any array
+    // key, so the empty array bounds them all from above.
+    let range = key_range(&Query::Range {
+        lower: Key::One(KeyPart::Bytes(after.unwrap_or_default().to_vec())),
+        upper: Key::Array(Vec::new()),
+        lower_open: after.is_some(),
+        upper_open: true,
+    });
+    let limit = limit.unwrap_or(u32::MAX);
+    let object_store = tx.object_store(store).map_err(map_error)?;
+    let values = object_store
+        .get_all::<JsValue>()
+        .with_query::<JsValue, _>(range.clone())
+        .with_limit(limit)
+        .primitive()
+        .map_err(map_error)?;
+    let keys = object_store
+        .get_all_keys::<JsValue>()
+        .with_query::<JsValue, _>(range)
+        .with_limit(limit)
+        .primitive()
+        .map_err(map_error)?;
+    // Both requests run in this transaction, so they see the same records in the same order.
+    let values = values.await.map_err(map_error)?;
+    let keys = keys.await.map_err(map_error)?;
+    with_primary_keys(values, keys)
 }
 
 async fn query_records(
