@@ -667,15 +667,60 @@ async fn a_delta_link_put_back_after_its_scope_was_reset_is_not_served() {
     wait(mailbox.wipe()).await;
 }
 
-#[wasm_bindgen_test]
-async fn a_junk_record_under_a_long_key_does_not_break_a_rotation() {
-    let user = "long-key-user";
+/// 450 messages: more than two rotation batches.
+async fn mailbox_with_450_messages(user: &str) -> OfflineMailbox {
     let mailbox = open(key_options(user, 1)).await;
-    wait(mailbox.put_messages(array([message("m1", "inbox", 1)]))).await;
-    wait(put_long_key(&db_name(user), "messages")).await;
-    wait(mailbox.rotate_data_key(JsValue::UNDEFINED)).await;
-    mailbox.close();
-    let reopened = open(key_options(user, 1)).await;
-    assert!(!get(&reopened, "m1").await.is_null());
-    wait(reopened.wipe()).await;
+    let messages: Vec<JsValue> = (0..450)
+        .map(|i| message(&format!("m{i}"), "inbox", i % 28 + 1))
+        .collect();
+    wait(mailbox.put_messages(array(messages))).await;
+    mailbox
+}
+
+/// How many of the 450 messages do not read back.
+async fn unreadable(mailbox: &OfflineMailbox) -> usize {
+    let mut failed = 0;
+    for i in 0..450 {
+        let read =
+            wasm_bindgen_futures::JsFuture::from(mailbox.get_message(format!("m{i}").into()));
+        if read.await.is_err() {
+            failed += 1;
+        }
+    }
+    failed
+}
+
+#[wasm_bindgen_test]
+async fn junk_records_under_long_keys_do_not_cut_a_rotation_short() {
+    for last in [false, true] {
+        let user = format!("long-key-user-{last}");
+        let mailbox = mailbox_with_450_messages(&user).await;
+        wait(put_long_key(&db_name(&user), "messages", last)).await;
+        wait(mailbox.rotate_data_key(JsValue::UNDEFINED)).await;
+        assert_eq!(
+            unreadable(&mailbox).await,
+            0,
+            "junk key sorting last: {last}"
+        );
+        mailbox.close();
+        let reopened = open(key_options(&user, 1)).await;
+        assert_eq!(unreadable(&reopened).await, 0);
+        wait(reopened.wipe()).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn overlapping_rotations_never_destroy_a_key_still_in_use() {
+    let user = "overlapping-rotations-user";
+    let mailbox = mailbox_with_450_messages(user).await;
+    // A double click, then another rotation as soon as the first resolves.
+    let first = mailbox.rotate_data_key(JsValue::UNDEFINED);
+    let second = mailbox.rotate_data_key(JsValue::UNDEFINED);
+    wait(first).await;
+    let third = mailbox.rotate_data_key(JsValue::UNDEFINED);
+    wait(second).await;
+    wait(third).await;
+    assert_eq!(unreadable(&mailbox).await, 0);
+    assert!(quarantined(&mailbox).await == "[]");
+    wait(mailbox.wipe()).await;
 }

@@ -119,11 +119,9 @@ impl Mailbox {
                 None => keyring.wrap(&self.kek.borrow())?,
             };
             txn.put_keyring(&wrapped)?;
-            let previous = self.keyring.replace(keyring);
-            if let Err(error) = self.finish(txn).await {
-                *self.keyring.borrow_mut() = previous;
-                return Err(error);
-            }
+            // Switch only once committed: nothing may be sealed under a key not stored.
+            self.finish_with(txn, Some(&keyring)).await?;
+            *self.keyring.borrow_mut() = keyring;
             if let Some(kek) = new_kek {
                 *self.kek.borrow_mut() = kek;
             }

@@ -55,12 +55,15 @@ enum Reseal {
 
 impl Mailbox {
     /// Seals every record again under a new data key, then destroys the old one.
-    /// Resumes a rotation that was cut short instead of starting another.
+    /// Resumes a rotation that was cut short instead of starting another. A walk
+    /// belongs to one rotation: if that rotation is finished meanwhile (by another
+    /// call or tab), the walk stops and leaves the rest to it.
     pub async fn rotate_data_key(
         &self,
         on_progress: &dyn Fn(RotationProgress),
     ) -> Result<(), Error> {
         let cursor = self.start_rotation().await?;
+        let target = cursor.key_id;
         let mut total = 0u64;
         let mut done = 0u64;
         for (index, store) in ROTATED_STORES.iter().enumerate() {
@@ -79,25 +82,27 @@ impl Mailbox {
                     .db
                     .records_after(store, after.as_deref(), BATCH)
                     .await?;
-                let Some(last) = page.last().and_then(|r| r.bytes(fields::KEY)) else {
-                    break;
-                };
-                let last = last.to_vec();
-                if !self.reseal_batch(index, &page, &last).await? {
+                if !self.reseal_batch(target, index, &page.records).await? {
                     return Ok(());
                 }
-                done += page.len() as u64;
+                done += page.records.len() as u64;
                 on_progress(RotationProgress {
                     done: done.min(total),
                     total: total.max(done),
                 });
-                if page.len() < BATCH as usize {
+                // The end of a store is a page that is not full, counted in keys: a
+                // page short of readable records (foreign keys left out) is not the end.
+                if !page.full {
                     break;
                 }
-                after = Some(last);
+                after = Some(page.last_key.ok_or_else(|| {
+                    Error::Storage(format!(
+                        "the {store} store holds a key too large to page past; the rotation stopped and the old key is kept"
+                    ))
+                })?);
             }
         }
-        self.end_rotation().await?;
+        self.end_rotation(target).await?;
         on_progress(RotationProgress {
             done: total.max(done),
             total: total.max(done),
@@ -109,10 +114,6 @@ impl Mailbox {
     /// tab), or a new one (the new data key is stored, wrapped, in the same
     /// transaction that records it).
     async fn start_rotation(&self) -> Result<RotationCursor, Error> {
-        let start = RotationCursor {
-            store: 0,
-            after: None,
-        };
         let started = self
             .replace_keyring(None, |current, state| {
                 if state.rotation.is_some() {
@@ -120,21 +121,30 @@ impl Mailbox {
                 }
                 let mut next = current.clone();
                 next.begin_rotation()?;
-                state.rotation = Some(start.clone());
+                state.rotation = Some(RotationCursor {
+                    key_id: next.current_key_id(),
+                    store: 0,
+                    after: None,
+                });
                 Ok(Some(next))
             })
             .await?;
-        if started {
-            return Ok(start);
-        }
-        Ok(self.current_state().await?.rotation.unwrap_or(start))
+        let state = match started {
+            true => self.state.borrow().clone(),
+            false => self.current_state().await?,
+        };
+        state.rotation.ok_or_else(|| {
+            Error::Storage(
+                "the data key rotation ended before it could be joined; try again".into(),
+            )
+        })
     }
 
-    /// Drops the old data key once every record is under the new one (unless
-    /// another tab already did).
-    async fn end_rotation(&self) -> Result<(), Error> {
+    /// Drops the old data key once every record is under the new one, unless the
+    /// rotation `target` names was already ended (by another call or tab).
+    async fn end_rotation(&self, target: u32) -> Result<(), Error> {
         self.replace_keyring(None, |current, state| {
-            if state.rotation.is_none() {
+            if state.rotation.as_ref().map(|cursor| cursor.key_id) != Some(target) {
                 return Ok(None);
             }
             let mut next = current.clone();
@@ -146,22 +156,31 @@ impl Mailbox {
         .map(|_| ())
     }
 
-    /// Re-seals one page of a store and saves the rotation's progress with it;
-    /// `false` if the rotation was finished meanwhile (by another tab). A record
-    /// that changed since the page was read was written by a current writer, under
-    /// the new key already, and is left alone.
+    /// Re-seals one page of a store under rotation `target`'s key and saves the
+    /// rotation's progress with it; `false` if that rotation is no longer the one
+    /// in progress (another call or tab finished it). A record that changed since
+    /// the page was read was written by a current writer, under the new key
+    /// already, and is left alone.
     async fn reseal_batch(
         &self,
+        target: u32,
         index: usize,
         page: &[Record],
-        last: &[u8],
     ) -> Result<bool, Error> {
+        if self.keyring.borrow().current_key_id() != target {
+            self.current_state().await?;
+            if self.keyring.borrow().current_key_id() != target {
+                return Ok(false);
+            }
+        }
         let store = ROTATED_STORES[index];
-        let current_key = self.keyring.borrow().current_key_id();
+        let Some(last) = page.last().map(own_key) else {
+            return Ok(true);
+        };
         let mut plan = Vec::new();
         for record in page {
             // Quarantine entries are walked whole: their sealed id may be under an old key.
-            let current = record.value.as_deref().and_then(key_id) == Some(current_key);
+            let current = record.value.as_deref().and_then(key_id) == Some(target);
             if current && store != STORE_QUARANTINE {
                 continue;
             }
@@ -171,8 +190,8 @@ impl Mailbox {
             let Some(mut txn) = self.begin(&[store, STORE_QUARANTINE], None).await? else {
                 continue;
             };
-            if txn.state.rotation.is_none() {
-                // Another tab finished this rotation: nothing is left to do.
+            if txn.state.rotation.as_ref().map(|cursor| cursor.key_id) != Some(target) {
+                // This rotation was finished (and maybe another begun) elsewhere.
                 return Ok(false);
             }
             let keys: Vec<Vec<u8>> = plan.iter().map(|(r, _)| own_key(r)).collect();
@@ -197,8 +216,9 @@ impl Mailbox {
                 }
             }
             txn.state.rotation = Some(RotationCursor {
+                key_id: target,
                 store: index as u8,
-                after: Some(last.to_vec()),
+                after: Some(last.clone()),
             });
             return self.finish(txn).await.map(|_| true);
         }

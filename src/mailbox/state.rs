@@ -168,6 +168,16 @@ impl Mailbox {
     /// Applies the counted moves, advances the counter, stores the state and
     /// commits; nothing of the transaction is written if any of it fails.
     pub(super) async fn finish(&self, txn: StateTx<'_>) -> Result<(), Error> {
+        self.finish_with(txn, None).await
+    }
+
+    /// [`Mailbox::finish`], sealing the state under `keyring` when the transaction
+    /// stores a new one (the connection switches to it only once it is committed).
+    pub(super) async fn finish_with(
+        &self,
+        txn: StateTx<'_>,
+        keyring: Option<&Keyring>,
+    ) -> Result<(), Error> {
         let StateTx {
             mut tx,
             mut state,
@@ -175,8 +185,12 @@ impl Mailbox {
         } = txn;
         state.apply_counts(count_changes(moves));
         state.counter += 1;
-        state.key_id = self.keyring.borrow().current_key_id();
-        let sealed = seal_state(&self.keyring.borrow(), &state)?;
+        let sealed = {
+            let own = self.keyring.borrow();
+            let keyring = keyring.unwrap_or(&own);
+            state.key_id = keyring.current_key_id();
+            seal_state(keyring, &state)?
+        };
         tx.put(STORE_META, STATE_KEY, &sealed)?;
         tx.commit().await?;
         *self.state.borrow_mut() = state;

@@ -178,14 +178,16 @@ impl Database {
         self.begin_read(&[store])?.get_all(store).await
     }
 
-    /// Up to `limit` records of `store` with keys after `after` (from the first key
-    /// when `None`), in key order: one page of a walk over the whole store.
+    /// One page of a walk over the whole store: up to `limit` records with keys
+    /// after `after` (from the first key when `None`), in key order. A page is cut
+    /// by keys, not by the records on it: records under foreign keys are left out,
+    /// but the page says the last key it reached and whether it was full.
     pub async fn records_after(
         &self,
         store: &str,
         after: Option<&[u8]>,
         limit: u32,
-    ) -> Result<Vec<Record>, StoreError> {
+    ) -> Result<Page, StoreError> {
         let tx = self.begin_read(&[store])?;
         store_records(&tx.tx, store, after, Some(limit)).await
     }
@@ -265,7 +267,7 @@ impl ReadTx<'_> {
 
     /// Every record of `store`, in key order.
     pub async fn get_all(&self, store: &str) -> Result<Vec<Record>, StoreError> {
-        store_records(&self.tx, store, None, None).await
+        Ok(store_records(&self.tx, store, None, None).await?.records)
     }
 
     /// Records of `store` whose `index` entry matches `query`, in ascending index order.
@@ -425,6 +427,17 @@ async fn get_many(
     Ok(out)
 }
 
+/// One page of a store, in key order.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// The records on it this library can read (records under foreign keys left out).
+    pub records: Vec<Record>,
+    /// The last key the page reached, foreign ones included: where the next page starts.
+    pub last_key: Option<Vec<u8>>,
+    /// Whether the page was full, so more records may follow it.
+    pub full: bool,
+}
+
 /// Records of `store` with keys after `after` (every key this library writes when
 /// `None`), in key order, up to `limit` when given.
 async fn store_records(
@@ -432,7 +445,7 @@ async fn store_records(
     store: &str,
     after: Option<&[u8]>,
     limit: Option<u32>,
-) -> Result<Vec<Record>, StoreError> {
+) -> Result<Page, StoreError> {
     // Every key this library writes is binary; binary keys sort before any array
     // key, so the empty array bounds them all from above.
     let range = key_range(&Query::Range {
@@ -457,8 +470,25 @@ async fn store_records(
         .map_err(map_error)?;
     // Both requests run in this transaction, so they see the same records in the same order.
     let values = values.await.map_err(map_error)?;
-    let keys = keys.await.map_err(map_error)?;
-    with_primary_keys(values, keys)
+    let keys: Vec<_> = keys.await.map_err(map_error)?.collect();
+    let full = keys.len() as u64 >= u64::from(limit);
+    // Keys come back as ArrayBuffers; a page's last key may be a foreign one.
+    let last_key = match keys.last() {
+        Some(Ok(key)) => match key.dyn_ref::<js_sys::ArrayBuffer>() {
+            Some(buffer) => {
+                let view = JsValue::from(Uint8Array::new(buffer));
+                bytes_within(&view, MAX_VALUE_BYTES, &mut ReadBudget::new())?
+            }
+            None => None,
+        },
+        _ => None,
+    };
+    let records = with_primary_keys(values, keys.into_iter())?;
+    Ok(Page {
+        records,
+        last_key,
+        full,
+    })
 }
 
 async fn query_records(

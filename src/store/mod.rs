@@ -10,7 +10,9 @@ mod record;
 mod schema;
 
 #[cfg(target_arch = "wasm32")]
-pub use idb::{database_exists, delete_database, Database, QuarantinedRecord, ReadTx, WriteTx};
+pub use idb::{
+    database_exists, delete_database, Database, Page, QuarantinedRecord, ReadTx, WriteTx,
+};
 pub use record::{FieldValue, Key, KeyPart, Query, Record};
 pub use schema::{
     current_stores, fields, indexes, steps_from, upgrade_drops_data, IndexSpec, Migration,

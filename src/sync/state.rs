@@ -24,10 +24,14 @@ pub const INSTANCE_LEN: usize = 16;
 /// Most folders, scopes or key bytes the record may name; bounds what a decoder allocates.
 const MAX_ENTRIES: u32 = 1_000_000;
 
-/// Where a data key rotation has got to: the store being re-sealed (an index into
-/// the caller's list of stores) and the last key done in it.
+/// Where a data key rotation has got to: which rotation (the id of the data key
+/// it seals everything under), the store being re-sealed (an index into the
+/// caller's list of stores) and the last key done in it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RotationCursor {
+    /// The data key this rotation re-seals everything under; a walk belongs to one
+    /// rotation and stops when the state names another.
+    pub key_id: u32,
     /// Index of the store being re-sealed.
     pub store: u8,
     /// The last record key re-sealed in that store, if any.
@@ -172,6 +176,7 @@ impl MailboxState {
             None => out.push(0),
             Some(cursor) => {
                 out.push(1);
+                out.extend_from_slice(&cursor.key_id.to_be_bytes());
                 out.push(cursor.store);
                 match &cursor.after {
                     None => out.push(0),
@@ -210,13 +215,18 @@ impl MailboxState {
         let rotation = match reader.byte()? {
             0 => None,
             1 => {
+                let key_id = u32::from_be_bytes(reader.take(4)?.try_into().ok()?);
                 let store = reader.byte()?;
                 let after = match reader.byte()? {
                     0 => None,
                     1 => Some(reader.key()?),
                     _ => return None,
                 };
-                Some(RotationCursor { store, after })
+                Some(RotationCursor {
+                    key_id,
+                    store,
+                    after,
+                })
             }
             _ => return None,
         };
@@ -283,6 +293,7 @@ mod tests {
         );
         state.floors.insert(vec![2; 16], 40);
         state.rotation = Some(RotationCursor {
+            key_id: 4,
             store: 2,
             after: Some(vec![3; 16]),
         });
@@ -301,6 +312,7 @@ mod tests {
     fn a_long_key_round_trips() {
         let mut state = sample();
         state.rotation = Some(RotationCursor {
+            key_id: 4,
             store: 1,
             after: Some(vec![0xff; 300]),
         });

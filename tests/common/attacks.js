@@ -162,10 +162,12 @@ export function setStoredKey(dbName, storeName) {
   });
 }
 
-// Puts a junk record under a 300-byte key that sorts after every other key.
-export function putLongKey(dbName, storeName) {
+// Puts a junk record under a long key: 300 bytes of 0xff (sorting after every other
+// key) when `last`, else 65 zero bytes (sorting before them).
+export function putLongKey(dbName, storeName, last) {
+  const key = last ? new Uint8Array(300).fill(0xff) : new Uint8Array(65);
   return edit(dbName, storeName, (keys, values, store) => {
-    store.put({ v: new Uint8Array(64) }, new Uint8Array(300).fill(0xff));
+    store.put({ v: new Uint8Array(64) }, key);
     return 1;
   });
 }

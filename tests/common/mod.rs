@@ -67,9 +67,9 @@ extern "C" {
     /// Sets the stored copy of every record's key (`k`) in `store` to 0xff bytes.
     #[wasm_bindgen(js_name = setStoredKey)]
     pub fn set_stored_key(db: &str, store: &str) -> Promise;
-    /// Puts a junk record under a 300-byte key in `store`.
+    /// Puts a junk record under a long key in `store`, sorting last (or first).
     #[wasm_bindgen(js_name = putLongKey)]
-    pub fn put_long_key(db: &str, store: &str) -> Promise;
+    pub fn put_long_key(db: &str, store: &str, last: bool) -> Promise;
     /// A progress handler logging "done/total" into `log`, closing `mailbox` after `close_after` reports.
     #[wasm_bindgen(js_name = progressLog)]
     pub fn progress_log(log: &js_sys::Array, mailbox: &JsValue, close_after: u32) -> JsValue;
