@@ -1,5 +1,10 @@
-//! The envelope every stored value lives in:
-//! `version (1 byte) ‖ key id (4 bytes, big-endian) ‖ nonce (12 bytes, random) ‖ AES-256-GCM ciphertext ‖ tag (16 bytes)`.
+//! The envelope every stored value lives in. Version 3, written now:
+//! `3 ‖ key id (4 bytes, big-endian) ‖ codec (1 byte) ‖ nonce (12 bytes, random) ‖ AES-256-GCM ciphertext ‖ tag (16 bytes)`.
+//! Version 2 (`2 ‖ key id ‖ nonce ‖ ciphertext ‖ tag`, never compressed) still opens.
+//!
+//! The plaintext is compressed before it is sealed ([`Codec::Lz4`]) when that saves
+//! bytes; the codec byte says whether it was, and is bound into the AAD like the
+//! version and key id, so it cannot be flipped without failing authentication.
 //!
 //! The additional authenticated data (AAD) binds the value to where it lives and
 //! to what is stored beside it in clear, so a ciphertext copied to another record,
@@ -12,13 +17,79 @@ use aes_gcm::{Aes256Gcm, Nonce};
 
 use super::{random_bytes, CryptoError};
 
-/// Format version written as the first byte of every envelope and bound into the AAD.
-pub const ENVELOPE_VERSION: u8 = 2;
+/// Format version written as the first byte of every new envelope and bound into the AAD.
+pub const ENVELOPE_VERSION: u8 = 3;
+/// The previous format version (no codec byte, never compressed); still opened.
+const ENVELOPE_VERSION_2: u8 = 2;
 const KEY_ID_LEN: usize = 4;
 const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
-const HEADER_LEN: usize = 1 + KEY_ID_LEN;
 const AAD_DOMAIN: &[u8] = b"offline-mailbox/envelope";
+/// The largest plaintext a compressed envelope may claim: stored values above
+/// 64 MiB are malformed anyway, and the claim is checked before any allocation.
+const MAX_PLAINTEXT: usize = 64 << 20;
+/// Plaintexts shorter than this are stored as they are: too short to shrink.
+const MIN_COMPRESSIBLE: usize = 64;
+
+/// How the plaintext inside an envelope is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// Stored as given.
+    None,
+    /// LZ4 block format (`lz4_flex`), after a 4-byte little-endian plaintext length.
+    Lz4,
+}
+
+impl Codec {
+    fn tag(self) -> u8 {
+        match self {
+            Self::None => 0,
+            Self::Lz4 => 1,
+        }
+    }
+
+    fn from_tag(tag: u8) -> Option<Self> {
+        match tag {
+            0 => Some(Self::None),
+            1 => Some(Self::Lz4),
+            _ => None,
+        }
+    }
+}
+
+/// The parts of an envelope's header.
+struct Header {
+    version: u8,
+    key_id: u32,
+    codec: Codec,
+    /// Where the nonce starts.
+    len: usize,
+}
+
+impl Header {
+    fn read(sealed: &[u8]) -> Option<Self> {
+        let version = *sealed.first()?;
+        let len = match version {
+            ENVELOPE_VERSION => 1 + KEY_ID_LEN + 1,
+            ENVELOPE_VERSION_2 => 1 + KEY_ID_LEN,
+            _ => return None,
+        };
+        if sealed.len() < len + NONCE_LEN + TAG_LEN {
+            return None;
+        }
+        let key_id = u32::from_be_bytes(sealed[1..1 + KEY_ID_LEN].try_into().ok()?);
+        let codec = match version {
+            ENVELOPE_VERSION => Codec::from_tag(sealed[1 + KEY_ID_LEN])?,
+            _ => Codec::None,
+        };
+        Some(Self {
+            version,
+            key_id,
+            codec,
+            len,
+        })
+    }
+}
 
 /// Where a sealed value lives and what is bound to it.
 #[derive(Debug, Clone, Copy)]
@@ -42,13 +113,16 @@ impl<'a> Aad<'a> {
         }
     }
 
-    fn encode(&self, version: u8, key_id: u32) -> Vec<u8> {
+    fn encode(&self, header: &Header) -> Vec<u8> {
         let mut out = Vec::with_capacity(
-            AAD_DOMAIN.len() + 17 + self.store.len() + self.key.len() + self.bound.len(),
+            AAD_DOMAIN.len() + 18 + self.store.len() + self.key.len() + self.bound.len(),
         );
         out.extend_from_slice(AAD_DOMAIN);
-        out.push(version);
-        out.extend_from_slice(&key_id.to_be_bytes());
+        out.push(header.version);
+        out.extend_from_slice(&header.key_id.to_be_bytes());
+        if header.version == ENVELOPE_VERSION {
+            out.push(header.codec.tag());
+        }
         // Length prefixes keep (store, key, bound) triples unambiguous.
         for part in [self.store.as_bytes(), self.key, self.bound] {
             out.extend_from_slice(&(part.len() as u32).to_be_bytes());
@@ -58,8 +132,45 @@ impl<'a> Aad<'a> {
     }
 }
 
-/// Encrypts `plaintext` under `key` (known as `key_id`), bound to `aad`, with a
-/// fresh random nonce.
+/// Compresses `plaintext` when that makes it shorter; otherwise keeps it as it is.
+fn encode(plaintext: &[u8]) -> (Codec, std::borrow::Cow<'_, [u8]>) {
+    if plaintext.len() < MIN_COMPRESSIBLE || plaintext.len() > MAX_PLAINTEXT {
+        return (Codec::None, plaintext.into());
+    }
+    let mut out = (plaintext.len() as u32).to_le_bytes().to_vec();
+    out.extend_from_slice(&lz4_flex::block::compress(plaintext));
+    if out.len() >= plaintext.len() {
+        return (Codec::None, plaintext.into());
+    }
+    (Codec::Lz4, out.into())
+}
+
+/// Undoes [`encode`]. Runs only on authenticated bytes; a length claim over
+/// [`MAX_PLAINTEXT`] or a block that does not decode to it is still an error.
+fn decode(codec: Codec, encoded: Vec<u8>) -> Result<Vec<u8>, CryptoError> {
+    match codec {
+        Codec::None => Ok(encoded),
+        Codec::Lz4 => {
+            let (len, block) = encoded
+                .split_at_checked(4)
+                .ok_or(CryptoError::Integrity)?;
+            let len = u32::from_le_bytes(len.try_into().map_err(|_| CryptoError::Integrity)?);
+            let len = usize::try_from(len).map_err(|_| CryptoError::Integrity)?;
+            if len > MAX_PLAINTEXT {
+                return Err(CryptoError::Integrity);
+            }
+            let plaintext =
+                lz4_flex::block::decompress(block, len).map_err(|_| CryptoError::Integrity)?;
+            if plaintext.len() != len {
+                return Err(CryptoError::Integrity);
+            }
+            Ok(plaintext)
+        }
+    }
+}
+
+/// Compresses `plaintext` where that saves bytes, then encrypts it under `key`
+/// (known as `key_id`), bound to `aad`, with a fresh random nonce.
 ///
 /// ```
 /// use offline_mailbox::crypto::{open, seal, Aad};
@@ -74,45 +185,49 @@ pub fn seal(
     aad: Aad<'_>,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
+    let (codec, encoded) = encode(plaintext);
+    let header = Header {
+        version: ENVELOPE_VERSION,
+        key_id,
+        codec,
+        len: 1 + KEY_ID_LEN + 1,
+    };
     let nonce: [u8; NONCE_LEN] = random_bytes()?;
     let cipher = Aes256Gcm::new(key.into());
-    let aad_bytes = aad.encode(ENVELOPE_VERSION, key_id);
+    let aad_bytes = aad.encode(&header);
     let ciphertext = cipher
         .encrypt(
             Nonce::from_slice(&nonce),
             Payload {
-                msg: plaintext,
+                msg: &encoded,
                 aad: &aad_bytes,
             },
         )
         .map_err(|_| CryptoError::Integrity)?;
-    let mut out = Vec::with_capacity(HEADER_LEN + NONCE_LEN + ciphertext.len());
+    let mut out = Vec::with_capacity(header.len + NONCE_LEN + ciphertext.len());
     out.push(ENVELOPE_VERSION);
     out.extend_from_slice(&key_id.to_be_bytes());
+    out.push(codec.tag());
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&ciphertext);
     Ok(out)
 }
 
 /// The id of the data key that sealed `sealed`, or `None` if it is not an envelope
-/// of this format.
+/// of a format this build reads.
 pub fn key_id(sealed: &[u8]) -> Option<u32> {
-    if sealed.len() < HEADER_LEN + NONCE_LEN + TAG_LEN || sealed[0] != ENVELOPE_VERSION {
-        return None;
-    }
-    Some(u32::from_be_bytes([
-        sealed[1], sealed[2], sealed[3], sealed[4],
-    ]))
+    Header::read(sealed).map(|header| header.key_id)
 }
 
-/// Decrypts an envelope made by [`seal`]; any change to the bytes, the key or the
-/// AAD gives [`CryptoError::Integrity`].
+/// Decrypts an envelope made by [`seal`] (or by the version 2 format) and undoes
+/// its compression; any change to the bytes, the key or the AAD gives
+/// [`CryptoError::Integrity`].
 pub fn open(key: &[u8; 32], aad: Aad<'_>, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    let key_id = key_id(sealed).ok_or(CryptoError::Integrity)?;
-    let (nonce, ciphertext) = sealed[HEADER_LEN..].split_at(NONCE_LEN);
+    let header = Header::read(sealed).ok_or(CryptoError::Integrity)?;
+    let (nonce, ciphertext) = sealed[header.len..].split_at(NONCE_LEN);
     let cipher = Aes256Gcm::new(key.into());
-    let aad_bytes = aad.encode(ENVELOPE_VERSION, key_id);
-    cipher
+    let aad_bytes = aad.encode(&header);
+    let encoded = cipher
         .decrypt(
             Nonce::from_slice(nonce),
             Payload {
@@ -120,7 +235,8 @@ pub fn open(key: &[u8; 32], aad: Aad<'_>, sealed: &[u8]) -> Result<Vec<u8>, Cryp
                 aad: &aad_bytes,
             },
         )
-        .map_err(|_| CryptoError::Integrity)
+        .map_err(|_| CryptoError::Integrity)?;
+    decode(header.codec, encoded)
 }
 
 #[cfg(test)]
@@ -199,13 +315,13 @@ mod tests {
             key: b"c",
             bound: b"",
         }
-        .encode(2, 1);
+        .encode(&Header { version: 3, key_id: 1, codec: Codec::None, len: 6 });
         let b = Aad {
             store: "a",
             key: b"bc",
             bound: b"",
         }
-        .encode(2, 1);
+        .encode(&Header { version: 3, key_id: 1, codec: Codec::None, len: 6 });
         assert_ne!(a, b);
     }
 
@@ -232,5 +348,83 @@ mod tests {
     fn value_sealed_under_another_key_fails() {
         let sealed = seal(&KEY, 1, AAD, b"value").unwrap();
         assert_eq!(open(&[43; 32], AAD, &sealed), Err(CryptoError::Integrity));
+    }
+
+    /// Seals `encoded` as it is, with the given version and codec: what an older
+    /// release, or someone holding the key, could have written.
+    fn seal_raw(version: u8, codec: Codec, encoded: &[u8]) -> Vec<u8> {
+        let len = if version == ENVELOPE_VERSION { 6 } else { 5 };
+        let header = Header { version, key_id: 1, codec, len };
+        let nonce = [3u8; NONCE_LEN];
+        let ciphertext = Aes256Gcm::new(&KEY.into())
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: encoded, aad: &AAD.encode(&header) })
+            .unwrap();
+        let mut out = vec![version];
+        out.extend_from_slice(&1u32.to_be_bytes());
+        if version == ENVELOPE_VERSION {
+            out.push(codec.tag());
+        }
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&ciphertext);
+        out
+    }
+
+    #[test]
+    fn a_compressible_value_is_stored_compressed_and_opens_exactly() {
+        let text = "Subject: quarterly report. ".repeat(200);
+        let sealed = seal(&KEY, 1, AAD, text.as_bytes()).unwrap();
+        assert_eq!(sealed[5], Codec::Lz4.tag());
+        assert!(sealed.len() < text.len() / 4, "{} bytes", sealed.len());
+        assert_eq!(open(&KEY, AAD, &sealed).unwrap(), text.as_bytes());
+    }
+
+    #[test]
+    fn an_incompressible_or_short_value_is_stored_as_it_is() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let noise: Vec<u8> = (0..4096)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 32) as u8
+            })
+            .collect();
+        for plaintext in [&noise[..], b"short"] {
+            let sealed = seal(&KEY, 1, AAD, plaintext).unwrap();
+            assert_eq!(sealed[5], Codec::None.tag());
+            assert_eq!(open(&KEY, AAD, &sealed).unwrap(), plaintext);
+        }
+    }
+
+    #[test]
+    fn the_codec_byte_is_bound() {
+        let text = "canary ".repeat(100);
+        let mut sealed = seal(&KEY, 1, AAD, text.as_bytes()).unwrap();
+        sealed[5] = Codec::None.tag();
+        assert_eq!(open(&KEY, AAD, &sealed), Err(CryptoError::Integrity));
+        sealed[5] = 9;
+        assert_eq!(open(&KEY, AAD, &sealed), Err(CryptoError::Integrity));
+    }
+
+    #[test]
+    fn version_2_envelopes_still_open_and_cannot_pass_as_version_3() {
+        let old = seal_raw(ENVELOPE_VERSION_2, Codec::None, b"stored by 0.2");
+        assert_eq!(key_id(&old), Some(1));
+        assert_eq!(open(&KEY, AAD, &old).unwrap(), b"stored by 0.2");
+        let mut relabelled = old.clone();
+        relabelled[0] = ENVELOPE_VERSION;
+        assert_eq!(open(&KEY, AAD, &relabelled), Err(CryptoError::Integrity));
+    }
+
+    #[test]
+    fn a_sealed_length_claim_beyond_the_limit_or_a_broken_block_is_integrity() {
+        let huge = seal_raw(ENVELOPE_VERSION, Codec::Lz4, &u32::MAX.to_le_bytes());
+        assert_eq!(open(&KEY, AAD, &huge), Err(CryptoError::Integrity));
+        let mut lying = 1000u32.to_le_bytes().to_vec();
+        lying.extend_from_slice(&lz4_flex::block::compress(b"ten bytes!"));
+        let short = seal_raw(ENVELOPE_VERSION, Codec::Lz4, &lying);
+        assert_eq!(open(&KEY, AAD, &short), Err(CryptoError::Integrity));
+        let garbage = seal_raw(ENVELOPE_VERSION, Codec::Lz4, &[10, 0, 0, 0, 0xff, 0xff, 0xff]);
+        assert_eq!(open(&KEY, AAD, &garbage), Err(CryptoError::Integrity));
     }
 }
