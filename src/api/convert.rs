@@ -18,7 +18,7 @@ use crate::directory::{
     org_origin, DirectoryConfig, PhotoApi, DEFAULT_CARD_PATH, DEFAULT_PHOTO_SIZE, PHOTO_SIZES,
 };
 use crate::mailbox::{Unlock, DEFAULT_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS};
-use crate::model::{parse_cost, validate_batch, Item, Kind, Timestamp};
+use crate::model::{parse_cost, validate_batch, Item, Kind, Selection, Timestamp};
 use crate::policy::{AllowOfflineOn, Computer, Policy};
 use crate::session::ExpectedEpoch;
 use crate::sync::DeltaPage;
@@ -243,6 +243,9 @@ pub fn delta_page(page: &JsValue) -> Result<DeltaPage, Error> {
 /// unreadable element is `InvalidInput` naming its index.
 fn json_elements(value: &JsValue, field: &str) -> Result<Vec<serde_json::Value>, Error> {
     let length = array_length(value, field)?;
+    if let Some(values) = whole_array_json(value, length) {
+        return Ok(values);
+    }
     // No capacity from `length`: the Vec grows only as elements actually convert.
     let mut values = Vec::new();
     let mut budget = MAX_CALL_COST;
@@ -251,6 +254,24 @@ fn json_elements(value: &JsValue, field: &str) -> Result<Vec<serde_json::Value>,
         values.push(to_json(index as usize, &item, &mut budget)?);
     }
     Ok(values)
+}
+
+/// The fast path of [`json_elements`]: the whole array as one JSON text, copied
+/// into WebAssembly and parsed at once. `None` (a throwing getter or trap, a hole,
+/// an element that is not an object, a text over the limits) sends the caller to
+/// the element-by-element path, which names the element at fault.
+fn whole_array_json(value: &JsValue, length: u32) -> Option<Vec<serde_json::Value>> {
+    let text: js_sys::JsString = JSON::stringify(value).ok().filter(|s| s.is_string())?;
+    if text.length() > MAX_ITEM_TEXT {
+        return None;
+    }
+    let text = String::from(text);
+    if parse_cost(&text) > MAX_CALL_COST {
+        return None;
+    }
+    let values: Vec<serde_json::Value> = serde_json::from_str(&text).ok()?;
+    let complete = values.len() == length as usize && values.iter().all(|v| v.is_object());
+    complete.then_some(values)
 }
 
 /// The length of an array, read through `Reflect.get` (a Proxy may trap it) and
@@ -306,6 +327,40 @@ pub fn limit(options: &JsValue, default: u32, max: u32) -> Result<u32, Error> {
             )),
         },
     }
+}
+
+/// Most field names a `fields` option may list.
+const MAX_SELECTED_FIELDS: u32 = 256;
+
+/// Reads the `fields` option of a listing: `"summary"` (the default), `"full"`, or
+/// an array of Graph field names (like `$select`).
+pub fn selection(options: &JsValue) -> Result<Selection, Error> {
+    let invalid = || {
+        Error::invalid(
+            "fields",
+            &format!("must be \"summary\", \"full\" or an array of at most {MAX_SELECTED_FIELDS} field names"),
+        )
+    };
+    let Some(value) = property(options, "fields")? else {
+        return Ok(Selection::Summary);
+    };
+    if let Some(name) = value.as_string() {
+        return match name.as_str() {
+            "summary" => Ok(Selection::Summary),
+            "full" => Ok(Selection::Full),
+            _ => Err(invalid()),
+        };
+    }
+    let length = array_length(&value, "fields").map_err(|_| invalid())?;
+    if length > MAX_SELECTED_FIELDS {
+        return Err(invalid());
+    }
+    let mut names = Vec::with_capacity(length as usize);
+    for index in 0..length {
+        let name = element(&value, index, "fields")?;
+        names.push(string_arg(&name, "fields").map_err(|_| invalid())?);
+    }
+    Ok(Selection::Fields(names))
 }
 
 /// Reads an optional string option.

@@ -17,7 +17,7 @@ use crate::directory::Directory;
 use crate::mailbox::{wipe_user, DeltaSummary};
 use crate::model::Kind;
 use crate::policy::Policy;
-use crate::session::{RotationProgress, Session};
+use crate::session::{RotationProgress, Session, UpgradeProgress};
 use crate::Error;
 
 /// An open, unlocked offline mailbox for one user.
@@ -46,7 +46,10 @@ impl OfflineMailbox {
     /// `expectedEpoch` (optional) is the value of `mailbox.epoch` the app last saved
     /// on its server: an older or different offline copy (a restored backup) rejects
     /// with `Rollback`; `null` means the app knows offline was turned off, and any
-    /// copy found is deleted.
+    /// copy found is deleted. A mailbox written by an older version is moved to the
+    /// current layout before `open` resolves (once; a tab closed midway resumes at the
+    /// next open); `onUpgradeProgress` (optional) is called with `{ done, total }`
+    /// message records as it goes.
     ///
     /// ```js
     /// const mailbox = await OfflineMailbox.open({
@@ -66,8 +69,12 @@ impl OfflineMailbox {
             let computer = convert::computer(&options)?;
             let directory = convert::directory(&options)?.map(Directory::new);
             let expected = convert::expected_epoch(&options)?;
-            let session =
-                Session::open(user_id, unlock, policy, computer, directory, expected).await?;
+            let on_upgrade =
+                upgrade_reporter(convert::optional_function(&options, "onUpgradeProgress")?);
+            let session = Session::open(
+                user_id, unlock, policy, computer, directory, expected, on_upgrade,
+            )
+            .await?;
             Ok(OfflineMailbox { session }.into())
         })
     }
@@ -266,9 +273,21 @@ impl OfflineMailbox {
     /// `nextCursor` to get the next page; it is `null` after the last one. Each
     /// message appears exactly once across the pages.
     ///
+    /// Messages come as summaries: what a message list shows (`id`,
+    /// `parentFolderId`, `conversationId`, `subject`, `bodyPreview`, `from`,
+    /// `sender`, `toRecipients`, `ccRecipients`, `receivedDateTime`, `sentDateTime`,
+    /// `isRead`, `isDraft`, `flag`, `importance`, `hasAttachments`, `categories`,
+    /// `inferenceClassification`, `@odata.type`, `meetingMessageType` and the
+    /// withheld-body marker), read without touching any body. `fields: "full"` gives
+    /// whole messages (as `getMessage` does); an array of field names gives those
+    /// fields and `id`, like Graph's `$select` (bodies are read only if a named field
+    /// is not a summary field).
+    ///
     /// ```js
     /// let page = await mailbox.listMessages("inbox", { limit: 50 });
     /// while (page.nextCursor) page = await mailbox.listMessages("inbox", { limit: 50, cursor: page.nextCursor });
+    /// const whole = await mailbox.listMessages("inbox", { limit: 10, fields: "full" });
+    /// const some = await mailbox.listMessages("inbox", { fields: ["subject", "isRead", "body"] });
     /// ```
     #[wasm_bindgen(js_name = listMessages, unchecked_return_type = "Promise<MessagePage>")]
     pub fn list_messages(
@@ -282,11 +301,12 @@ impl OfflineMailbox {
             let folder_id = convert::string_arg(&folder_id, "folderId")?;
             let limit = convert::limit(&options, 50, 1000)?;
             let cursor = convert::optional_string(&options, "cursor")?;
+            let selection = convert::selection(&options)?;
             let Some(mailbox) = store else {
                 return Ok(page_object(Array::new().into(), None));
             };
             let page = mailbox
-                .list_messages(&folder_id, limit, cursor.as_deref())
+                .list_messages(&folder_id, limit, cursor.as_deref(), &selection)
                 .await?;
             Ok(page_object(
                 convert::json_array(&page.messages)?,
@@ -295,25 +315,29 @@ impl OfflineMailbox {
         })
     }
 
-    /// Every stored message of a conversation, oldest first.
+    /// Every stored message of a conversation, oldest first, as summaries unless
+    /// `fields` asks for more (see `listMessages`).
     ///
     /// ```js
     /// const thread = await mailbox.conversation(message.conversationId);
+    /// const readingPane = await mailbox.conversation(message.conversationId, { fields: "full" });
     /// ```
-    #[wasm_bindgen(unchecked_return_type = "Promise<Message[]>")]
+    #[wasm_bindgen(unchecked_return_type = "Promise<MessageSummary[] | Message[]>")]
     pub fn conversation(
         &self,
         #[wasm_bindgen(js_name = conversationId, unchecked_param_type = "string")]
         conversation_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "FieldsOptions | undefined")] options: JsValue,
     ) -> Promise {
         let session = self.session.clone();
         promise(async move {
             let store = session.store()?;
             let conversation_id = convert::string_arg(&conversation_id, "conversationId")?;
+            let selection = convert::selection(&options)?;
             let Some(mailbox) = store else {
                 return Ok(Array::new().into());
             };
-            convert::json_array(&mailbox.conversation(&conversation_id).await?)
+            convert::json_array(&mailbox.conversation(&conversation_id, &selection).await?)
         })
     }
 
@@ -755,6 +779,18 @@ impl OfflineMailbox {
             }
         })
     }
+}
+
+/// Reports `{ done, total }` to the host's `onUpgradeProgress`, if it gave one.
+fn upgrade_reporter(callback: Option<js_sys::Function>) -> Box<dyn Fn(UpgradeProgress)> {
+    Box::new(move |progress: UpgradeProgress| {
+        let Some(callback) = &callback else { return };
+        let event = Object::new();
+        set(&event, "done", &JsValue::from_f64(progress.done as f64));
+        set(&event, "total", &JsValue::from_f64(progress.total as f64));
+        // A throwing progress handler must not stop the upgrade.
+        let _ = callback.call1(&JsValue::UNDEFINED, &event);
+    })
 }
 
 /// `{ created, updated, removed }`.

@@ -42,6 +42,8 @@ export interface OpenOptions extends KeyOptions {
   contactCardPath?: string;
   /** The `mailbox.epoch` the app last saved on its server: an older offline copy (a restored backup) rejects with `Rollback`. `null`: the app knows offline was turned off; any copy found is deleted. Omit to skip the check. */
   expectedEpoch?: string | null;
+  /** Called with `{ done, total }` message records while a mailbox written by an older version moves to the current layout (once, before `open` resolves). */
+  onUpgradeProgress?: (progress: { done: number; total: number }) => void;
 }
 
 /** Options for `rotateDataKey`. */
@@ -113,6 +115,26 @@ export interface Message extends GraphItem {
   lastModifiedDateTime?: string | null;
 }
 
+/** What a message list shows: the summary `listMessages` and `conversation` return by default. */
+export type MessageSummary = Pick<Message, "id" | "parentFolderId" | "conversationId" | "subject"
+  | "bodyPreview" | "from" | "sender" | "toRecipients" | "ccRecipients" | "receivedDateTime"
+  | "sentDateTime" | "isRead" | "isDraft" | "flag" | "importance" | "hasAttachments" | "categories"> & {
+  "@odata.type"?: string;
+  inferenceClassification?: "focused" | "other" | string | null;
+  meetingMessageType?: string | null;
+  /** Set when the message is protected (S/MIME, IRM) and its body was not stored. */
+  "@offlineMailbox.bodyWithheld"?: string;
+};
+
+/** Which fields a listing returns: `"summary"` (default), `"full"`, or field names like Graph's `$select`. */
+export type MessageFields = "summary" | "full" | string[];
+
+/** The `fields` option of `conversation`. */
+export interface FieldsOptions {
+  /** `"summary"` (default, never reads a body), `"full"`, or field names (`id` is always included). */
+  fields?: MessageFields;
+}
+
 /** Graph `mailFolder`. From `folders()`, the counts are those of the messages stored offline. */
 export interface MailFolder extends GraphItem {
   displayName?: string | null;
@@ -178,7 +200,7 @@ export interface DeltaPage {
 export interface DeltaSummary { created: number; updated: number; removed: number }
 
 /** Options for `listMessages`. */
-export interface ListOptions {
+export interface ListOptions extends FieldsOptions {
   /** Page size, 1 to 1000 (default 50). */
   limit?: number;
   /** `nextCursor` from the previous page. */
@@ -186,7 +208,7 @@ export interface ListOptions {
 }
 
 /** One page from `listMessages`, newest first. */
-export interface MessagePage { value: Message[]; nextCursor: string | null }
+export interface MessagePage { value: MessageSummary[] | Message[]; nextCursor: string | null }
 
 /** A time range for `events`: Dates, ISO 8601 strings with offset, or epoch milliseconds. */
 export interface EventRange { start: Date | string | number; end: Date | string | number }

@@ -151,9 +151,7 @@ fn decode(codec: Codec, encoded: Vec<u8>) -> Result<Vec<u8>, CryptoError> {
     match codec {
         Codec::None => Ok(encoded),
         Codec::Lz4 => {
-            let (len, block) = encoded
-                .split_at_checked(4)
-                .ok_or(CryptoError::Integrity)?;
+            let (len, block) = encoded.split_at_checked(4).ok_or(CryptoError::Integrity)?;
             let len = u32::from_le_bytes(len.try_into().map_err(|_| CryptoError::Integrity)?);
             let len = usize::try_from(len).map_err(|_| CryptoError::Integrity)?;
             if len > MAX_PLAINTEXT {
@@ -315,13 +313,23 @@ mod tests {
             key: b"c",
             bound: b"",
         }
-        .encode(&Header { version: 3, key_id: 1, codec: Codec::None, len: 6 });
+        .encode(&Header {
+            version: 3,
+            key_id: 1,
+            codec: Codec::None,
+            len: 6,
+        });
         let b = Aad {
             store: "a",
             key: b"bc",
             bound: b"",
         }
-        .encode(&Header { version: 3, key_id: 1, codec: Codec::None, len: 6 });
+        .encode(&Header {
+            version: 3,
+            key_id: 1,
+            codec: Codec::None,
+            len: 6,
+        });
         assert_ne!(a, b);
     }
 
@@ -354,10 +362,21 @@ mod tests {
     /// release, or someone holding the key, could have written.
     fn seal_raw(version: u8, codec: Codec, encoded: &[u8]) -> Vec<u8> {
         let len = if version == ENVELOPE_VERSION { 6 } else { 5 };
-        let header = Header { version, key_id: 1, codec, len };
+        let header = Header {
+            version,
+            key_id: 1,
+            codec,
+            len,
+        };
         let nonce = [3u8; NONCE_LEN];
         let ciphertext = Aes256Gcm::new(&KEY.into())
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: encoded, aad: &AAD.encode(&header) })
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: encoded,
+                    aad: &AAD.encode(&header),
+                },
+            )
             .unwrap();
         let mut out = vec![version];
         out.extend_from_slice(&1u32.to_be_bytes());
@@ -424,7 +443,11 @@ mod tests {
         lying.extend_from_slice(&lz4_flex::block::compress(b"ten bytes!"));
         let short = seal_raw(ENVELOPE_VERSION, Codec::Lz4, &lying);
         assert_eq!(open(&KEY, AAD, &short), Err(CryptoError::Integrity));
-        let garbage = seal_raw(ENVELOPE_VERSION, Codec::Lz4, &[10, 0, 0, 0, 0xff, 0xff, 0xff]);
+        let garbage = seal_raw(
+            ENVELOPE_VERSION,
+            Codec::Lz4,
+            &[10, 0, 0, 0, 0xff, 0xff, 0xff],
+        );
         assert_eq!(open(&KEY, AAD, &garbage), Err(CryptoError::Integrity));
     }
 }

@@ -4,6 +4,7 @@
 //! transaction completes, so no IndexedDB transaction ever waits on cryptography.
 
 mod directory;
+mod layout;
 mod read;
 mod records;
 mod rotate;
@@ -16,11 +17,13 @@ use std::cell::RefCell;
 use crate::crypto::{database_name, Aad, BlindIndex, Kek, Keyring, WrappedKeyring, SALT_LEN};
 use crate::model::Kind;
 use crate::store::{
-    delete_database, fields, Database, QuarantinedRecord, Record, STORE_META, STORE_QUARANTINE,
+    delete_database, fields, Database, QuarantinedRecord, Record, STORE_MESSAGE_BODIES, STORE_META,
+    STORE_QUARANTINE,
 };
 use crate::sync::MailboxState;
 use crate::Error;
 
+pub use layout::UpgradeProgress;
 pub use rotate::RotationProgress;
 pub use unlock::{Unlock, DEFAULT_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS};
 pub use write::DeltaSummary;
@@ -56,7 +59,15 @@ impl Mailbox {
     /// database of an older format is dropped by the upgrade and set up as new. A
     /// wrong key gives [`Error::WrongKey`] and reads or writes no record (opening may
     /// still run pending schema steps).
-    pub async fn open(user_id: &str, unlock: &Unlock, create: bool) -> Result<Self, Error> {
+    ///
+    /// Messages still in the layout of schema 3 (one record each) are split into
+    /// summary and body records before this resolves, reporting to `on_upgrade`.
+    pub async fn open(
+        user_id: &str,
+        unlock: &Unlock,
+        create: bool,
+        on_upgrade: &dyn Fn(UpgradeProgress),
+    ) -> Result<Self, Error> {
         let name = database_name(user_id);
         let db = Database::open(&name).await?;
         let create = create || db.data_dropped();
@@ -67,14 +78,16 @@ impl Mailbox {
         };
         let state = state::load_or_create(&db, &keyring).await?;
         let blind = keyring.blind_index();
-        Ok(Self {
+        let mailbox = Self {
             db,
             name,
             kek: RefCell::new(kek),
             keyring: RefCell::new(keyring),
             blind,
             state: RefCell::new(state),
-        })
+        };
+        mailbox.split_whole_messages(on_upgrade).await?;
+        Ok(mailbox)
     }
 
     /// Re-wraps the keyring under a new key; the data is not re-encrypted.
@@ -191,7 +204,11 @@ impl Mailbox {
     ) -> Result<(), Error> {
         let key = record.bytes(fields::KEY).unwrap_or_default();
         for _ in 0..state::WRITE_ATTEMPTS {
-            let Some(mut txn) = self.begin(&[store, STORE_QUARANTINE], None).await? else {
+            let mut stores = vec![store, STORE_QUARANTINE];
+            if store == Kind::Message.store() {
+                stores.push(STORE_MESSAGE_BODIES);
+            }
+            let Some(mut txn) = self.begin(&stores, None).await? else {
                 continue;
             };
             // Sealed once the transaction knows the current data key (a small seal).
@@ -220,6 +237,8 @@ impl Mailbox {
                 .quarantine(&entry, record.value.as_deref().unwrap_or_default())?;
             if store == Kind::Message.store() {
                 txn.count_moves(vec![(self.authentic_placement(store, record), None)]);
+                // The message's body goes with it: nothing can reach it any more.
+                txn.tx.delete(STORE_MESSAGE_BODIES, key)?;
             }
             return self.finish(txn).await;
         }

@@ -4,12 +4,13 @@
 use serde_json::Value;
 
 use crate::crypto::Aad;
-use crate::model::{normalize_address, search_prefix, words, Kind, Timestamp};
-use futures_util::future::try_join;
+use crate::model::{normalize_address, search_prefix, words, Kind, Selection, Timestamp};
+use futures_util::future::{try_join, try_join3};
 use futures_util::TryFutureExt;
 
 use crate::store::{
-    fields, indexes, FieldValue, Key, KeyPart, Query, Record, STORE_META, STORE_SYNC_STATE,
+    fields, indexes, FieldValue, Key, KeyPart, Query, ReadTx, Record, STORE_MESSAGE_BODIES,
+    STORE_META, STORE_SYNC_STATE,
 };
 use crate::Error;
 
@@ -30,8 +31,12 @@ pub struct MessagePage {
 
 impl Mailbox {
     /// The stored item's JSON, or `None`. A value that fails authentication is
-    /// quarantined and reported as [`Error::Integrity`].
+    /// quarantined and reported as [`Error::Integrity`]. A message comes back whole:
+    /// its summary joined with its body record, read in the same transaction.
     pub async fn get(&self, kind: Kind, id: &str) -> Result<Option<Vec<u8>>, Error> {
+        if kind == Kind::Message {
+            return self.get_message(id).await;
+        }
         let key = self.record_key(kind, id);
         let tx = self.db.begin_read(&[kind.store(), STORE_META])?;
         let found = tx.get(kind.store(), &key).err_into();
@@ -45,12 +50,37 @@ impl Mailbox {
             .map(Some)
     }
 
-    /// Up to `limit` messages of a folder, newest first, starting after `cursor`.
+    async fn get_message(&self, id: &str) -> Result<Option<Vec<u8>>, Error> {
+        let store = Kind::Message.store();
+        let key = self.record_key(Kind::Message, id);
+        let tx = self
+            .db
+            .begin_read(&[store, STORE_MESSAGE_BODIES, STORE_META])?;
+        let summary = tx.get(store, &key).err_into();
+        let body = tx.get(STORE_MESSAGE_BODIES, &key).err_into();
+        let (state, summary, body) = try_join3(self.state_in(&tx), summary, body).await?;
+        self.take_state(state).await?;
+        let Some(summary) = summary else {
+            return Ok(None);
+        };
+        let plaintext = self.open_record(store, &summary, Some(id)).await?;
+        if summary.number(fields::BODY_AT).is_none() {
+            // A whole message in the layout of schema 3, not yet split.
+            return Ok(Some(plaintext));
+        }
+        self.with_body(&summary, body, &plaintext, Some(id))
+            .await
+            .map(Some)
+    }
+
+    /// Up to `limit` messages of a folder, newest first, starting after `cursor`,
+    /// in the shape `selection` asks for (summaries unless told otherwise).
     pub async fn list_messages(
         &self,
         folder_id: &str,
         limit: u32,
         cursor: Option<&str>,
+        selection: &Selection,
     ) -> Result<MessagePage, Error> {
         let folder_key = self.folder_key(folder_id);
         let folder = KeyPart::Bytes(folder_key.clone());
@@ -74,7 +104,7 @@ impl Mailbox {
             lower_open: cursor.is_some(),
             upper_open: false,
         };
-        let tx = self.db.begin_read(&[Kind::Message.store(), STORE_META])?;
+        let tx = self.begin_message_read(selection)?;
         let page = tx
             .query(
                 Kind::Message.store(),
@@ -90,9 +120,10 @@ impl Mailbox {
         } else {
             None
         };
+        let bodies = self.bodies_of(&tx, &records, selection).await?;
         let in_folder = |r: &Record| r.bytes(fields::FOLDER) == Some(folder_key.as_slice());
         let messages = self
-            .open_matching(Kind::Message, &records, in_folder)
+            .open_messages(&records, bodies, selection, in_folder)
             .await?;
         Ok(MessagePage {
             messages,
@@ -100,14 +131,18 @@ impl Mailbox {
         })
     }
 
-    /// Every message of a conversation, oldest first.
-    pub async fn conversation(&self, conversation_id: &str) -> Result<Vec<Vec<u8>>, Error> {
+    /// Every message of a conversation, oldest first, in the shape `selection` asks for.
+    pub async fn conversation(
+        &self,
+        conversation_id: &str,
+        selection: &Selection,
+    ) -> Result<Vec<Vec<u8>>, Error> {
         let blinded = self
             .blind
             .blind(CONVERSATION_SCOPE, conversation_id.as_bytes())
             .to_vec();
         let query = Query::Only(Key::One(KeyPart::Bytes(blinded.clone())));
-        let tx = self.db.begin_read(&[Kind::Message.store(), STORE_META])?;
+        let tx = self.begin_message_read(selection)?;
         let thread = tx
             .query(
                 Kind::Message.store(),
@@ -119,10 +154,40 @@ impl Mailbox {
         let (state, mut records) = try_join(self.state_in(&tx), thread).await?;
         self.take_state(state).await?;
         records.sort_by(|a, b| number(b, fields::RECENCY).total_cmp(&number(a, fields::RECENCY)));
+        let bodies = self.bodies_of(&tx, &records, selection).await?;
         let in_conversation =
             |r: &Record| r.bytes(fields::CONVERSATION) == Some(blinded.as_slice());
-        self.open_matching(Kind::Message, &records, in_conversation)
+        self.open_messages(&records, bodies, selection, in_conversation)
             .await
+    }
+
+    /// A read transaction over the message summaries, the state and, when the
+    /// selection needs them, the body records.
+    fn begin_message_read(&self, selection: &Selection) -> Result<ReadTx<'_>, Error> {
+        let store = Kind::Message.store();
+        let stores = match selection.needs_rest() {
+            true => vec![store, STORE_MESSAGE_BODIES, STORE_META],
+            false => vec![store, STORE_META],
+        };
+        Ok(self.db.begin_read(&stores)?)
+    }
+
+    /// The body records under the keys of `summaries`, read in `tx`, when the
+    /// selection needs them; `None` (and no read) otherwise.
+    async fn bodies_of(
+        &self,
+        tx: &ReadTx<'_>,
+        summaries: &[Record],
+        selection: &Selection,
+    ) -> Result<Option<Vec<Option<Record>>>, Error> {
+        if !selection.needs_rest() {
+            return Ok(None);
+        }
+        let keys: Vec<Vec<u8>> = summaries
+            .iter()
+            .map(|r| r.bytes(fields::KEY).unwrap_or_default().to_vec())
+            .collect();
+        Ok(Some(tx.get_many(STORE_MESSAGE_BODIES, &keys).await?))
     }
 
     /// Every stored folder, with `totalItemCount` and `unreadItemCount` counting

@@ -1,8 +1,10 @@
 //! Turning validated items into sealed, blinded records, and records back into JSON.
 
+use serde_json::{Map, Value};
+
 use crate::crypto::{key_id, RecordPlace, BLINDED_LEN};
-use crate::model::{Facts, Item, Kind};
-use crate::store::{fields, FieldValue, Record};
+use crate::model::{join_json_objects, split_message, Facts, Item, Kind, Selection};
+use crate::store::{fields, FieldValue, Record, STORE_MESSAGE_BODIES};
 use crate::sync::Placement;
 use crate::Error;
 
@@ -27,6 +29,9 @@ pub struct SealedItem {
     pub record: Record,
     /// Where it counts (messages only).
     pub placement: Option<Placement>,
+    /// A message's body record (the rest of it, for `messageBodies`), or `None`
+    /// when the write changes only the summary and the stored body stays.
+    pub body: Option<Record>,
 }
 
 impl Mailbox {
@@ -51,13 +56,17 @@ impl Mailbox {
 
     /// Seals `item` and derives its index fields; `scope_key` is the blinded sync
     /// scope, computed once per batch by the caller. The seal binds every clear
-    /// field, including the write counter `n` of the transaction it is for.
+    /// field, including the write counter `n` of the transaction it is for. A
+    /// message becomes two records: its summary and the rest (its body record).
     pub(super) fn seal_item(
         &self,
         kind: Kind,
         scope_key: &[u8],
         item: &Item,
     ) -> Result<SealedItem, Error> {
+        if kind == Kind::Message {
+            return self.seal_message(scope_key, item);
+        }
         let key = self.record_key(kind, &item.id);
         let (record, placement) = self.index_fields(scope_key, item);
         let record = self.seal_fields(kind.store(), &key, record, &item.to_json_bytes())?;
@@ -65,6 +74,40 @@ impl Mailbox {
             key,
             record,
             placement,
+            body: None,
+        })
+    }
+
+    /// A whole message as a summary record and a body record, both written now.
+    fn seal_message(&self, scope_key: &[u8], item: &Item) -> Result<SealedItem, Error> {
+        let key = self.record_key(Kind::Message, &item.id);
+        let (summary, rest) = split_message(item.fields.clone());
+        let written = self.next_counter() as f64;
+        let body_fields = Record::default().with(fields::WRITTEN_AT, FieldValue::Number(written));
+        let body = self.seal_fields(STORE_MESSAGE_BODIES, &key, body_fields, &to_json(&rest))?;
+        let mut sealed = self.seal_summary(scope_key, item, &summary, written)?;
+        sealed.body = Some(body);
+        Ok(sealed)
+    }
+
+    /// A message's summary record alone, pointing at the body record written at
+    /// `body_at`; `summary` holds the item's summary fields.
+    pub(super) fn seal_summary(
+        &self,
+        scope_key: &[u8],
+        item: &Item,
+        summary: &Map<String, Value>,
+        body_at: f64,
+    ) -> Result<SealedItem, Error> {
+        let key = self.record_key(Kind::Message, &item.id);
+        let (record, placement) = self.index_fields(scope_key, item);
+        let record = record.with(fields::BODY_AT, FieldValue::Number(body_at));
+        let record = self.seal_fields(Kind::Message.store(), &key, record, &to_json(summary))?;
+        Ok(SealedItem {
+            key,
+            record,
+            placement,
+            body: None,
         })
     }
 
@@ -177,20 +220,103 @@ impl Mailbox {
         records: &[Record],
         belongs: impl Fn(&Record) -> bool,
     ) -> Result<Vec<Vec<u8>>, Error> {
+        Ok(self
+            .open_matching_at(kind, records, belongs)
+            .await?
+            .into_iter()
+            .map(|(_, plaintext)| plaintext)
+            .collect())
+    }
+
+    /// [`Mailbox::open_matching`], each plaintext with the index of its record.
+    async fn open_matching_at(
+        &self,
+        kind: Kind,
+        records: &[Record],
+        belongs: impl Fn(&Record) -> bool,
+    ) -> Result<Vec<(usize, Vec<u8>)>, Error> {
         let mut out = Vec::with_capacity(records.len());
-        for record in records {
+        for (index, record) in records.iter().enumerate() {
             let opened = match self.open_record(kind.store(), record, None).await {
                 Ok(plaintext) => plaintext,
                 Err(Error::Integrity { .. }) => continue,
                 Err(other) => return Err(other),
             };
             if belongs(record) {
-                out.push(opened);
+                out.push((index, opened));
             } else {
                 self.quarantine(kind.store(), record, None).await;
             }
         }
         Ok(out)
+    }
+
+    /// Opens the message summaries that belong in an answer (see
+    /// [`Mailbox::open_matching`]) and gives each in the `selection`'s shape.
+    /// `bodies` holds the body records under the same keys, read in the same
+    /// transaction when the selection needs them; a message whose body fails is
+    /// left out.
+    pub(super) async fn open_messages(
+        &self,
+        summaries: &[Record],
+        bodies: Option<Vec<Option<Record>>>,
+        selection: &Selection,
+        belongs: impl Fn(&Record) -> bool,
+    ) -> Result<Vec<Vec<u8>>, Error> {
+        let opened = self
+            .open_matching_at(Kind::Message, summaries, belongs)
+            .await?;
+        let mut out = Vec::with_capacity(opened.len());
+        for (index, plaintext) in opened {
+            let summary = &summaries[index];
+            let body = bodies
+                .as_ref()
+                .and_then(|b| b.get(index).cloned().flatten());
+            // A record without a body pointer is a whole message in the layout of
+            // schema 3, not yet split.
+            let split = summary.number(fields::BODY_AT).is_some();
+            let message = match (&bodies, split) {
+                (Some(_), true) => match self.with_body(summary, body, &plaintext, None).await {
+                    Ok(whole) => whole,
+                    Err(Error::Integrity { .. }) => continue,
+                    Err(other) => return Err(other),
+                },
+                _ => plaintext,
+            };
+            let shaped = split && bodies.is_none() && *selection == Selection::Summary;
+            out.push(if shaped {
+                message
+            } else {
+                selection.select(&message)
+            });
+        }
+        Ok(out)
+    }
+
+    /// A whole message: the opened `summary_plaintext` of `summary` joined with its
+    /// body record. A body that is missing, fails authentication, or is not the one
+    /// the summary names (an older copy put back) gives [`Error::Integrity`]; one
+    /// that fails is quarantined.
+    pub(super) async fn with_body(
+        &self,
+        summary: &Record,
+        body: Option<Record>,
+        summary_plaintext: &[u8],
+        id: Option<&str>,
+    ) -> Result<Vec<u8>, Error> {
+        let missing = || Error::Integrity {
+            store: STORE_MESSAGE_BODIES.into(),
+            id: id.map(str::to_owned),
+        };
+        let Some(body) = body else {
+            return Err(missing());
+        };
+        let expected = summary.number(fields::BODY_AT);
+        let rest = match self.try_open(STORE_MESSAGE_BODIES, &body).await? {
+            Some(rest) if body.number(fields::WRITTEN_AT) == expected => rest,
+            _ => return Err(self.quarantine(STORE_MESSAGE_BODIES, &body, id).await),
+        };
+        Ok(join_json_objects(summary_plaintext, &rest))
     }
 
     /// Decrypts a record, or `None` if it fails authentication. A record sealed
@@ -240,6 +366,10 @@ pub fn with_place<T>(
         key,
         fields: &canonical,
     })
+}
+
+fn to_json(fields: &Map<String, Value>) -> Vec<u8> {
+    serde_json::to_vec(fields).unwrap_or_default()
 }
 
 /// Where a stored message record counts, read from its clear index fields.

@@ -10,8 +10,8 @@
 use crate::crypto::{key_id, Aad};
 use crate::model::Kind;
 use crate::store::{
-    fields, FieldValue, QuarantinedRecord, Record, STORE_DIRECTORY, STORE_QUARANTINE,
-    STORE_SYNC_STATE,
+    fields, FieldValue, QuarantinedRecord, Record, STORE_DIRECTORY, STORE_MESSAGE_BODIES,
+    STORE_QUARANTINE, STORE_SYNC_STATE,
 };
 use crate::sync::RotationCursor;
 use crate::Error;
@@ -19,8 +19,9 @@ use crate::Error;
 use super::state::{busy, WRITE_ATTEMPTS};
 use super::Mailbox;
 
-/// Every store holding sealed values, in the order a rotation walks them.
-const ROTATED_STORES: [&str; 7] = [
+/// Every store holding sealed values, in the order a rotation walks them. A
+/// rotation's cursor names a store by its place here, so new stores go last.
+const ROTATED_STORES: [&str; 8] = [
     "messages",
     "folders",
     "contacts",
@@ -28,6 +29,7 @@ const ROTATED_STORES: [&str; 7] = [
     STORE_SYNC_STATE,
     STORE_DIRECTORY,
     STORE_QUARANTINE,
+    STORE_MESSAGE_BODIES,
 ];
 /// Records re-sealed per transaction: small enough that other writes never wait long.
 const BATCH: u32 = 200;
@@ -227,7 +229,7 @@ impl Mailbox {
 
     /// The record sealed again under the current data key, with the same clear fields.
     async fn resealed(&self, store: &str, record: &Record) -> Result<Reseal, Error> {
-        if Kind::from_store(store).is_some() {
+        if Kind::from_store(store).is_some() || store == STORE_MESSAGE_BODIES {
             return Ok(match self.try_open(store, record).await? {
                 Some(plaintext) => {
                     let fields = without_seal(record);

@@ -1,15 +1,17 @@
 //! Writes: whole items (`put*`), Graph delta pages, and dropping a sync scope.
 //! Every write is one transaction that also keeps the folder counts right.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
 use crate::crypto::Aad;
-use crate::model::{merge, protection, withhold_body, Item, Kind, ModelError, Protection};
+use crate::model::{
+    merge, protection, touches_only_summary, withhold_body, Item, Kind, ModelError, Protection,
+};
 use crate::store::{
-    fields, indexes, Key, KeyPart, QuarantinedRecord, Query, Record, STORE_QUARANTINE,
-    STORE_SYNC_STATE,
+    fields, indexes, Key, KeyPart, QuarantinedRecord, Query, Record, STORE_MESSAGE_BODIES,
+    STORE_QUARANTINE, STORE_SYNC_STATE,
 };
 use crate::sync::{Change, DeltaPage, Placement, RemovalReason};
 use crate::Error;
@@ -93,7 +95,7 @@ impl Mailbox {
         let store = kind.store();
         let scope_key = self.scope_key(kind, scope);
         for _ in 0..WRITE_ATTEMPTS {
-            let stores = [store, STORE_SYNC_STATE, STORE_QUARANTINE];
+            let stores = with_bodies(kind, &[store, STORE_SYNC_STATE, STORE_QUARANTINE]);
             let Some(mut txn) = self.begin(&stores, None).await? else {
                 continue;
             };
@@ -103,6 +105,9 @@ impl Mailbox {
             for record in &records {
                 let key = record.bytes(fields::KEY).unwrap_or_default();
                 let in_scope = record.bytes(fields::SCOPE) == Some(scope_key.as_slice());
+                if kind == Kind::Message {
+                    txn.tx.delete(STORE_MESSAGE_BODIES, key)?;
+                }
                 if in_scope && self.fields_are_authentic(store, record) {
                     moves.push((stored_placement(record), None));
                     txn.tx.delete(store, key)?;
@@ -155,29 +160,36 @@ impl Mailbox {
         Ok((key, Record::sealed(sealed)))
     }
 
-    /// The changes of a delta page, merged into the stored items and sealed.
+    /// The changes of a delta page, merged into the stored items and sealed. An
+    /// update of a split message that changes only summary fields seals only its
+    /// summary: its body is neither read nor written.
     async fn delta_ops(
         &self,
         kind: Kind,
         scope: &str,
         changes: &[Change],
     ) -> Result<Vec<Op>, Error> {
-        let ids: Vec<String> = changes
-            .iter()
-            .filter_map(|change| match change {
-                Change::Upsert { fields, .. } => {
-                    fields.get("id").and_then(Value::as_str).map(str::to_owned)
-                }
-                Change::Remove { .. } => None,
-            })
-            .collect();
-        let mut merged = self.stored_versions(kind, &ids).await?;
+        let mut ids = Vec::new();
+        let mut need_rest = HashSet::new();
+        for change in changes {
+            let Change::Upsert { fields, .. } = change else {
+                continue;
+            };
+            let Some(id) = fields.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            ids.push(id.to_owned());
+            if !touches_only_summary(fields) {
+                need_rest.insert(id.to_owned());
+            }
+        }
+        let mut merged = self.stored_versions(kind, &ids, &need_rest).await?;
         // Protection outlives a removal entry: an id stored (or earlier in this page
         // written) as protected stays protected for the rest of the page.
         let mut protected: HashMap<String, Protection> = HashMap::new();
         if kind == Kind::Message {
-            for (id, fields) in &merged {
-                if let Some(how) = protection(fields) {
+            for (id, stored) in &merged {
+                if let Some(how) = protection(&stored.fields) {
                     protected.insert(id.clone(), how);
                 }
             }
@@ -189,22 +201,30 @@ impl Mailbox {
             match change {
                 Change::Upsert { index, fields } => {
                     let id = upsert_id(*index, fields)?;
-                    let mut item_fields = merged.remove(&id).unwrap_or_default();
-                    merge(&mut item_fields, fields.clone());
+                    let mut stored = merged.remove(&id).unwrap_or_default();
+                    let body_at = stored.body_at.filter(|_| touches_only_summary(fields));
+                    merge(&mut stored.fields, fields.clone());
                     if let Some(how) = protected.get(&id) {
-                        withhold_body(&mut item_fields, *how);
+                        withhold_body(&mut stored.fields, *how);
                     }
-                    let item = Item::validate(kind, *index, Value::Object(item_fields))?;
+                    let item = Item::validate(kind, *index, Value::Object(stored.fields))?;
                     if let Some(how) = (kind == Kind::Message)
                         .then(|| protection(&item.fields))
                         .flatten()
                     {
                         protected.insert(id.clone(), how);
                     }
-                    ops.push(Op::Put(self.seal_item(kind, &scope_key, &item)?));
+                    let sealed = match body_at {
+                        Some(body_at) => {
+                            self.seal_summary(&scope_key, &item, &item.fields, body_at)?
+                        }
+                        None => self.seal_item(kind, &scope_key, &item)?,
+                    };
+                    ops.push(Op::Put(sealed));
                     // The next entry for this id merges into what is stored, not what
                     // was sent: withheld fields stay out.
-                    merged.insert(id, item.fields);
+                    let fields = item.fields;
+                    merged.insert(id, Stored { fields, body_at });
                 }
                 Change::Remove { id, reason, .. } => {
                     merged.remove(id);
@@ -222,44 +242,97 @@ impl Mailbox {
         Ok(ops)
     }
 
-    /// Withholds the body of each message whose stored version is protected.
+    /// Withholds the body of each message whose stored version is protected (the
+    /// summary carries the withheld-body marker, so no body is read).
     async fn carry_protection(&self, items: &mut [Item]) -> Result<(), Error> {
         let ids: Vec<String> = items.iter().map(|item| item.id.clone()).collect();
-        let stored = self.stored_versions(Kind::Message, &ids).await?;
+        let stored = self
+            .stored_versions(Kind::Message, &ids, &HashSet::new())
+            .await?;
         for item in items {
-            if let Some(kind) = stored.get(&item.id).and_then(protection) {
+            if let Some(kind) = stored.get(&item.id).and_then(|s| protection(&s.fields)) {
                 withhold_body(&mut item.fields, kind);
             }
         }
         Ok(())
     }
 
-    /// The stored JSON of the items with these ids, as stored.
+    /// The stored JSON of the items with these ids, as stored. For a split
+    /// message, only the summary is read unless its id is in `need_rest`; then the
+    /// body record is read in the same transaction and joined to it.
     async fn stored_versions(
         &self,
         kind: Kind,
         ids: &[String],
-    ) -> Result<HashMap<String, Map<String, Value>>, Error> {
+        need_rest: &HashSet<String>,
+    ) -> Result<HashMap<String, Stored>, Error> {
         let keys: Vec<Vec<u8>> = ids
             .iter()
             .map(|id| self.record_key(kind, id).to_vec())
             .collect();
-        let records = self.db.get_many(kind.store(), &keys).await?;
+        let (records, bodies) = self.read_with_bodies(kind, &keys, ids, need_rest).await?;
         let mut stored = HashMap::new();
-        for (id, record) in ids.iter().zip(records) {
+        for ((id, record), body) in ids.iter().zip(records).zip(bodies) {
             let Some(record) = record else { continue };
             // A stored version that fails authentication is quarantined and the update
             // starts afresh; any other failure stops the write rather than lose fields.
-            let plaintext = match self.open_record(kind.store(), &record, Some(id)).await {
+            let mut plaintext = match self.open_record(kind.store(), &record, Some(id)).await {
                 Ok(plaintext) => plaintext,
                 Err(Error::Integrity { .. }) => continue,
                 Err(other) => return Err(other),
             };
+            let mut body_at = record.number(fields::BODY_AT);
+            if let (Some(_), true) = (body_at, need_rest.contains(id)) {
+                // A body that fails is quarantined; the summary is kept and the
+                // update writes a new body from it.
+                plaintext = match self.with_body(&record, body, &plaintext, Some(id)).await {
+                    Ok(whole) => whole,
+                    Err(Error::Integrity { .. }) => plaintext,
+                    Err(other) => return Err(other),
+                };
+                body_at = None;
+            }
             if let Ok(Value::Object(fields)) = serde_json::from_slice(&plaintext) {
-                stored.insert(id.clone(), fields);
+                stored.insert(id.clone(), Stored { fields, body_at });
             }
         }
         Ok(stored)
+    }
+
+    /// The records under `keys` and, for messages whose id is in `need_rest`, their
+    /// body records, read in one transaction.
+    async fn read_with_bodies(
+        &self,
+        kind: Kind,
+        keys: &[Vec<u8>],
+        ids: &[String],
+        need_rest: &HashSet<String>,
+    ) -> Result<(Vec<Option<Record>>, Vec<Option<Record>>), Error> {
+        let body_keys: Vec<Vec<u8>> = ids
+            .iter()
+            .zip(keys)
+            .filter(|(id, _)| need_rest.contains(*id))
+            .map(|(_, key)| key.clone())
+            .collect();
+        if kind != Kind::Message || body_keys.is_empty() {
+            let records = self.db.get_many(kind.store(), keys).await?;
+            return Ok((records, vec![None; keys.len()]));
+        }
+        let tx = self.db.begin_read(&[kind.store(), STORE_MESSAGE_BODIES])?;
+        let (records, found) = futures_util::future::try_join(
+            tx.get_many(kind.store(), keys),
+            tx.get_many(STORE_MESSAGE_BODIES, &body_keys),
+        )
+        .await?;
+        let mut found = found.into_iter();
+        let bodies = ids
+            .iter()
+            .map(|id| match need_rest.contains(id) {
+                true => found.next().flatten(),
+                false => None,
+            })
+            .collect();
+        Ok((records, bodies))
     }
 
     /// Writes prepared ops in one transaction, if no other write committed since
@@ -272,7 +345,8 @@ impl Mailbox {
         base: u64,
     ) -> Result<Option<DeltaSummary>, Error> {
         let store = kind.store();
-        let Some(mut txn) = self.begin(&[store, STORE_SYNC_STATE], Some(base)).await? else {
+        let stores = with_bodies(kind, &[store, STORE_SYNC_STATE]);
+        let Some(mut txn) = self.begin(&stores, Some(base)).await? else {
             return Ok(None);
         };
         let keys: Vec<Vec<u8>> = ops
@@ -304,6 +378,9 @@ impl Mailbox {
                     ));
                     txn.state.event_span = txn.state.event_span.max(event_span(&item.record));
                     txn.tx.put(store, &key, &item.record)?;
+                    if let Some(body) = &item.body {
+                        txn.tx.put(STORE_MESSAGE_BODIES, &key, body)?;
+                    }
                     current.insert(key, Some(item.record));
                 }
                 Op::Remove {
@@ -327,6 +404,9 @@ impl Mailbox {
                     summary.removed += 1;
                     moves.push((authentic.then(|| stored_placement(&before)).flatten(), None));
                     txn.tx.delete(store, &key)?;
+                    if kind == Kind::Message {
+                        txn.tx.delete(STORE_MESSAGE_BODIES, &key)?;
+                    }
                     current.insert(key, None);
                 }
             }
@@ -338,6 +418,25 @@ impl Mailbox {
         self.finish(txn).await?;
         Ok(Some(summary))
     }
+}
+
+/// A stored item as an update starts from.
+#[derive(Default)]
+struct Stored {
+    /// Its fields: a whole item, or a split message's summary alone.
+    fields: Map<String, Value>,
+    /// For a split message read without its body: the body record's write
+    /// counter; such an item may only be updated in summary fields.
+    body_at: Option<f64>,
+}
+
+/// `stores`, plus the body store when writing messages.
+fn with_bodies<'a>(kind: Kind, stores: &[&'a str]) -> Vec<&'a str> {
+    let mut all = stores.to_vec();
+    if kind == Kind::Message {
+        all.push(STORE_MESSAGE_BODIES);
+    }
+    all
 }
 
 fn upsert_id(index: usize, fields: &Map<String, Value>) -> Result<String, ModelError> {

@@ -11,6 +11,7 @@ mod datetime;
 mod facts;
 pub mod graph;
 mod protected;
+mod summary;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -19,6 +20,10 @@ pub use cost::parse_cost;
 pub use datetime::Timestamp;
 pub use facts::{normalize_address, search_prefix, words, Facts, PREFIX_LEN};
 pub use protected::{protection, withhold_body, Protection, BODY_WITHHELD};
+pub use summary::{
+    is_summary_field, join_json_objects, split_message, touches_only_summary, Selection,
+    SUMMARY_FIELDS,
+};
 
 /// The kinds of item the mailbox stores, each in its own object store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -22,7 +22,7 @@ use crate::store::database_exists;
 use crate::sync::Epoch;
 use crate::Error;
 
-pub use crate::mailbox::RotationProgress;
+pub use crate::mailbox::{RotationProgress, UpgradeProgress};
 
 /// What the host knows about the offline copy from its own records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,13 +44,17 @@ pub struct Session {
     mailbox: RefCell<Option<Rc<Mailbox>>>,
     directory: Option<Rc<Directory>>,
     closed: Cell<bool>,
+    /// Told how far moving data stored by an older layout has got, when opening the store.
+    on_upgrade: Box<dyn Fn(UpgradeProgress)>,
 }
 
 impl Session {
     /// Starts a session. If the user turned offline on earlier (their database
     /// exists) and the policy still allows it, the store is opened and unlocked
     /// (`WrongKey` if the secret does not match); if the policy no longer allows
-    /// it, the stored data is deleted now. Nothing is written otherwise.
+    /// it, the stored data is deleted now. Nothing is written otherwise. Data
+    /// stored in an older layout is moved to the current one while the store opens,
+    /// reporting to `on_upgrade`.
     pub async fn open(
         user_id: String,
         unlock: Unlock,
@@ -58,6 +62,7 @@ impl Session {
         computer: Computer,
         directory: Option<Rc<Directory>>,
         expected: ExpectedEpoch,
+        on_upgrade: Box<dyn Fn(UpgradeProgress)>,
     ) -> Result<Rc<Self>, Error> {
         let found = database_exists(&database_name(&user_id)).await?;
         if found && expected == ExpectedEpoch::NoOfflineData {
@@ -72,6 +77,7 @@ impl Session {
             mailbox: RefCell::new(None),
             directory,
             closed: Cell::new(false),
+            on_upgrade,
         };
         if consented {
             match session.decision_for(true).offline_available {
@@ -300,7 +306,7 @@ impl Session {
                 "pass the key or passphrase to enableOffline: it is not kept after unlocking",
             )
         })?;
-        let opened = Mailbox::open(&self.user_id, &unlock, create).await;
+        let opened = Mailbox::open(&self.user_id, &unlock, create, &*self.on_upgrade).await;
         let mailbox = match opened {
             Ok(mailbox) => mailbox,
             Err(error) => {

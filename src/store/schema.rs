@@ -14,6 +14,9 @@ pub const STORE_FOLDER_COUNTS: &str = "folderCounts";
 pub const STORE_SYNC_STATE: &str = "syncState";
 /// Object store of sealed directory answers (sender photos, contact cards).
 pub const STORE_DIRECTORY: &str = "directory";
+/// Object store of the rest of each message (body, headers, attachments, every
+/// field outside its summary), under the same key as its summary in `messages`.
+pub const STORE_MESSAGE_BODIES: &str = "messageBodies";
 
 /// Names of the fields records carry beside their sealed value `v`.
 pub mod fields {
@@ -40,6 +43,10 @@ pub mod fields {
     pub const END: &str = "en";
     /// The write counter of the transaction that wrote the record (item records).
     pub const WRITTEN_AT: &str = "n";
+    /// On a message summary: the write counter of its body record in
+    /// `messageBodies`. A message record without it is a whole message in the
+    /// layout of schema 3, not yet split.
+    pub const BODY_AT: &str = "b";
     /// The tag authenticating the record's other clear fields (every sealed record
     /// that has clear fields).
     pub const FIELDS_TAG: &str = "m";
@@ -48,7 +55,7 @@ pub mod fields {
     /// The sealed id of a quarantined record (quarantine entries).
     pub const SEALED_ID: &str = "id";
     /// Every field this library writes beside `v` and `k`: the only ones it reads back.
-    pub const INDEXED: [&str; 13] = [
+    pub const INDEXED: [&str; 14] = [
         SCOPE,
         FOLDER,
         RECENCY,
@@ -59,6 +66,7 @@ pub mod fields {
         START,
         END,
         WRITTEN_AT,
+        BODY_AT,
         FIELDS_TAG,
         ORIGIN_STORE,
         SEALED_ID,
@@ -193,6 +201,13 @@ Migration {
         plain(STORE_QUARANTINE),
         plain(STORE_DIRECTORY),
     ],
+},
+Migration {
+    description: "each message becomes two sealed records: its summary stays in `messages` (with the same indexes) and \
+        the rest moves to `messageBodies`, so listings never read bodies. Records of schema 3 are split after the \
+        keyring is unlocked (they need the data key), in batches, before open resolves",
+    delete_stores: &[],
+    create_stores: &[plain(STORE_MESSAGE_BODIES)],
 }];
 
 /// The schema version this build writes and reads.
@@ -287,6 +302,12 @@ mod tests {
         assert!(upgrade_drops_data(2));
         assert!(!upgrade_drops_data(0));
         assert!(!upgrade_drops_data(SCHEMA_VERSION));
+    }
+
+    #[test]
+    fn schema_4_adds_the_body_store_and_keeps_the_data_of_schema_3() {
+        assert!(stores().iter().any(|s| s.name == STORE_MESSAGE_BODIES));
+        assert!(!upgrade_drops_data(3));
     }
 
     #[test]
