@@ -39,12 +39,14 @@ fn canary_batches(tag: &str) -> Vec<(&'static str, JsValue)> {
         messages.push(json(&format!(
             r#"{{"id":"{tag}-msgid-{i}","parentFolderId":"{tag}-folderid-{f}","conversationId":"{tag}-convid-{i}",
             "subject":"{tag}-subject-{i} Grüße","bodyPreview":"{tag}-preview-{i}",
-            "body":{{"contentType":"html","content":"<p>{tag}-body-{i} 秘密の話</p>"}},
+            "body":{{"contentType":"html","content":"<p>{tag}-body-{i} 秘密の話</p>{para}"}},
             "from":{{"emailAddress":{{"name":"{tag}-fromname-{i}","address":"{tag}-from-{i}@contoso.example"}}}},
             "toRecipients":[{{"emailAddress":{{"name":"{tag}-toname","address":"{tag}-to@contoso.example"}}}}],
             "categories":["{tag}-category"],"receivedDateTime":"2024-05-0{d}T10:00:00Z","isRead":false}}"#,
             f = i % 5,
-            d = i % 9 + 1
+            d = i % 9 + 1,
+            // Long and repetitive, so the body is compressed before it is sealed.
+            para = format!("<p>{tag}-paragraph 秘密の話 Grüße</p>").repeat(8)
         )));
     }
     for i in 0..200 {
@@ -99,8 +101,12 @@ async fn no_canary_or_user_id_appears_anywhere_in_indexeddb() {
         "the dump should hold every record, got {} bytes",
         dump.len()
     );
-    // Positive controls: the dump does read names and keys in clear where they exist.
+    // Positive controls: the dump does read names and keys in clear where they exist,
+    // covers the summary and the body stores, and the bodies took the compressed path.
     assert!(contains(&dump, b"messages") && contains(&dump, &utf16("quarantine")));
+    assert!(contains(&dump, &utf16("messageBodies")));
+    let formats = wait(envelope_formats(&db_name(user_id), "messageBodies")).await;
+    assert_eq!(stringify(&formats), r#"["3/1"]"#, "every body compressed");
     assert!(contains(&dump, db_name(user_id).as_bytes()));
     // Every needle is at least six bytes long: a megabyte of ciphertext holds a
     // given three-byte sequence by chance in about one run in sixteen.

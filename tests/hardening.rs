@@ -155,8 +155,8 @@ async fn counts_and_the_event_span_are_sealed_and_altering_them_is_integrity() {
     assert_eq!(Array::from(&wait(mailbox.events(range)).await).length(), 1);
     let keys = stringify(&wait(meta_keys(&db_name(user))).await);
     assert_eq!(
-        keys, r#"["keyring","state"]"#,
-        "nothing but the keyring and the sealed state in meta"
+        keys, r#"["keyring","layout/split","state"]"#,
+        "nothing but the keyring, the sealed state and the (empty) layout marker in meta"
     );
     mailbox.close();
 
@@ -356,8 +356,9 @@ async fn rotating_the_data_key_locks_out_a_keyring_copied_before_it() {
     );
     wait(mailbox.rotate_data_key(options)).await;
     let reports: Vec<String> = log.iter().map(|r| r.as_string().unwrap()).collect();
-    assert_eq!(reports.first().map(String::as_str), Some("0/450"));
-    assert_eq!(reports.last().map(String::as_str), Some("450/450"));
+    // Each message is two records: its summary and its body.
+    assert_eq!(reports.first().map(String::as_str), Some("0/900"));
+    assert_eq!(reports.last().map(String::as_str), Some("900/900"));
     assert!(reports.len() >= 4, "a report per batch: {reports:?}");
 
     wait(mailbox.put_messages(array([message("after", "inbox", 1)]))).await;

@@ -279,7 +279,7 @@ async fn conversations_come_back_oldest_first() {
         )),
     )
     .await;
-    let thread = wait(mailbox.conversation("conv-1".into())).await;
+    let thread = wait(mailbox.conversation("conv-1".into(), JsValue::UNDEFINED)).await;
     assert_eq!(ids(&thread), ["m1", "m4", "m7"]);
     wait(mailbox.wipe()).await;
 }

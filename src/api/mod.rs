@@ -18,6 +18,7 @@ use crate::mailbox::{wipe_user, DeltaSummary};
 use crate::model::Kind;
 use crate::policy::Policy;
 use crate::session::{RotationProgress, Session, UpgradeProgress};
+use crate::store::STORE_MESSAGE_BODIES;
 use crate::Error;
 
 /// An open, unlocked offline mailbox for one user.
@@ -526,8 +527,10 @@ impl OfflineMailbox {
             let array = Array::new();
             for entry in entries {
                 let object = Object::new();
+                // A message's body record counts as the message: refetch it.
                 let kind: &str = match Kind::from_store(&entry.store) {
                     Some(kind) => kind.api_name(),
+                    None if entry.store == STORE_MESSAGE_BODIES => Kind::Message.api_name(),
                     None => &entry.store,
                 };
                 set(&object, "kind", &JsValue::from_str(kind));

@@ -171,3 +171,28 @@ export function putLongKey(dbName, storeName, last) {
     return 1;
   });
 }
+
+// The distinct envelope formats in `store`, as "version/codec" (version 3 envelopes
+// carry a codec byte after the key id: 0 stored as is, 1 compressed).
+export async function envelopeFormats(dbName, storeName) {
+  const values = await edit(dbName, storeName, (keys, values) => values);
+  const formats = new Set(values.map((value) => (value.v[0] === 3 ? `3/${value.v[5]}` : `${value.v[0]}`)));
+  return [...formats].sort();
+}
+
+// Deletes every record of `store`.
+export function clearStore(dbName, storeName) {
+  return edit(dbName, storeName, (keys, values, store) => {
+    store.clear();
+    return keys.length;
+  });
+}
+
+// Swaps the values of the first two records of `store` (each keeps its key).
+export function swapFirstTwo(dbName, storeName) {
+  return edit(dbName, storeName, (keys, values, store) => {
+    store.put(values[1], keys[0]);
+    store.put(values[0], keys[1]);
+    return 2;
+  });
+}

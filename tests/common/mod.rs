@@ -71,6 +71,15 @@ extern "C" {
     #[wasm_bindgen(js_name = putLongKey)]
     pub fn put_long_key(db: &str, store: &str, last: bool) -> Promise;
     /// A progress handler logging "done/total" into `log`, closing `mailbox` after `close_after` reports.
+    #[wasm_bindgen(js_name = envelopeFormats)]
+    pub fn envelope_formats(db: &str, store: &str) -> Promise;
+
+    #[wasm_bindgen(js_name = clearStore)]
+    pub fn clear_store(db: &str, store: &str) -> Promise;
+
+    #[wasm_bindgen(js_name = swapFirstTwo)]
+    pub fn swap_first_two(db: &str, store: &str) -> Promise;
+
     #[wasm_bindgen(js_name = progressLog)]
     pub fn progress_log(log: &js_sys::Array, mailbox: &JsValue, close_after: u32) -> JsValue;
 }

@@ -1,0 +1,238 @@
+// A mailbox written by the schema-3 release (www/e2e/fixtures/schema3-release: one
+// sealed record per message, envelope version 2) opens with the current build,
+// which splits every message into a summary and a body record before `open`
+// resolves: nothing is lost or changed, listings give summaries, and a tab closed
+// in the middle of the move leaves a mailbox the next open finishes.
+// Needs target/corpus (scripts/test.sh generates it with tools/corpus).
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+import { staticFiles } from "../static.mjs";
+import { launchBrowser } from "./browser.mjs";
+
+const root = resolve(import.meta.dirname, "..", "..");
+const SUMMARY = ["id", "@odata.type", "parentFolderId", "conversationId", "subject", "bodyPreview", "from", "sender",
+  "toRecipients", "ccRecipients", "receivedDateTime", "sentDateTime", "isRead", "isDraft", "flag", "importance",
+  "hasAttachments", "categories", "inferenceClassification", "meetingMessageType", "@offlineMailbox.bodyWithheld"];
+
+let server;
+let browser;
+let origin;
+/** Resolved when a page reports, by a synchronous request to /first-batch, that its first batch committed. */
+let firstBatch;
+let reportFirstBatch;
+
+before(async () => {
+  const files = staticFiles({
+    "/old/": join(root, "www", "e2e", "fixtures", "schema3-release"),
+    "/pkg/": join(root, "pkg"),
+    "/corpus/": join(root, "target", "corpus"),
+  });
+  server = createServer((req, res) => {
+    if (req.url === "/first-batch") {
+      reportFirstBatch();
+      return res.writeHead(204).end();
+    }
+    if (req.url === "/") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      return res.end("<!doctype html><title>layout upgrade</title>");
+    }
+    if (!files(req, res)) res.writeHead(404).end();
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  origin = `http://127.0.0.1:${server.address().port}`;
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+async function newPage() {
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(300_000);
+  await page.goto(`${origin}/`);
+  return page;
+}
+
+/** Writes `count` corpus messages (and the folders) with the schema-3 release; returns what it reads back. */
+function writeWithOldRelease(page, userId, count) {
+  return page.evaluate(async ([userId, count]) => {
+    const old = await import("/old/offline_mailbox.js");
+    await old.default();
+    const load = async (name) => (await fetch(`/corpus/${name}.json`)).json();
+    const [folders, all] = await Promise.all([load("folders"), load("messages")]);
+    const messages = all.slice(0, count);
+    const mailbox = await old.OfflineMailbox.open({ userId, key: new Uint8Array(32).fill(9) });
+    await mailbox.enableOffline();
+    await mailbox.putFolders(folders);
+    for (let i = 0; i < messages.length; i += 500) await mailbox.putMessages(messages.slice(i, i + 500));
+    // A delta page in a scope of its own: a removal and a partial update.
+    const scope = messages[0].parentFolderId;
+    await mailbox.applyDelta("messages", scope, {
+      value: [{ id: messages[0].id, isRead: true }, { id: messages[1].id, "@removed": { reason: "deleted" } }],
+      "@odata.deltaLink": "https://graph.example/delta?token=1",
+    });
+    const whole = {};
+    for (const m of messages) whole[m.id] = await mailbox.getMessage(m.id);
+    const order = {};
+    for (const f of folders) order[f.id] = (await mailbox.listMessages(f.id, { limit: 1000 })).value.map((m) => m.id);
+    const counts = (await mailbox.folders()).map((f) => [f.id, f.totalItemCount, f.unreadItemCount]);
+    const epoch = mailbox.epoch;
+    mailbox.close();
+    return { whole, order, counts, epoch, scope };
+  }, [userId, count]);
+}
+
+/** The records of the user's database as the browser stores them. */
+function rawStores(page, userId) {
+  return page.evaluate(async (userId) => {
+    const { OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    const name = OfflineMailbox.databaseName(userId);
+    const db = await new Promise((ok, fail) => {
+      const open = indexedDB.open(name);
+      open.onsuccess = () => ok(open.result);
+      open.onerror = () => fail(open.error);
+    });
+    const all = (store) => new Promise((ok, fail) => {
+      const request = db.transaction(store).objectStore(store).getAll();
+      request.onsuccess = () => ok(request.result);
+      request.onerror = () => fail(request.error);
+    });
+    const messages = await all("messages");
+    const bodies = await all("messageBodies");
+    const metaKeys = await new Promise((ok) => {
+      const request = db.transaction("meta").objectStore("meta").getAllKeys();
+      request.onsuccess = () => ok(request.result.map((k) => new TextDecoder().decode(k)));
+    });
+    db.close();
+    return {
+      version: db.version,
+      messages: messages.length,
+      split: messages.filter((r) => typeof r.b === "number").length,
+      bodies: bodies.length,
+      bodyFormats: [...new Set(bodies.map((r) => r.v[0]))],
+      metaKeys,
+    };
+  }, userId);
+}
+
+test("a mailbox of the schema-3 release opens split, with every message, order and count unchanged", async () => {
+  const page = await newPage();
+  const userId = "upgrade-user";
+  const before = await writeWithOldRelease(page, userId, 1500);
+  const after = await page.evaluate(async ([userId, before, SUMMARY]) => {
+    const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    await init();
+    const progress = [];
+    const mailbox = await OfflineMailbox.open({
+      userId, key: new Uint8Array(32).fill(9), expectedEpoch: before.epoch,
+      onUpgradeProgress: (p) => progress.push(`${p.done}/${p.total}`),
+    });
+    const canonical = (v) => JSON.stringify(v, (_, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+    const pick = (m) => Object.fromEntries(Object.entries(m).filter(([k]) => SUMMARY.includes(k)));
+    const changed = [];
+    const wrongSummaries = [];
+    for (const [id, whole] of Object.entries(before.whole)) {
+      const back = await mailbox.getMessage(id);
+      if (canonical(back) !== canonical(whole)) changed.push(id);
+    }
+    const order = {};
+    for (const folderId of Object.keys(before.order)) {
+      const summaries = (await mailbox.listMessages(folderId, { limit: 1000 })).value;
+      order[folderId] = summaries.map((m) => m.id);
+      for (const s of summaries) if (canonical(s) !== canonical(pick(before.whole[s.id]))) wrongSummaries.push(s.id);
+      const full = (await mailbox.listMessages(folderId, { limit: 1000, fields: "full" })).value;
+      for (const m of full) if (canonical(m) !== canonical(before.whole[m.id])) changed.push(`full ${m.id}`);
+    }
+    const counts = (await mailbox.folders()).map((f) => [f.id, f.totalItemCount, f.unreadItemCount]);
+    const link = await mailbox.deltaLink("messages", before.scope);
+    const quarantined = (await mailbox.quarantine()).length;
+    mailbox.close();
+    return { changed, wrongSummaries, order, counts, link, quarantined, progress };
+  }, [userId, before, SUMMARY]);
+
+  assert.deepEqual(after.changed, [], "getMessage and fields: \"full\" give every message back unchanged");
+  assert.deepEqual(after.wrongSummaries, [], "listings give each message's summary fields");
+  assert.deepEqual(after.order, before.order, "every folder lists the same messages in the same order");
+  assert.deepEqual(after.counts, before.counts);
+  assert.equal(after.link, "https://graph.example/delta?token=1");
+  assert.equal(after.quarantined, 0);
+  assert.equal(after.progress.at(-1), "1499/1499", `progress: ${after.progress.join(" ")}`);
+  assert.ok(after.progress.length >= 7, "a report per batch of 200");
+
+  const raw = await rawStores(page, userId);
+  assert.equal(raw.version, 4);
+  assert.equal(raw.messages, 1499);
+  assert.equal(raw.split, 1499, "every message record is a summary");
+  assert.equal(raw.bodies, 1499, "beside its body record");
+  assert.deepEqual(raw.bodyFormats, [3]);
+  assert.ok(raw.metaKeys.includes("layout/split"));
+
+  // A second open finds the move finished and does not walk again.
+  const reports = await page.evaluate(async (userId) => {
+    const { OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    const progress = [];
+    const mailbox = await OfflineMailbox.open({ userId, key: new Uint8Array(32).fill(9), onUpgradeProgress: (p) => progress.push(p) });
+    await mailbox.wipe();
+    return progress.length;
+  }, userId);
+  assert.equal(reports, 0);
+  await page.close();
+});
+
+test("a tab closed in the middle of the move leaves a mailbox the next open finishes", async () => {
+  const userId = "upgrade-interrupted";
+  const writer = await newPage();
+  const before = await writeWithOldRelease(writer, userId, 1200);
+  await writer.close();
+
+  // The progress handler runs after each batch has committed. On the first, it
+  // tells this test so, then hangs the tab's only thread: no further batch can
+  // run, and the tab is closed in that state.
+  firstBatch = new Promise((ok) => { reportFirstBatch = ok; });
+  const doomed = await newPage();
+  await doomed.evaluate(async (userId) => {
+    const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    await init();
+    const hang = () => {
+      const request = new XMLHttpRequest();
+      request.open("GET", "/first-batch", false);
+      request.send();
+      for (;;);
+    };
+    OfflineMailbox.open({ userId, key: new Uint8Array(32).fill(9), onUpgradeProgress: hang });
+  }, userId);
+  await firstBatch;
+  await doomed.close();
+
+  const page = await newPage();
+  const midway = await rawStores(page, userId);
+  assert.equal(midway.split, 200, "exactly the first batch was split before the tab closed");
+  assert.ok(!midway.metaKeys.includes("layout/split"));
+  const result = await page.evaluate(async ([userId, before]) => {
+    const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    await init();
+    const mailbox = await OfflineMailbox.open({ userId, key: new Uint8Array(32).fill(9) });
+    const canonical = (v) => JSON.stringify(v, (_, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+    const changed = [];
+    for (const [id, whole] of Object.entries(before.whole)) {
+      if (canonical(await mailbox.getMessage(id)) !== canonical(whole)) changed.push(id);
+    }
+    const counts = (await mailbox.folders()).map((f) => [f.id, f.totalItemCount, f.unreadItemCount]);
+    mailbox.close();
+    return { changed, counts };
+  }, [userId, before]);
+  assert.deepEqual(result.changed, []);
+  assert.deepEqual(result.counts, before.counts);
+  const done = await rawStores(page, userId);
+  assert.equal(done.split, 1199);
+  assert.equal(done.bodies, 1199);
+  await page.evaluate(async (userId) => {
+    const { OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    await OfflineMailbox.wipeUser(userId);
+  }, userId);
+  await page.close();
+});
