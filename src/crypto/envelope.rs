@@ -184,6 +184,27 @@ pub fn seal(
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
     let (codec, encoded) = encode(plaintext);
+    seal_encoded(key, key_id, aad, codec, &encoded)
+}
+
+/// Encrypts `plaintext` like [`seal`] but never compresses it: for values padded
+/// to a size class, whose stored size must not depend on their content.
+pub fn seal_padded(
+    key: &[u8; 32],
+    key_id: u32,
+    aad: Aad<'_>,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    seal_encoded(key, key_id, aad, Codec::None, plaintext)
+}
+
+fn seal_encoded(
+    key: &[u8; 32],
+    key_id: u32,
+    aad: Aad<'_>,
+    codec: Codec,
+    encoded: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
     let header = Header {
         version: ENVELOPE_VERSION,
         key_id,
@@ -197,7 +218,7 @@ pub fn seal(
         .encrypt(
             Nonce::from_slice(&nonce),
             Payload {
-                msg: &encoded,
+                msg: encoded,
                 aad: &aad_bytes,
             },
         )
@@ -449,5 +470,14 @@ mod tests {
             &[10, 0, 0, 0, 0xff, 0xff, 0xff],
         );
         assert_eq!(open(&KEY, AAD, &garbage), Err(CryptoError::Integrity));
+    }
+
+    #[test]
+    fn a_padded_value_is_never_compressed_so_its_size_is_its_padded_size() {
+        let padded = [b"card".as_slice(), &[0u8; 508]].concat();
+        let sealed = seal_padded(&KEY, 1, AAD, &padded).unwrap();
+        assert_eq!(sealed[5], Codec::None.tag());
+        assert_eq!(sealed.len(), 6 + NONCE_LEN + padded.len() + TAG_LEN);
+        assert_eq!(open(&KEY, AAD, &sealed).unwrap(), padded);
     }
 }

@@ -298,6 +298,13 @@ impl Keyring {
         envelope::seal(&current.key, current.id, aad, plaintext)
     }
 
+    /// Encrypts a value padded to a size class under the current data key, never
+    /// compressing it (compression would undo the padding).
+    pub fn seal_padded(&self, aad: Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let current = self.current_key();
+        envelope::seal_padded(&current.key, current.id, aad, plaintext)
+    }
+
     /// Decrypts a value sealed by [`Keyring::seal`] with any data key this keyring holds.
     pub fn open(&self, aad: Aad<'_>, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let data_key = self.key_of(sealed).ok_or(CryptoError::Integrity)?;

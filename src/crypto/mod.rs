@@ -9,7 +9,7 @@ mod envelope;
 mod keyring;
 
 pub use blind::{database_name, BlindIndex, BLINDED_LEN, DB_NAME_PREFIX};
-pub use envelope::{key_id, open, seal, Aad, ENVELOPE_VERSION};
+pub use envelope::{key_id, open, seal, seal_padded, Aad, ENVELOPE_VERSION};
 pub use keyring::{
     Kek, KeyDerivation, KeyMaterial, Keyring, RecordPlace, SealedRecord, WrappedKeyring,
     FIELDS_TAG_LEN, KEY_LEN, SALT_LEN,

@@ -29,10 +29,11 @@ impl Mailbox {
     /// `directory_clear` after a write it already decided to make.
     pub async fn directory_put(&self, key: &str, entry: &[u8]) -> Result<(), Error> {
         let blinded = self.directory_key(key);
+        // Entries are padded to a size class: compressing them would undo that.
         let sealed = self
             .keyring
             .borrow()
-            .seal(Aad::at(STORE_DIRECTORY, &blinded), entry)?;
+            .seal_padded(Aad::at(STORE_DIRECTORY, &blinded), entry)?;
         let mut tx = self.db.begin_write(&[STORE_DIRECTORY])?;
         tx.put(STORE_DIRECTORY, &blinded, &Record::sealed(sealed))?;
         Ok(tx.commit().await?)

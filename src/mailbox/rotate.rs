@@ -254,7 +254,13 @@ impl Mailbox {
             .open(aad, record.value.as_deref().unwrap_or_default());
         Ok(match opened {
             Ok(plaintext) => {
-                Reseal::Replace(Record::sealed(self.keyring.borrow().seal(aad, &plaintext)?))
+                let keyring = self.keyring.borrow();
+                // Directory entries keep their padded size: never compressed.
+                let sealed = match store == STORE_DIRECTORY {
+                    true => keyring.seal_padded(aad, &plaintext)?,
+                    false => keyring.seal(aad, &plaintext)?,
+                };
+                Reseal::Replace(Record::sealed(sealed))
             }
             Err(_) if store == STORE_DIRECTORY => Reseal::Drop,
             Err(_) => Reseal::Quarantine,

@@ -89,7 +89,8 @@ function writeWithOldRelease(page, userId, count) {
 /** The records of the user's database as the browser stores them. */
 function rawStores(page, userId) {
   return page.evaluate(async (userId) => {
-    const { OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    await init();
     const name = OfflineMailbox.databaseName(userId);
     const db = await new Promise((ok, fail) => {
       const open = indexedDB.open(name);
