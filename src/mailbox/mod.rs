@@ -50,6 +50,9 @@ pub struct Mailbox {
     blind: BlindIndex,
     /// The sealed state as this connection last read or wrote it.
     state: RefCell<MailboxState>,
+    /// The sealed bytes `state` was last read from or written as: a read that
+    /// finds the same bytes again needs no decryption.
+    state_sealed: RefCell<Vec<u8>>,
 }
 
 impl Mailbox {
@@ -85,6 +88,7 @@ impl Mailbox {
             keyring: RefCell::new(keyring),
             blind,
             state: RefCell::new(state),
+            state_sealed: RefCell::new(Vec::new()),
         };
         mailbox.split_whole_messages(on_upgrade).await?;
         Ok(mailbox)

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use crate::crypto::{key_id, RecordPlace, BLINDED_LEN};
-use crate::model::{join_json_objects, split_message, Facts, Item, Kind, Selection};
+use crate::model::{join_json_objects, split_message_json, Facts, Item, Kind, Selection};
 use crate::store::{fields, FieldValue, Record, STORE_MESSAGE_BODIES};
 use crate::sync::Placement;
 use crate::Error;
@@ -81,11 +81,11 @@ impl Mailbox {
     /// A whole message as a summary record and a body record, both written now.
     fn seal_message(&self, scope_key: &[u8], item: &Item) -> Result<SealedItem, Error> {
         let key = self.record_key(Kind::Message, &item.id);
-        let (summary, rest) = split_message(item.fields.clone());
+        let (summary, rest) = split_message_json(&item.fields);
         let written = self.next_counter() as f64;
         let body_fields = Record::default().with(fields::WRITTEN_AT, FieldValue::Number(written));
-        let body = self.seal_fields(STORE_MESSAGE_BODIES, &key, body_fields, &to_json(&rest))?;
-        let mut sealed = self.seal_summary(scope_key, item, &summary, written)?;
+        let body = self.seal_fields(STORE_MESSAGE_BODIES, &key, body_fields, &rest)?;
+        let mut sealed = self.seal_summary_json(scope_key, item, &summary, written)?;
         sealed.body = Some(body);
         Ok(sealed)
     }
@@ -99,10 +99,21 @@ impl Mailbox {
         summary: &Map<String, Value>,
         body_at: f64,
     ) -> Result<SealedItem, Error> {
+        self.seal_summary_json(scope_key, item, &to_json(summary), body_at)
+    }
+
+    /// [`Mailbox::seal_summary`] from the summary's JSON text.
+    fn seal_summary_json(
+        &self,
+        scope_key: &[u8],
+        item: &Item,
+        summary: &[u8],
+        body_at: f64,
+    ) -> Result<SealedItem, Error> {
         let key = self.record_key(Kind::Message, &item.id);
         let (record, placement) = self.index_fields(scope_key, item);
         let record = record.with(fields::BODY_AT, FieldValue::Number(body_at));
-        let record = self.seal_fields(Kind::Message.store(), &key, record, &to_json(summary))?;
+        let record = self.seal_fields(Kind::Message.store(), &key, record, summary)?;
         Ok(SealedItem {
             key,
             record,

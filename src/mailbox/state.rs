@@ -116,11 +116,17 @@ impl Mailbox {
     /// keyring first if another tab rotated the data key) and remembers it.
     pub(super) async fn take_state(&self, record: Option<Record>) -> Result<MailboxState, Error> {
         let record = record.ok_or_else(|| missing(STORE_META, "state"))?;
+        let sealed = record.value.as_deref().unwrap_or_default();
+        if !sealed.is_empty() && *self.state_sealed.borrow() == sealed {
+            // The state this connection already holds: authenticated when it was taken in.
+            return Ok(self.state.borrow().clone());
+        }
         if self.sealed_with_newer_key(&record) {
             self.reload_keyring().await?;
         }
         let state = open_state(&self.keyring.borrow(), &record)?;
         self.remember(state.clone()).await?;
+        *self.state_sealed.borrow_mut() = sealed.to_vec();
         Ok(state)
     }
 
@@ -194,6 +200,7 @@ impl Mailbox {
         tx.put(STORE_META, STATE_KEY, &sealed)?;
         tx.commit().await?;
         *self.state.borrow_mut() = state;
+        *self.state_sealed.borrow_mut() = sealed.value.unwrap_or_default();
         Ok(())
     }
 
@@ -222,6 +229,8 @@ impl Mailbox {
         }
         let rotated = state.key_id != self.keyring.borrow().current_key_id();
         *self.state.borrow_mut() = state;
+        // Taken in from elsewhere: the bytes the cache names are no longer this state.
+        self.state_sealed.borrow_mut().clear();
         if rotated {
             self.reload_keyring().await?;
         }

@@ -21,8 +21,8 @@ pub use datetime::Timestamp;
 pub use facts::{normalize_address, search_prefix, words, Facts, PREFIX_LEN};
 pub use protected::{protection, withhold_body, Protection, BODY_WITHHELD};
 pub use summary::{
-    is_summary_field, join_json_objects, split_message, touches_only_summary, Selection,
-    SUMMARY_FIELDS,
+    is_summary_field, join_json_objects, split_message, split_message_json, touches_only_summary,
+    Selection, SUMMARY_FIELDS,
 };
 
 /// The kinds of item the mailbox stores, each in its own object store.
@@ -147,14 +147,17 @@ impl Item {
         {
             withhold_body(&mut fields, protection);
         }
+        // Checked in place (borrowed, not copied): the item is kept as it came.
+        let value = Value::Object(fields);
         let facts = match kind {
-            Kind::Message => Facts::of_message(&typed(index, &fields)?),
-            Kind::MailFolder => {
-                typed::<graph::MailFolder>(index, &fields).map(|_| Facts::Folder)?
-            }
-            Kind::Contact => Facts::of_contact(&typed(index, &fields)?),
-            Kind::Event => Facts::of_event(&typed(index, &fields)?)
+            Kind::Message => Facts::of_message(&typed(index, &value)?),
+            Kind::MailFolder => typed::<graph::MailFolder>(index, &value).map(|_| Facts::Folder)?,
+            Kind::Contact => Facts::of_contact(&typed(index, &value)?),
+            Kind::Event => Facts::of_event(&typed(index, &value)?)
                 .map_err(|(field, reason)| ModelError::new(index, field, &reason))?,
+        };
+        let Value::Object(fields) = value else {
+            return Err(ModelError::new(index, "(item)", "must be a JSON object"));
         };
         Ok(Self { id, fields, facts })
     }
@@ -165,8 +168,7 @@ impl Item {
     }
 }
 
-fn typed<T: DeserializeOwned>(index: usize, fields: &Map<String, Value>) -> Result<T, ModelError> {
-    let value = Value::Object(fields.clone());
+fn typed<T: DeserializeOwned>(index: usize, value: &Value) -> Result<T, ModelError> {
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = error.path().to_string();
         let reason = error.into_inner().to_string();
