@@ -49,14 +49,17 @@ impl Mailbox {
         let scope_key = self.scope_key(kind, DEFAULT_SCOPE);
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
-            if kind == Kind::Message {
-                self.carry_protection(&mut items).await?;
-            }
+            // Read after `base` was taken: if the commit finds the counter still at
+            // `base`, nothing was written since, and these are the stored records.
+            let stored = match kind {
+                Kind::Message => Some(self.carry_protection(&mut items).await?),
+                _ => None,
+            };
             let ops = items
                 .iter()
                 .map(|item| self.seal_item(kind, &scope_key, item).map(Op::Put))
                 .collect::<Result<_, _>>()?;
-            if let Some(summary) = self.commit(kind, ops, None, base).await? {
+            if let Some(summary) = self.commit(kind, ops, None, base, stored).await? {
                 return Ok(summary);
             }
         }
@@ -80,7 +83,7 @@ impl Mailbox {
                 .as_deref()
                 .map(|link| self.sealed_sync_state(kind, scope, link))
                 .transpose()?;
-            if let Some(summary) = self.commit(kind, ops, link, base).await? {
+            if let Some(summary) = self.commit(kind, ops, link, base, None).await? {
                 return Ok(summary);
             }
         }
@@ -183,7 +186,7 @@ impl Mailbox {
                 need_rest.insert(id.to_owned());
             }
         }
-        let mut merged = self.stored_versions(kind, &ids, &need_rest).await?;
+        let (mut merged, _) = self.stored_versions(kind, &ids, &need_rest).await?;
         // Protection outlives a removal entry: an id stored (or earlier in this page
         // written) as protected stays protected for the rest of the page.
         let mut protected: HashMap<String, Protection> = HashMap::new();
@@ -243,10 +246,11 @@ impl Mailbox {
     }
 
     /// Withholds the body of each message whose stored version is protected (the
-    /// summary carries the withheld-body marker, so no body is read).
-    async fn carry_protection(&self, items: &mut [Item]) -> Result<(), Error> {
+    /// summary carries the withheld-body marker, so no body is read). Returns the
+    /// stored records it read, by key.
+    async fn carry_protection(&self, items: &mut [Item]) -> Result<StoredRecords, Error> {
         let ids: Vec<String> = items.iter().map(|item| item.id.clone()).collect();
-        let stored = self
+        let (stored, records) = self
             .stored_versions(Kind::Message, &ids, &HashSet::new())
             .await?;
         for item in items {
@@ -254,7 +258,7 @@ impl Mailbox {
                 withhold_body(&mut item.fields, kind);
             }
         }
-        Ok(())
+        Ok(records)
     }
 
     /// The stored JSON of the items with these ids, as stored. For a split
@@ -265,12 +269,13 @@ impl Mailbox {
         kind: Kind,
         ids: &[String],
         need_rest: &HashSet<String>,
-    ) -> Result<HashMap<String, Stored>, Error> {
+    ) -> Result<(HashMap<String, Stored>, StoredRecords), Error> {
         let keys: Vec<Vec<u8>> = ids
             .iter()
             .map(|id| self.record_key(kind, id).to_vec())
             .collect();
         let (records, bodies) = self.read_with_bodies(kind, &keys, ids, need_rest).await?;
+        let read: StoredRecords = keys.into_iter().zip(records.iter().cloned()).collect();
         let mut stored = HashMap::new();
         for ((id, record), body) in ids.iter().zip(records).zip(bodies) {
             let Some(record) = record else { continue };
@@ -296,7 +301,7 @@ impl Mailbox {
                 stored.insert(id.clone(), Stored { fields, body_at });
             }
         }
-        Ok(stored)
+        Ok((stored, read))
     }
 
     /// The records under `keys` and, for messages whose id is in `need_rest`, their
@@ -336,13 +341,17 @@ impl Mailbox {
     }
 
     /// Writes prepared ops in one transaction, if no other write committed since
-    /// `base`; `None` means one did, and the ops must be prepared again.
+    /// `base`; `None` means one did, and the ops must be prepared again. `stored`
+    /// holds the records under every key the ops touch when they were read after
+    /// `base` was taken (then still current if the commit goes ahead); without
+    /// it, they are read inside the transaction.
     async fn commit(
         &self,
         kind: Kind,
         ops: Vec<Op>,
         sync_state: Option<(Vec<u8>, Record)>,
         base: u64,
+        stored: Option<StoredRecords>,
     ) -> Result<Option<DeltaSummary>, Error> {
         let store = kind.store();
         let stores = with_bodies(kind, &[store, STORE_SYNC_STATE]);
@@ -356,8 +365,13 @@ impl Mailbox {
                 Op::Remove { key, .. } => key.clone(),
             })
             .collect();
-        let olds = txn.tx.get_many(store, &keys).await?;
-        let mut current: HashMap<Vec<u8>, Option<Record>> = keys.into_iter().zip(olds).collect();
+        let mut current = match stored {
+            Some(stored) if keys.iter().all(|key| stored.contains_key(key)) => stored,
+            _ => {
+                let olds = txn.tx.get_many(store, &keys).await?;
+                keys.into_iter().zip(olds).collect()
+            }
+        };
         let mut summary = DeltaSummary::default();
         let mut moves: Vec<(Option<Placement>, Option<Placement>)> = Vec::new();
         for op in ops {
@@ -419,6 +433,9 @@ impl Mailbox {
         Ok(Some(summary))
     }
 }
+
+/// Stored records by key, as read (`None`: nothing stored under the key).
+type StoredRecords = HashMap<Vec<u8>, Option<Record>>;
 
 /// A stored item as an update starts from.
 #[derive(Default)]
