@@ -265,6 +265,12 @@ async fn huge_sparse_and_unreadable_batches_reject_as_invalid_input() {
             ),
         ]);
     }
+    cases.push(case(
+        "Proxy that reports its length once, then 2**32-1",
+        "putMessages",
+        vec![exotic("lyingLength")],
+        Resolves,
+    ));
     check(&mailbox, cases).await;
     let capped = outcome(&mailbox, "putMessages", vec![exotic("huge")]).await;
     let message = field(&capped, "message").as_string().unwrap();

@@ -261,7 +261,13 @@ fn json_elements(value: &JsValue, field: &str) -> Result<Vec<serde_json::Value>,
 /// an element that is not an object, a text over the limits) sends the caller to
 /// the element-by-element path, which names the element at fault.
 fn whole_array_json(value: &JsValue, length: u32) -> Option<Vec<serde_json::Value>> {
-    let text: js_sys::JsString = JSON::stringify(value).ok().filter(|s| s.is_string())?;
+    // Stringify a plain copy of the first `length` elements, never `value` itself:
+    // a Proxy could report another length to `JSON.stringify` than the checked one.
+    let copy = Array::new();
+    for index in 0..length {
+        copy.push(&element(value, index, "(item)").ok()?);
+    }
+    let text: js_sys::JsString = JSON::stringify(&copy).ok().filter(|s| s.is_string())?;
     if text.length() > MAX_ITEM_TEXT {
         return None;
     }

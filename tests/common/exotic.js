@@ -96,6 +96,18 @@ const builders = {
     impostor[Symbol.iterator] = function* () { for (;;) yield 1; };
     return impostor;
   },
+  // An array Proxy that reports its true length once, then 2**32 - 1: a
+  // JSON.stringify of the Proxy itself would walk four billion elements.
+  lyingLength: () => {
+    let reads = 0;
+    const items = [{ id: "lying-1", subject: "a" }, { id: "lying-2", subject: "b" }];
+    return new Proxy(items, {
+      get(target, name, receiver) {
+        if (name === "length") return reads++ === 0 ? target.length : 2 ** 32 - 1;
+        return Reflect.get(target, name, receiver);
+      },
+    });
+  },
 };
 
 /** A fresh exotic value by name (see `builders`). */
