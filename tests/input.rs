@@ -11,7 +11,7 @@
 mod common;
 
 use common::*;
-use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
 use offline_mailbox::OfflineMailbox;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -910,4 +910,32 @@ async fn bad_keys_and_iteration_counts_reject_at_open_and_change_key() {
     still_works(&mailbox).await;
     // Nothing was ever created for the probe user.
     assert!(!names().await.contains(&db_name(user)));
+}
+
+/// An array's own `toJSON` must not stand in for its elements (a review finding
+/// against the one-stringify batch path): element 0 is the number 42, so the batch
+/// is `InvalidInput` and nothing is written.
+#[wasm_bindgen_test]
+async fn an_array_to_json_does_not_replace_its_elements() {
+    let mailbox = open(key_options("input-array-tojson", 7)).await;
+    let smuggle = || {
+        Function::new_no_args(
+            r#"return [{"id":"smuggled","parentFolderId":"inbox","receivedDateTime":"2024-05-01T10:00:00Z"}];"#,
+        )
+    };
+    let items = array([JsValue::from(42)]);
+    Reflect::set(&items, &"toJSON".into(), &smuggle()).unwrap();
+    let error = rejection(mailbox.put_messages(items)).await;
+    assert_eq!(field(&error, "code"), "InvalidInput");
+
+    let value = array([JsValue::from("not an entry")]);
+    Reflect::set(&value, &"toJSON".into(), &smuggle()).unwrap();
+    let page = Object::new();
+    Reflect::set(&page, &"value".into(), &value).unwrap();
+    let error =
+        rejection(mailbox.apply_delta("messages".into(), "inbox".into(), page.into())).await;
+    assert_eq!(field(&error, "code"), "InvalidInput");
+
+    assert!(wait(mailbox.get_message("smuggled".into())).await.is_null());
+    wait(mailbox.wipe()).await;
 }

@@ -11,6 +11,7 @@ use js_sys::{Array, Object, Reflect};
 use offline_mailbox::OfflineMailbox;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::convert::TryFromJsValue;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
@@ -84,6 +85,16 @@ fn summary_of(message: &Value) -> Value {
             .map(|(n, v)| (n.clone(), v.clone()))
             .collect(),
     )
+}
+
+async fn quarantined_ids(mailbox: &OfflineMailbox) -> Vec<Value> {
+    let entries = to_value(&wait(mailbox.quarantine()).await);
+    entries
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].clone())
+        .collect()
 }
 
 async fn list(mailbox: &OfflineMailbox, fields: Option<JsValue>) -> Vec<Value> {
@@ -306,4 +317,133 @@ async fn removing_a_message_or_resetting_its_scope_removes_its_body() {
         0
     );
     wait(mailbox.wipe()).await;
+}
+
+/// A removed body record is reported in quarantine under its message's id, so the
+/// host knows which message to fetch again.
+#[wasm_bindgen_test]
+async fn a_removed_body_is_reported_for_refetch() {
+    let user = "layout-review-missing-body";
+    let mailbox = fresh(user).await;
+    wait(mailbox.put_messages(array([js(&message("m1", 1))]))).await;
+    wait(clear_store(&db_name(user), "messageBodies")).await;
+    assert_eq!(
+        rejection_code(mailbox.get_message("m1".into())).await,
+        "Integrity"
+    );
+    let full =
+        wait(mailbox.list_messages("inbox".into(), options(&[("fields", "full".into())]))).await;
+    assert_eq!(Array::from(&field(&full, "value")).length(), 0);
+    let ids = quarantined_ids(&mailbox).await;
+    wait(mailbox.wipe()).await;
+    assert_eq!(
+        ids,
+        vec![json!("m1")],
+        "the message whose body is gone must be reported"
+    );
+}
+
+/// A body swapped with another message's and found by a listing (fields: "full") is
+/// quarantined with its message's id, taken from the summary.
+#[wasm_bindgen_test]
+async fn a_swapped_body_found_by_a_listing_is_reported_with_its_id() {
+    let user = "layout-review-swap-listing";
+    let mailbox = fresh(user).await;
+    wait(mailbox.put_messages(array([js(&message("m1", 1)), js(&message("m2", 2))]))).await;
+    wait(swap_first_two(&db_name(user), "messageBodies")).await;
+    let full =
+        wait(mailbox.list_messages("inbox".into(), options(&[("fields", "full".into())]))).await;
+    assert_eq!(Array::from(&field(&full, "value")).length(), 0);
+    let mut ids: Vec<String> = quarantined_ids(&mailbox)
+        .await
+        .iter()
+        .map(|v| v.as_str().unwrap_or("<none>").to_owned())
+        .collect();
+    ids.sort();
+    wait(mailbox.wipe()).await;
+    assert_eq!(ids, ["m1", "m2"]);
+}
+
+/// A rollback of the whole database under an open mailbox is still caught although
+/// the restored state's bytes are ones this connection took in earlier.
+#[wasm_bindgen_test]
+async fn a_rollback_to_state_bytes_this_connection_took_in_is_still_caught() {
+    let user = "layout-review-state-cache";
+    let db = db_name(user);
+    let mailbox = fresh(user).await;
+    wait(mailbox.put_messages(array([js(&message("m1", 1))]))).await;
+    let old = wait(snapshot(&db)).await;
+    // Read once so the connection takes in (and caches) these exact bytes.
+    wait(mailbox.get_message("m1".into())).await;
+    wait(mailbox.put_messages(array([js(&message("m2", 2))]))).await;
+    wait(restore(&db, &old)).await;
+    let code = rejection_code(mailbox.get_message("m1".into())).await;
+    assert_eq!(code, "Rollback");
+}
+
+/// A summary-only delta on a protected (withheld) message cannot put bodyPreview
+/// (withheld) into the summary, and a later put cannot bring the body back.
+#[wasm_bindgen_test]
+async fn a_summary_only_delta_keeps_a_protected_message_withheld() {
+    let user = "layout-review-protected";
+    let mailbox = fresh(user).await;
+    let mut smime = message("p1", 1);
+    smime["singleValueExtendedProperties"] =
+        json!([{"id": "String 0x1A", "value": "IPM.Note.SMIME"}]);
+    wait(mailbox.put_messages(array([js(&smime)]))).await;
+    let page = json(r#"{"value":[{"id":"p1","bodyPreview":"SECRET PREVIEW","isRead":true}]}"#);
+    wait(mailbox.apply_delta("messages".into(), "inbox".into(), page)).await;
+    let plain = json!({"id": "p1", "parentFolderId": "inbox", "receivedDateTime": "2024-05-01T10:00:00Z",
+        "body": {"contentType": "text", "content": "SECRET BODY"}, "bodyPreview": "SECRET PREVIEW"});
+    wait(mailbox.put_messages(array([js(&plain)]))).await;
+    let got = stringify(&wait(mailbox.get_message("p1".into())).await);
+    let listed = stringify(&wait(mailbox.list_messages("inbox".into(), JsValue::UNDEFINED)).await);
+    wait(mailbox.wipe()).await;
+    assert!(
+        !got.contains("SECRET") && !listed.contains("SECRET"),
+        "{got} {listed}"
+    );
+}
+
+/// An older copy put back, its layout marker deleted and junk records (no `b`)
+/// stuffed into `messages`: the layout walk would quarantine each junk record in a
+/// write of its own and advance the copy's epoch past `expectedEpoch`, so it runs
+/// only after the epoch was checked (a review finding; this failed before the fix).
+#[wasm_bindgen_test]
+async fn junk_records_and_a_removed_marker_cannot_launder_a_rollback_past_expected_epoch() {
+    let user = "layout-review-junk-launder";
+    let db = db_name(user);
+    let mailbox = fresh(user).await;
+    wait(mailbox.put_messages(array([js(&message("m1", 1))]))).await;
+    let old = wait(snapshot(&db)).await;
+    for day in 2..=4 {
+        wait(mailbox.put_messages(array([js(&message(&format!("m{day}"), day))]))).await;
+    }
+    let saved = mailbox.epoch();
+    mailbox.close();
+    // The attacker: an older copy, the marker removed, junk under new keys.
+    wait(restore(&db, &old)).await;
+    assert_eq!(
+        wait(delete_meta_key(&db, "layout/split")).await.as_f64(),
+        Some(1.0)
+    );
+    wait(stuff_junk(&db, "messages", 8)).await;
+
+    let options = key_options(user, 7);
+    Reflect::set(&options, &"expectedEpoch".into(), &saved).unwrap();
+    let outcome = wasm_bindgen_futures::JsFuture::from(OfflineMailbox::open(options)).await;
+    let opened_epoch = outcome
+        .as_ref()
+        .ok()
+        .and_then(|v| OfflineMailbox::try_from_js_value(v.clone()).ok())
+        .map(|m| {
+            let epoch = m.epoch();
+            m.close();
+            epoch
+        });
+    wait(OfflineMailbox::wipe_user(user.into())).await;
+    let error = outcome.expect_err(&format!(
+        "the rolled-back copy opened (epoch {opened_epoch:?}, app saved {saved:?})"
+    ));
+    assert_eq!(field(&error, "code"), "Rollback");
 }

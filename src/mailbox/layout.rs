@@ -34,8 +34,9 @@ pub struct UpgradeProgress {
 
 impl Mailbox {
     /// Splits every message still stored whole into a summary and a body record,
-    /// unless a finished walk was recorded. Reports progress per batch.
-    pub(super) async fn split_whole_messages(
+    /// unless a finished walk was recorded. Reports progress per batch. It writes,
+    /// so it must run only after the caller accepted the database's epoch.
+    pub async fn split_whole_messages(
         &self,
         on_progress: &dyn Fn(UpgradeProgress),
     ) -> Result<(), Error> {

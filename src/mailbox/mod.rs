@@ -63,14 +63,10 @@ impl Mailbox {
     /// wrong key gives [`Error::WrongKey`] and reads or writes no record (opening may
     /// still run pending schema steps).
     ///
-    /// Messages still in the layout of schema 3 (one record each) are split into
-    /// summary and body records before this resolves, reporting to `on_upgrade`.
-    pub async fn open(
-        user_id: &str,
-        unlock: &Unlock,
-        create: bool,
-        on_upgrade: &dyn Fn(UpgradeProgress),
-    ) -> Result<Self, Error> {
+    /// Opening writes nothing to an existing database (so that the caller can
+    /// check its epoch first); messages still in the layout of schema 3 are moved
+    /// by [`Mailbox::split_whole_messages`].
+    pub async fn open(user_id: &str, unlock: &Unlock, create: bool) -> Result<Self, Error> {
         let name = database_name(user_id);
         let db = Database::open(&name).await?;
         let create = create || db.data_dropped();
@@ -81,7 +77,7 @@ impl Mailbox {
         };
         let state = state::load_or_create(&db, &keyring).await?;
         let blind = keyring.blind_index();
-        let mailbox = Self {
+        Ok(Self {
             db,
             name,
             kek: RefCell::new(kek),
@@ -89,9 +85,7 @@ impl Mailbox {
             blind,
             state: RefCell::new(state),
             state_sealed: RefCell::new(Vec::new()),
-        };
-        mailbox.split_whole_messages(on_upgrade).await?;
-        Ok(mailbox)
+        })
     }
 
     /// Re-wraps the keyring under a new key; the data is not re-encrypted.
@@ -233,8 +227,9 @@ impl Mailbox {
                 .await?
                 .pop()
                 .flatten();
-            // Only the record that was read goes: if it changed meanwhile, the new one stays.
-            if current.as_ref().map(|r| &r.value) != Some(&record.value) {
+            // Only the record that was read goes: if it changed meanwhile, the new one
+            // stays. A record read as missing (no value) is reported only while it is.
+            if current.and_then(|r| r.value) != record.value {
                 return Ok(());
             }
             txn.tx

@@ -306,8 +306,9 @@ impl Mailbox {
 
     /// A whole message: the opened `summary_plaintext` of `summary` joined with its
     /// body record. A body that is missing, fails authentication, or is not the one
-    /// the summary names (an older copy put back) gives [`Error::Integrity`]; one
-    /// that fails is quarantined.
+    /// the summary names (an older copy put back) gives [`Error::Integrity`] and is
+    /// reported in quarantine under the message's id (taken from the summary when
+    /// the caller does not know it), so the host fetches the message again.
     pub(super) async fn with_body(
         &self,
         summary: &Record,
@@ -315,19 +316,24 @@ impl Mailbox {
         summary_plaintext: &[u8],
         id: Option<&str>,
     ) -> Result<Vec<u8>, Error> {
-        let missing = || Error::Integrity {
-            store: STORE_MESSAGE_BODIES.into(),
-            id: id.map(str::to_owned),
-        };
-        let Some(body) = body else {
-            return Err(missing());
-        };
         let expected = summary.number(fields::BODY_AT);
-        let rest = match self.try_open(STORE_MESSAGE_BODIES, &body).await? {
-            Some(rest) if body.number(fields::WRITTEN_AT) == expected => rest,
-            _ => return Err(self.quarantine(STORE_MESSAGE_BODIES, &body, id).await),
+        let body = match body {
+            Some(body) => body,
+            // A missing body is reported like a failed one: an empty record at its key.
+            None => Record::default().with(
+                fields::KEY,
+                FieldValue::Bytes(summary.bytes(fields::KEY).unwrap_or_default().to_vec()),
+            ),
         };
-        Ok(join_json_objects(summary_plaintext, &rest))
+        if let Some(rest) = self.try_open(STORE_MESSAGE_BODIES, &body).await? {
+            if body.number(fields::WRITTEN_AT) == expected {
+                return Ok(join_json_objects(summary_plaintext, &rest));
+            }
+        }
+        let id = id.map(str::to_owned).or_else(|| id_of(summary_plaintext));
+        Err(self
+            .quarantine(STORE_MESSAGE_BODIES, &body, id.as_deref())
+            .await)
     }
 
     /// Decrypts a record, or `None` if it fails authentication. A record sealed
@@ -377,6 +383,17 @@ pub fn with_place<T>(
         key,
         fields: &canonical,
     })
+}
+
+/// The `id` of an item's JSON text.
+fn id_of(plaintext: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct WithId {
+        id: String,
+    }
+    serde_json::from_slice::<WithId>(plaintext)
+        .ok()
+        .map(|item| item.id)
 }
 
 fn to_json(fields: &Map<String, Value>) -> Vec<u8> {

@@ -88,6 +88,8 @@ impl Session {
         if let ExpectedEpoch::AtLeast(expected) = expected {
             session.check_epoch(&expected)?;
         }
+        // Only once the copy is accepted: moving it writes (and so advances its epoch).
+        session.finish_layout_upgrade().await?;
         // The policy may have turned photos or cards off since the answers were cached.
         session.forget_denied_lookups().await?;
         Ok(Rc::new(session))
@@ -148,7 +150,18 @@ impl Session {
         if self.offline_enabled() {
             return Ok(());
         }
-        self.attach_store(true).await
+        self.attach_store(true).await?;
+        self.finish_layout_upgrade().await
+    }
+
+    /// Moves data stored in an older layout to the current one (see
+    /// [`Mailbox::split_whole_messages`]), reporting to `on_upgrade`.
+    async fn finish_layout_upgrade(&self) -> Result<(), Error> {
+        let mailbox = self.mailbox.borrow().clone();
+        match mailbox {
+            Some(mailbox) => mailbox.split_whole_messages(&*self.on_upgrade).await,
+            None => Ok(()),
+        }
     }
 
     /// Re-wraps the store's keys under a new secret (data is not re-encrypted).
@@ -306,7 +319,7 @@ impl Session {
                 "pass the key or passphrase to enableOffline: it is not kept after unlocking",
             )
         })?;
-        let opened = Mailbox::open(&self.user_id, &unlock, create, &*self.on_upgrade).await;
+        let opened = Mailbox::open(&self.user_id, &unlock, create).await;
         let mailbox = match opened {
             Ok(mailbox) => mailbox,
             Err(error) => {

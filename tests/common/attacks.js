@@ -196,3 +196,25 @@ export function swapFirstTwo(dbName, storeName) {
     return 2;
   });
 }
+
+// Deletes the `meta` record named `name`; resolves to how many were removed.
+export async function deleteMetaKey(dbName, name) {
+  return edit(dbName, "meta", (keys, values, store) => {
+    const found = keys.filter((k) => new TextDecoder().decode(k) === name);
+    found.forEach((k) => store.delete(k));
+    return found.length;
+  });
+}
+
+// Puts `n` junk records (64-byte values, no clear fields) under new keys of `store`.
+export function stuffJunk(dbName, storeName, n) {
+  return edit(dbName, storeName, (keys, values, store) => {
+    for (let i = 0; i < n; i++) {
+      const key = new Uint8Array(16);
+      key[0] = 0xff;
+      key[15] = i;
+      store.put({ v: new Uint8Array(64).fill(i) }, key);
+    }
+    return n;
+  });
+}

@@ -77,6 +77,12 @@ extern "C" {
     #[wasm_bindgen(js_name = clearStore)]
     pub fn clear_store(db: &str, store: &str) -> Promise;
 
+    #[wasm_bindgen(js_name = deleteMetaKey)]
+    pub fn delete_meta_key(db: &str, name: &str) -> Promise;
+
+    #[wasm_bindgen(js_name = stuffJunk)]
+    pub fn stuff_junk(db: &str, store: &str, n: u32) -> Promise;
+
     #[wasm_bindgen(js_name = swapFirstTwo)]
     pub fn swap_first_two(db: &str, store: &str) -> Promise;
 

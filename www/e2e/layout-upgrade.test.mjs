@@ -237,3 +237,101 @@ test("a tab closed in the middle of the move leaves a mailbox the next open fini
   }, userId);
   await page.close();
 });
+
+// Review findings: the move to the current layout writes (one compare-and-swap per
+// batch, advancing the epoch), so it must run only after `expectedEpoch` accepted
+// the copy; before the fix, a rolled-back copy with more batches than it was behind
+// opened, and a refused one had been split first.
+/** In the page: old release writes `count` messages in one call, snapshot, `later` more writes; then the snapshot is put back. */
+async function rolledBackSchema3(page, userId, count, later) {
+  return page.evaluate(async ([userId, count, later]) => {
+    const old = await import("/old/offline_mailbox.js");
+    await old.default();
+    const key = new Uint8Array(32).fill(9);
+    const msg = (i) => ({
+      id: `msg-${i}`, parentFolderId: "inbox", subject: `s${i}`, isRead: false,
+      receivedDateTime: new Date(Date.UTC(2024, 0, 1) + i * 60000).toISOString(),
+      body: { contentType: "text", content: `body ${i}` },
+    });
+    const mailbox = await old.OfflineMailbox.open({ userId, key });
+    await mailbox.enableOffline();
+    await mailbox.putMessages(Array.from({ length: count }, (_, i) => msg(i)));
+    const name = old.OfflineMailbox.databaseName(userId);
+    const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const openRaw = () => req(indexedDB.open(name));
+    // Snapshot every store (keys and values) while the old tab is closed.
+    mailbox.close();
+    let db = await openRaw();
+    const copy = {};
+    for (const store of db.objectStoreNames) {
+      const tx = db.transaction(store);
+      const os = tx.objectStore(store);
+      copy[store] = { keys: await req(os.getAllKeys()), values: await req(os.getAll()) };
+    }
+    db.close();
+    const again = await old.OfflineMailbox.open({ userId, key });
+    for (let i = 0; i < later; i++) await again.putMessages([{ ...msg(i), isRead: true }]);
+    const epoch = again.epoch;
+    again.close();
+    // Put the older copy back.
+    db = await openRaw();
+    for (const store of db.objectStoreNames) {
+      const tx = db.transaction(store, "readwrite");
+      const os = tx.objectStore(store);
+      os.clear();
+      copy[store].keys.forEach((k, i) => os.put(copy[store].values[i], k));
+      await new Promise((ok, fail) => { tx.oncomplete = ok; tx.onerror = () => fail(tx.error); });
+    }
+    const version = db.version;
+    db.close();
+    return { epoch, version };
+  }, [userId, count, later]);
+}
+
+/** In the page: open with the current build and expectedEpoch; what happened, and the raw database afterwards. */
+async function openCurrent(page, userId, expectedEpoch) {
+  return page.evaluate(async ([userId, expectedEpoch]) => {
+    const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    await init();
+    let outcome;
+    try {
+      const mailbox = await OfflineMailbox.open({ userId, key: new Uint8Array(32).fill(9), expectedEpoch });
+      outcome = { opened: true, epoch: mailbox.epoch };
+      mailbox.close();
+    } catch (error) {
+      outcome = { opened: false, code: error.code };
+    }
+    const name = OfflineMailbox.databaseName(userId);
+    const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const db = await req(indexedDB.open(name));
+    const messages = await req(db.transaction("messages").objectStore("messages").getAll());
+    const bodies = db.objectStoreNames.contains("messageBodies")
+      ? (await req(db.transaction("messageBodies").objectStore("messageBodies").getAll())).length : 0;
+    db.close();
+    await OfflineMailbox.wipeUser(userId);
+    return { ...outcome, split: messages.filter((r) => typeof r.b === "number").length, bodies };
+  }, [userId, expectedEpoch]);
+}
+
+test("an older schema-3 copy put back is refused by expectedEpoch even when the move has more batches than the copy is behind", async () => {
+  const page = await newPage();
+  // 1000 messages in one write (5 batches of 200 for the walk); the copy is 2 writes behind.
+  const { epoch, version } = await rolledBackSchema3(page, "upgrade-rollback-launder", 1000, 2);
+  assert.equal(version, 3);
+  const result = await openCurrent(page, "upgrade-rollback-launder", epoch);
+  await page.close();
+  assert.equal(result.opened, false, `rolled-back copy accepted: ${JSON.stringify(result)} (app saved ${epoch})`);
+  assert.equal(result.code, "Rollback");
+});
+
+test("open({ expectedEpoch }) refuses an older schema-3 copy before changing anything", async () => {
+  const page = await newPage();
+  // 300 messages (2 batches); the copy is 5 writes behind: Rollback is still reported...
+  const { epoch } = await rolledBackSchema3(page, "upgrade-rollback-untouched", 300, 5);
+  const result = await openCurrent(page, "upgrade-rollback-untouched", epoch);
+  await page.close();
+  assert.equal(result.code, "Rollback", JSON.stringify(result));
+  // ...and, as SECURITY.md promises, before anything of the copy was changed.
+  assert.equal(result.split, 0, `the walk re-sealed ${result.split} records of the rolled-back copy first`);
+  assert.equal(result.bodies, 0);
+});

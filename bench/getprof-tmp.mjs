@@ -1,0 +1,32 @@
+import { createServer } from "node:http";
+import { join, resolve } from "node:path";
+import { staticFiles } from "../www/static.mjs";
+import { launchBrowser } from "../www/e2e/browser.mjs";
+const root = resolve(import.meta.dirname, "..");
+const handler = staticFiles({ "/pkg/": join(root, "pkg"), "/dexie/": join(root, "node_modules", "dexie", "dist"), "/corpus/": join(root, "target", "corpus"), "/bench/": join(root, "bench", "page") });
+const server = createServer((req, res) => handler(req, res) || (res.writeHead(404), res.end()));
+await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+const browser = await launchBrowser();
+const page = await browser.context.newPage();
+page.setDefaultTimeout(600000);
+await page.goto(`http://127.0.0.1:${server.address().port}/bench/index.html`);
+await page.waitForFunction(() => document.body?.dataset.ready === "true");
+await page.evaluate(() => window.ingest("A", 10000, 100));
+await page.evaluate(() => window.queries("A", 300));
+const cdp = await browser.context.newCDPSession(page);
+await cdp.send("Profiler.enable");
+await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
+await cdp.send("Profiler.start");
+const r = await page.evaluate(async () => {
+  const { contenders } = await import("/bench/contenders.js");
+  const c = contenders.A; const ids = window.benchIds; const t = []; 
+  for (let i = 0; i < 3000; i++) { const s = performance.now(); await c.get(ids[(i * 7919) % ids.length]); t.push(performance.now() - s); }
+  t.sort((a, b) => a - b); return t[1500];
+});
+const { profile } = await cdp.send("Profiler.stop");
+const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+const fns = {};
+profile.samples.forEach((id, i) => { const { functionName, url, lineNumber } = byId.get(id).callFrame; const k = `${functionName} @ ${url.split("/").pop()}:${lineNumber}`; fns[k] = (fns[k] ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000; });
+console.log("median get ms", r);
+for (const [k, v] of Object.entries(fns).sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(v.toFixed(1), k);
+await browser.close(); server.close();
