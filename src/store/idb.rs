@@ -9,7 +9,6 @@ use indexed_db_futures::database::Database as IdbDatabase;
 use indexed_db_futures::error::{DomException, Error as IdbError, OpenDbError};
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::{Transaction, TransactionDone, TransactionMode};
-use indexed_db_futures::internals::SystemRepr;
 use indexed_db_futures::{KeyPath, KeyRange};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -246,26 +245,6 @@ impl Drop for Database {
 /// A readonly transaction: every read in it sees the same moment.
 pub struct ReadTx<'a> {
     tx: Transaction<'a>,
-}
-
-impl Drop for ReadTx<'_> {
-    fn drop(&mut self) {
-        // `indexed_db_futures` aborts a transaction dropped without `commit`. A
-        // readonly one has nothing to undo, and an abort (its events, its cleanup)
-        // costs more than the reads of a `getMessage`: commit it instead. The abort
-        // that follows then finds it committing and is refused, which is ignored.
-        let _ = self.tx.as_sys().unchecked_ref::<IdbTx>().commit();
-    }
-}
-
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    /// An `IDBTransaction`, for its `commit` (web-sys marks its binding deprecated).
-    #[wasm_bindgen(js_name = IDBTransaction)]
-    type IdbTx;
-
-    #[wasm_bindgen(catch, method, js_class = "IDBTransaction")]
-    fn commit(this: &IdbTx) -> Result<(), JsValue>;
 }
 
 impl ReadTx<'_> {
