@@ -22,6 +22,7 @@
 
 #![deny(missing_docs)]
 
+mod decimal;
 pub mod crypto;
 pub mod directory;
 mod error;
