@@ -6,6 +6,7 @@ mod error;
 mod types;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect};
@@ -826,5 +827,10 @@ fn promise<F>(future: F) -> Promise
 where
     F: Future<Output = Result<JsValue, Error>> + 'static,
 {
+    // Boxed, so that the promise machinery is compiled once rather than per method.
+    boxed_promise(Box::pin(future))
+}
+
+fn boxed_promise(future: Pin<Box<dyn Future<Output = Result<JsValue, Error>>>>) -> Promise {
     future_to_promise(async move { future.await.map_err(error::to_js) })
 }
