@@ -22,7 +22,6 @@
 
 #![deny(missing_docs)]
 
-mod decimal;
 pub mod crypto;
 pub mod directory;
 mod error;

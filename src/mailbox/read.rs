@@ -384,7 +384,11 @@ fn cursor_after(record: &Record) -> String {
 fn parse_cursor(cursor: &str) -> Result<(f64, Vec<u8>), Error> {
     let invalid = || Error::invalid("cursor", "is not a cursor returned by listMessages");
     let (time, key) = cursor.split_once('.').ok_or_else(invalid)?;
-    let time = crate::decimal::parse_finite_f64(time).ok_or_else(invalid)?;
+    let time: f64 = time
+        .parse()
+        .ok()
+        .filter(|t: &f64| t.is_finite())
+        .ok_or_else(invalid)?;
     if key.len() % 2 != 0 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(invalid());
     }
