@@ -10,8 +10,8 @@ use common::*;
 use js_sys::{Array, Object, Reflect};
 use offline_mailbox::OfflineMailbox;
 use serde_json::{json, Value};
-use wasm_bindgen::prelude::*;
 use wasm_bindgen::convert::TryFromJsValue;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 

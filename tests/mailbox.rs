@@ -102,7 +102,21 @@ async fn paging_returns_each_message_once_newest_first() {
         .await,
         "InvalidInput"
     );
-    for bad in ["1.a€", "NaN.00", "inf.00", "1.0g"] {
+    // A cursor is the recency's 8 bytes and the key, in hex: anything else, or the
+    // bits of NaN or infinity, is refused.
+    for bad in [
+        "1.a€",
+        "NaN.00",
+        "inf.00",
+        "1.0g",
+        "c278f2b6c4800000",
+        "78f2b6c4800000.00",
+        "c278f2b6c48000000.00",
+        "7ff8000000000000.00",
+        "fff0000000000000.00",
+        "c278f2b6c4800000.0g",
+        "c278f2b6c4800000.+1",
+    ] {
         let page = mailbox.list_messages("inbox".into(), options(&[("cursor", bad.into())]));
         assert_eq!(rejection_code(page).await, "InvalidInput", "{bad}");
     }

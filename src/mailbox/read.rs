@@ -370,37 +370,44 @@ fn matches_prefix(contact: &Value, prefix: &str) -> bool {
     names.chain(addresses).any(|word| word.starts_with(prefix))
 }
 
-/// The cursor after `record`: its recency and key, as `recency.hexkey`.
+/// The cursor after `record`: its recency and key, as `hex(recency bits).hex(key)`.
+/// The recency goes as its exact bits, so no float is formatted or parsed.
 fn cursor_after(record: &Record) -> String {
-    let key: String = record
-        .bytes(fields::KEY)
-        .unwrap_or_default()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("{}.{key}", number(record, fields::RECENCY))
+    let recency = number(record, fields::RECENCY).to_bits().to_be_bytes();
+    let key = record.bytes(fields::KEY).unwrap_or_default();
+    format!("{}.{}", hex(&recency), hex(key))
 }
 
 fn parse_cursor(cursor: &str) -> Result<(f64, Vec<u8>), Error> {
     let invalid = || Error::invalid("cursor", "is not a cursor returned by listMessages");
-    let (time, key) = cursor.split_once('.').ok_or_else(invalid)?;
-    let time: f64 = time
-        .parse()
-        .ok()
-        .filter(|t: &f64| t.is_finite())
+    let (recency, key) = cursor.split_once('.').ok_or_else(invalid)?;
+    let bits: [u8; 8] = unhex(recency)
+        .and_then(|bytes| bytes.try_into().ok())
         .ok_or_else(invalid)?;
-    if key.len() % 2 != 0 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let recency = f64::from_bits(u64::from_be_bytes(bits));
+    if !recency.is_finite() {
         return Err(invalid());
     }
-    let key = key
-        .as_bytes()
+    Ok((recency, unhex(key).ok_or_else(invalid)?))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bytes of a lowercase or uppercase hex text, or `None` if it is not one.
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    text.as_bytes()
         .chunks(2)
         .map(|pair| {
-            std::str::from_utf8(pair)
-                .ok()
-                .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            let pair = std::str::from_utf8(pair).ok()?;
+            pair.bytes()
+                .all(|b| b.is_ascii_hexdigit())
+                .then(|| u8::from_str_radix(pair, 16).ok())
+                .flatten()
         })
-        .collect::<Option<Vec<u8>>>()
-        .ok_or_else(invalid)?;
-    Ok((time, key))
+        .collect()
 }
