@@ -70,7 +70,7 @@ function lines(x, y, title, unit, sizes, series) {
   const drawn = series.map((s) => {
     const pts = s.values.map((v, i) => [px(sizes[i]), py(v)]);
     return `<polyline fill="none" stroke="${s.color}" stroke-width="2" ${s.dash ? 'stroke-dasharray="5 4"' : ""} points="${pts.map((p) => p.join(",")).join(" ")}"/>` +
-      pts.map(([cx, cy], i) => `<circle cx="${cx}" cy="${cy}" r="3.5" fill="${s.color}"/><text x="${cx}" y="${cy - 8}" font-size="11" text-anchor="middle">${fmt(s.values[i], 2)}</text>`).join("");
+      pts.map(([cx, cy], i) => `<circle cx="${cx}" cy="${cy}" r="3.5" fill="${s.color}"/><text x="${cx}" y="${s.dash ? cy + 16 : cy - 8}" font-size="11" text-anchor="middle" fill="${s.dash ? s.color : "black"}">${fmt(s.values[i], 2)}</text>`).join("");
   }).join("\n");
   return `<text x="${x + PANEL / 2}" y="${y + 22}" font-size="14" font-weight="600" text-anchor="middle">${title}</text>
 <text x="${x + PANEL / 2}" y="${y + 38}" font-size="11" text-anchor="middle" fill="#555">${unit}</text>${axis}${drawn}`;
@@ -228,7 +228,8 @@ inherits another's heap, database or storage. The data is the real SpamAssassin 
 (6,046 messages) replicated by tools/corpus to 100,000 and 300,000 (copy *k* has new
 ids and dates moved back *k* weeks, same text), all in one folder. Ingest writes it
 in batches of ${settings.batch} (a delta page), timing only the store calls (reading and
-parsing the data is excluded). Queries run on the database just written: the newest
+parsing the data is excluded). Queries run on the database just written, once its
+storage estimate has settled (LevelDB's compaction after the ingest is over): the newest
 50 of the folder just after opening and warm (median of 30), open + unlock + first
 page, and \`getMessage\` for ${settings.gets} pseudo-random ids (median). The page is
 cross-origin isolated, so \`performance.now()\` has 5 µs resolution. Every contender is
@@ -262,16 +263,16 @@ ${settings.curveSizes.map(kilo).join(", ")} for its cost curve.
 minus the usage of the empty origin just before it, divided by the count. The origin
 is the measurement's own, so the estimate covers only that contender's data (deleting
 the other contenders' databases in a shared origin was not enough: the deleted data
-went on being counted for a minute or more in trials). Chromium's figure for IndexedDB is the size of the origin's
-IndexedDB folder on disk (LevelDB and blob files) as of its last recount, and it
+went on being counted for a minute or more in trials). Chromium's figure for
+IndexedDB is the size of the origin's IndexedDB folder on disk (LevelDB and blob files) as of its last recount, and it
 recounts when a database is opened, written or deleted, not when LevelDB's
 background compaction rewrites files after the last commit, nor when a deleted
 database's files are finally removed (after \`deleteDatabase\` it kept counting the
 deleted data until another database was opened). So each reading is taken with the
 contender's database closed, after opening and deleting a throwaway database (which
 makes Chromium recount), and repeated every 500 ms until five readings agree within
-0.1 % and, for the empty origin, until it is under 1 MiB; it is taken after the
-queries, which only read. In trials the settled figure matched \`du\` of the
+0.1 % and, for the empty origin, until it is under 1 MiB; it is taken before the
+queries. In trials the settled figure matched \`du\` of the
 profile's IndexedDB folder within tens of KB. ${lag(results)}
 
 Usage after the ${kilo(n)} ingest, minus the baseline, per run: ${KEYS.map((k) => `${k} ${usage(k)}`).join("; ")}.

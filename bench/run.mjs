@@ -88,6 +88,7 @@ const samples = {};
 let profile = null;
 let stages = null;
 let version = "";
+const servers = new Set();
 
 /**
  * The benchmark page in a new tab at an origin of its own (a new port): its
@@ -96,6 +97,7 @@ let version = "";
  */
 async function freshPage() {
   const server = createServer(serveRequest);
+  servers.add(server);
   await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
   const page = await browser.context.newPage();
   page.setDefaultTimeout(1_800_000);
@@ -111,6 +113,7 @@ async function freshPage() {
       await page.close();
       server.closeAllConnections();
       server.close();
+      servers.delete(server);
     },
   };
 }
@@ -126,10 +129,12 @@ try {
     const ingest = await page.evaluate(([k, n, b]) => window.ingest(k, n, b), [key, size, BATCH]);
     if (ingest.count !== size) throw new Error(`${key}: ingested ${ingest.count} of ${size}`);
     const result = { ...ingest };
-    // The unsettled estimate, straight after the last commit, only to show how far it lags.
-    if (storage) result.usageRightAfterIngestBytes = await page.evaluate(async () => (await navigator.storage.estimate()).usage);
-    if (size === GOAL_SIZE || key === "A") Object.assign(result, await page.evaluate(([k, g]) => window.queries(k, g), [key, GETS]));
     if (storage) {
+      // The unsettled estimate, straight after the last commit, only to show how far it lags.
+      result.usageRightAfterIngestBytes = await page.evaluate(async () => (await navigator.storage.estimate()).usage);
+      // Settling also waits out LevelDB's compaction after the ingest, so the queries
+      // below run on a quiet database (in trials B's newest-50 page at 100k took 15 ms
+      // while compaction ran, 10-12 ms after).
       const after = await page.evaluate((k) => window.storageUsage(k), key);
       Object.assign(result, {
         baselineBytes: baseline.usage, usageBytes: after.usage, bytesPerMessage: (after.usage - baseline.usage) / size,
@@ -138,6 +143,7 @@ try {
       });
       if (!result.estimateSettled) console.error(`${key} ${size}: the storage estimate did not settle (baseline ${baseline.readings}, after ${after.readings})`);
     }
+    if (size === GOAL_SIZE || key === "A") Object.assign(result, await page.evaluate(([k, g]) => window.queries(k, g), [key, GETS]));
     await tab.close();
     (samples[`${key}/${size}`] ??= []).push(result);
     console.log(
@@ -161,6 +167,7 @@ try {
   profile = { storeMs: profiled.storeMs, selfMs: attribute((await cdp.send("Profiler.stop")).profile) };
 } finally {
   await browser.close();
+  for (const server of servers) server.closeAllConnections(), server.close();
 }
 
 const wasmBytes = readFileSync(join(root, "pkg", "web", "offline_mailbox_bg.wasm"));

@@ -168,10 +168,12 @@ window.clearAll = async () => {
   return settledUsage(2 ** 20);
 };
 
-/** Closes contender `key` and returns the origin's settled storage usage. */
+/** The origin's settled storage usage with contender `key` closed; opens it again after. */
 window.storageUsage = async (key) => {
   contenders[key].close();
-  return settledUsage();
+  const usage = await settledUsage();
+  await contenders[key].open();
+  return usage;
 };
 
 document.body.dataset.ready = "true";
