@@ -1,13 +1,25 @@
 // Runs in the benchmark page: streams the replicated corpus, ingests it into one
-// contender in delta-sized batches, and times the queries. Called by bench/run.mjs.
+// contender in delta-sized batches, times the queries and measures the storage
+// each contender uses. Called by bench/run.mjs, which opens a fresh page at an
+// origin of its own for each measurement.
 import { contenders, wasm } from "./contenders.js";
 
 const FOLDER = "inbox";
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+const request = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
 
-/** Yields the first `count` messages of the corpus file in batches, all in one folder. */
+/** The smallest replicated corpus file holding `count` messages (bench.sh generates both). */
+const corpusFile = (count) => (count <= 100_000 ? "/corpus/messages-100000.json" : "/corpus/messages-300000.json");
+
+/**
+ * Yields the first `count` messages of the corpus file in batches, all in one folder.
+ * The file is one JSON object per line (1.35 GB for 300k), read as a stream: only
+ * the current chunk and batch are held.
+ */
 async function* batches(count, size) {
-  const response = await fetch("/corpus/messages-100000.json");
+  const response = await fetch(corpusFile(count));
+  if (!response.ok) throw new Error(`${corpusFile(count)}: HTTP ${response.status} (run bash scripts/bench.sh to generate it)`);
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   let batch = [];
@@ -29,7 +41,7 @@ async function* batches(count, size) {
     }
     if (done) break;
   }
-  if (batch.length) yield batch;
+  throw new Error(`${corpusFile(count)} holds ${seen} messages, ${count} wanted`);
 }
 
 /** Ingests `count` messages into contender `key`; returns timings and the ids written. */
@@ -110,6 +122,58 @@ window.stages = async (count, batchSize) => {
   }
   await off.wipe();
   return { count, stringifyMs, validateMs, fullMs };
+};
+
+/**
+ * Chromium's estimate for IndexedDB is the size of the origin's IndexedDB folder
+ * on disk (LevelDB files and blob files) as of its last recount, and it recounts
+ * when a database is opened, deleted or written, not when LevelDB's background
+ * compaction rewrites files or when a deleted database's files are finally
+ * removed, which can come seconds later. So each reading first opens and deletes a
+ * throwaway database (which makes Chromium recount), and the usage is taken once
+ * five readings 500 ms apart agree within 0.1 % (compaction moves it by megabytes
+ * while it runs) and, for the empty origin, once it is under 1 MiB (the deleted
+ * data is gone). Gives up after 90 readings, returning `settled: false`.
+ */
+async function settledUsage(below = Infinity) {
+  const readings = [];
+  for (let i = 0; i < 90; i++) {
+    const probe = await request(indexedDB.open("bench-estimate-probe"));
+    probe.close();
+    await request(indexedDB.deleteDatabase("bench-estimate-probe"));
+    await sleep(500);
+    readings.push((await navigator.storage.estimate()).usage);
+    const last = readings.slice(-5);
+    const [lo, hi] = [Math.min(...last), Math.max(...last)];
+    if (last.length === 5 && hi - lo <= Math.max(65_536, 0.001 * hi) && hi < below) return { usage: last.at(-1), readings, settled: true };
+  }
+  return { usage: readings.at(-1), readings, settled: false };
+}
+
+/** Deletes every contender's data and any other database of the origin. */
+window.dropAll = async () => {
+  for (const c of Object.values(contenders)) await c.reset();
+  for (const { name } of await indexedDB.databases()) {
+    const deletion = indexedDB.deleteDatabase(name);
+    const blocked = setTimeout(() => console.error(`deleting ${name} is blocked by an open connection`), 10_000);
+    await request(deletion).finally(() => clearTimeout(blocked));
+  }
+  const left = await indexedDB.databases();
+  if (left.length) throw new Error(`databases left after clearing: ${left.map((d) => d.name).join(", ")}`);
+};
+
+/** dropAll, then the settled usage of the empty origin. */
+window.clearAll = async () => {
+  await window.dropAll();
+  return settledUsage(2 ** 20);
+};
+
+/** The origin's settled storage usage with contender `key` closed; opens it again after. */
+window.storageUsage = async (key) => {
+  contenders[key].close();
+  const usage = await settledUsage();
+  await contenders[key].open();
+  return usage;
 };
 
 document.body.dataset.ready = "true";
