@@ -58,14 +58,14 @@ export function cipherReport(r) {
   // Conclusions, from the figures.
   p("Per-page times in the conclusions use the corpus' average record sizes (" +
     `${f0(corpus.summaryBytes / corpus.messages)} B summary, ${f0(corpus.restBytes / corpus.messages)} B rest) and the opt-level z speeds: a delta page compresses 100 whole messages, a list page decompresses 50 summaries.`, "");
-  p("## Conclusions", "");
+  p("## What these figures alone suggest", "", "The library's choices, which also weigh the wasm size budget, list-page latency and its transaction design, are in [RESULTS.md](../RESULTS.md#cipher-and-compression-what-the-library-chose).", "");
   const S = 1300, B = 100, O = 50;
   const ratioAt = (op, size, batch) => c("webcrypto", op, size, batch) / c("base", op, size, batch);
   const webWins = settings.sizes.every((s) => settings.batches.every((b) => ratioAt("seal", s, b) > 1 && ratioAt("open", s, b) > 1));
   const factors = settings.sizes.flatMap((s) => settings.batches.flatMap((b) => [ratioAt("seal", s, b), ratioAt("open", s, b)]));
   const out = [];
   out.push(webWins
-    ? `Seal and open batches with WebCrypto: it is faster than the wasm crates at every size and batch measured (×${f1(Math.min(...factors))} to ×${f1(Math.max(...factors))}); a 100-record delta page of ${kb(S)} records seals at ${f0(c("webcrypto", "seal", S, B))} MB/s against ${f0(c("base", "seal", S, B))} MB/s, and a 50-record page opens at ${f0(c("webcrypto", "open", S, O))} MB/s against ${f0(c("base", "open", S, O))} MB/s.`
+    ? `On throughput alone, WebCrypto wins: it is faster than the wasm crates at every size and batch measured (×${f1(Math.min(...factors))} to ×${f1(Math.max(...factors))}); a 100-record delta page of ${kb(S)} records seals at ${f0(c("webcrypto", "seal", S, B))} MB/s against ${f0(c("base", "seal", S, B))} MB/s, and a 50-record page opens at ${f0(c("webcrypto", "open", S, O))} MB/s against ${f0(c("base", "open", S, O))} MB/s.`
     : `WebCrypto is not faster everywhere: against wasm it ranges from ×${f1(Math.min(...factors))} to ×${f1(Math.max(...factors))}; at ${kb(S)} × ${B} it seals ${f0(c("webcrypto", "seal", S, B))} MB/s against ${f0(c("base", "seal", S, B))} MB/s for wasm.`);
   const simdGain = settings.sizes.flatMap((s) => settings.batches.flatMap((b) => ["seal", "open"].map((op) => c("simd", op, s, b) / c("base", op, s, b) - 1)));
   const simdMedian = [...simdGain].sort((a, b) => a - b)[simdGain.length >> 1];
@@ -97,8 +97,8 @@ export function cipherReport(r) {
     `and level 6 only reaches ${pct(stored(d6) / total)} for ${f1(p6.ingest)} ms instead of ${f1(pd.ingest)} ms of compression per 100-message delta page.`);
   // The recommendation rule: deflate 1 if it saves at least 15% of stored bytes over lz4 and keeps a 50-summary page under 2 ms and a delta page under 25 ms.
   out.push(saved >= 0.15 && pd.list < 2 && pd.ingest < 25
-    ? `Choose miniz_oxide raw deflate at level 1: lz4 is faster (${f1(pl.ingest)} ms per delta page against ${f1(pd.ingest)} ms, ${f1(pl.list)} ms to decompress a 50-summary page against ${f1(pd.list)} ms) and smaller in code (+${f0(zs.lz4.gzip)} gzip bytes against +${f0(zs.deflate1.gzip)}), but deflate's ${pct(saved)} fewer stored bytes pay for that, since IndexedDB write and quota costs scale with stored bytes and the decompression time stays under a millisecond or two per list page.`
-    : `Choose lz4_flex: it is faster (${f1(pl.ingest)} ms per delta page against ${f1(pd.ingest)} ms for deflate 1, ${f1(pl.list)} ms to decompress a 50-summary page against ${f1(pd.list)} ms) and smaller in code (+${f0(zs.lz4.gzip)} gzip bytes against +${f0(zs.deflate1.gzip)}), and deflate's ${pct(saved)} fewer stored bytes do not pay for that.`);
+    ? `On these figures alone, miniz_oxide raw deflate at level 1 would be the pick: lz4 is faster (${f1(pl.ingest)} ms per delta page against ${f1(pd.ingest)} ms, ${f1(pl.list)} ms to decompress a 50-summary page against ${f1(pd.list)} ms) and smaller in code (+${f0(zs.lz4.gzip)} gzip bytes against +${f0(zs.deflate1.gzip)}), but deflate's ${pct(saved)} fewer stored bytes pay for that, since IndexedDB write and quota costs scale with stored bytes and the decompression time stays under a millisecond or two per list page.`
+    : `On these figures alone, lz4_flex would be the pick: it is faster (${f1(pl.ingest)} ms per delta page against ${f1(pd.ingest)} ms for deflate 1, ${f1(pl.list)} ms to decompress a 50-summary page against ${f1(pd.list)} ms) and smaller in code (+${f0(zs.lz4.gzip)} gzip bytes against +${f0(zs.deflate1.gzip)}), and deflate's ${pct(saved)} fewer stored bytes do not pay for that.`);
   // Whether the chosen codec should join the cipher crates at opt-level 3.
   const pick = saved >= 0.15 && pd.list < 2 && pd.ingest < 25 ? d1 : l;
   const crate = pick === l ? "lz4_flex" : "miniz_oxide";
