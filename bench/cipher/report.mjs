@@ -58,7 +58,7 @@ export function cipherReport(r) {
   // Conclusions, from the figures.
   p("Per-page times in the conclusions use the corpus' average record sizes (" +
     `${f0(corpus.summaryBytes / corpus.messages)} B summary, ${f0(corpus.restBytes / corpus.messages)} B rest) and the opt-level z speeds: a delta page compresses 100 whole messages, a list page decompresses 50 summaries.`, "");
-  p("## What these figures alone suggest", "", "The library's choices, which also weigh the wasm size budget, list-page latency and its transaction design, are in [RESULTS.md](../RESULTS.md#cipher-and-compression-what-the-library-chose).", "");
+  p("## What these figures alone suggest", "", "The library's choices, which also weigh the wasm size budget, list-page latency and its transaction design, are in bench/RESULTS.md, under \"Cipher and compression: what the library chose\".", "");
   const S = 1300, B = 100, O = 50;
   const ratioAt = (op, size, batch) => c("webcrypto", op, size, batch) / c("base", op, size, batch);
   const webWins = settings.sizes.every((s) => settings.batches.every((b) => ratioAt("seal", s, b) > 1 && ratioAt("open", s, b) > 1));
