@@ -208,7 +208,7 @@ The whole run took ${fmt(settings.minutes)} minutes. Raw samples: [results/lates
 
 ## Goals
 
-At ${n.toLocaleString("en-US")} messages, same run, same page and browser, from the medians above.
+At ${n.toLocaleString("en-US")} messages, same run, same benchmark page and browser, from the medians under Figures (computed by bench/run.mjs, \`goals\` in latest.json).
 
 ${goalTable(results.goals)}
 
