@@ -21,8 +21,8 @@ pub use datetime::Timestamp;
 pub use facts::{normalize_address, search_prefix, words, Facts, PREFIX_LEN};
 pub use protected::{protection, withhold_body, Protection, BODY_WITHHELD};
 pub use summary::{
-    is_summary_field, join_json_objects, split_message, split_message_json, touches_only_summary,
-    Selection, SUMMARY_FIELDS,
+    is_summary_field, join_json_objects, split_message_json, touches_only_summary, Selection,
+    SUMMARY_FIELDS,
 };
 
 /// The kinds of item the mailbox stores, each in its own object store.
