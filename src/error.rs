@@ -112,6 +112,7 @@ impl From<CryptoError> for Error {
             CryptoError::Random => {
                 Self::Unsupported("crypto.getRandomValues is unavailable".into())
             }
+            CryptoError::Unavailable(message) => Self::Unsupported(message),
         }
     }
 }

@@ -167,8 +167,102 @@ fn decode(codec: Codec, encoded: Vec<u8>) -> Result<Vec<u8>, CryptoError> {
     }
 }
 
+/// An envelope ready to be encrypted: its header, a fresh nonce, the AAD and the
+/// (maybe compressed) plaintext. The encryption itself is left to the caller, so
+/// the same format is sealed by WebCrypto in the browser and by `aes-gcm` here.
+pub struct Sealing<'a> {
+    header: [u8; 1 + KEY_ID_LEN + 1],
+    /// The nonce to encrypt with.
+    pub nonce: [u8; NONCE_LEN],
+    /// The additional authenticated data to encrypt with.
+    pub aad: Vec<u8>,
+    /// The bytes to encrypt.
+    pub plaintext: std::borrow::Cow<'a, [u8]>,
+}
+
+impl Sealing<'_> {
+    /// The envelope, from the AES-256-GCM ciphertext with its tag appended.
+    pub fn finish(&self, ciphertext: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.header.len() + NONCE_LEN + ciphertext.len());
+        out.extend_from_slice(&self.header);
+        out.extend_from_slice(&self.nonce);
+        out.extend_from_slice(ciphertext);
+        out
+    }
+}
+
+/// Prepares `plaintext` to be sealed under the key known as `key_id`, bound to
+/// `aad`: compressed where that saves bytes, unless `compress` is false (values
+/// padded to a size class, whose stored size must not depend on their content).
+pub fn prepare<'a>(
+    key_id: u32,
+    aad: Aad<'_>,
+    plaintext: &'a [u8],
+    compress: bool,
+) -> Result<Sealing<'a>, CryptoError> {
+    let (codec, encoded) = match compress {
+        true => encode(plaintext),
+        false => (Codec::None, plaintext.into()),
+    };
+    let header = Header {
+        version: ENVELOPE_VERSION,
+        key_id,
+        codec,
+        len: 1 + KEY_ID_LEN + 1,
+    };
+    let mut bytes = [ENVELOPE_VERSION, 0, 0, 0, 0, codec.tag()];
+    bytes[1..1 + KEY_ID_LEN].copy_from_slice(&key_id.to_be_bytes());
+    Ok(Sealing {
+        header: bytes,
+        nonce: random_bytes()?,
+        aad: aad.encode(&header),
+        plaintext: encoded,
+    })
+}
+
+/// An envelope taken apart for decryption.
+pub struct Opening<'s> {
+    /// The id of the data key that sealed it.
+    pub key_id: u32,
+    /// The nonce it was sealed with.
+    pub nonce: &'s [u8],
+    /// The AES-256-GCM ciphertext with its tag.
+    pub ciphertext: &'s [u8],
+    /// The additional authenticated data it must have been sealed with.
+    pub aad: Vec<u8>,
+    codec: Codec,
+}
+
+impl Opening<'_> {
+    /// Whether the plaintext inside was stored as it is (not compressed).
+    pub fn is_uncompressed(&self) -> bool {
+        self.codec == Codec::None
+    }
+
+    /// The plaintext, from the decrypted bytes: compression undone.
+    pub fn finish(&self, decrypted: Vec<u8>) -> Result<Vec<u8>, CryptoError> {
+        decode(self.codec, decrypted)
+    }
+}
+
+/// Takes apart an envelope (of version 3 or 2) to be opened where it must be bound
+/// to `aad`; bytes that are not an envelope give [`CryptoError::Integrity`].
+pub fn parse<'s>(aad: Aad<'_>, sealed: &'s [u8]) -> Result<Opening<'s>, CryptoError> {
+    let header = Header::read(sealed).ok_or(CryptoError::Integrity)?;
+    let (nonce, ciphertext) = sealed[header.len..].split_at(NONCE_LEN);
+    Ok(Opening {
+        key_id: header.key_id,
+        nonce,
+        ciphertext,
+        aad: aad.encode(&header),
+        codec: header.codec,
+    })
+}
+
 /// Compresses `plaintext` where that saves bytes, then encrypts it under `key`
-/// (known as `key_id`), bound to `aad`, with a fresh random nonce.
+/// (known as `key_id`), bound to `aad`, with a fresh random nonce. The library
+/// seals with WebCrypto; this software path seals the few values whose key lives
+/// in WebAssembly (the sealed state) and serves host tests.
 ///
 /// ```
 /// use offline_mailbox::crypto::{open, seal, Aad};
@@ -183,53 +277,30 @@ pub fn seal(
     aad: Aad<'_>,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let (codec, encoded) = encode(plaintext);
-    seal_encoded(key, key_id, aad, codec, &encoded)
+    encrypt(key, &prepare(key_id, aad, plaintext, true)?)
 }
 
-/// Encrypts `plaintext` like [`seal`] but never compresses it: for values padded
-/// to a size class, whose stored size must not depend on their content.
+/// Encrypts `plaintext` like [`seal`] but never compresses it.
 pub fn seal_padded(
     key: &[u8; 32],
     key_id: u32,
     aad: Aad<'_>,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    seal_encoded(key, key_id, aad, Codec::None, plaintext)
+    encrypt(key, &prepare(key_id, aad, plaintext, false)?)
 }
 
-fn seal_encoded(
-    key: &[u8; 32],
-    key_id: u32,
-    aad: Aad<'_>,
-    codec: Codec,
-    encoded: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
-    let header = Header {
-        version: ENVELOPE_VERSION,
-        key_id,
-        codec,
-        len: 1 + KEY_ID_LEN + 1,
-    };
-    let nonce: [u8; NONCE_LEN] = random_bytes()?;
-    let cipher = Aes256Gcm::new(key.into());
-    let aad_bytes = aad.encode(&header);
-    let ciphertext = cipher
+fn encrypt(key: &[u8; 32], sealing: &Sealing<'_>) -> Result<Vec<u8>, CryptoError> {
+    let ciphertext = Aes256Gcm::new(key.into())
         .encrypt(
-            Nonce::from_slice(&nonce),
+            Nonce::from_slice(&sealing.nonce),
             Payload {
-                msg: encoded,
-                aad: &aad_bytes,
+                msg: &sealing.plaintext,
+                aad: &sealing.aad,
             },
         )
         .map_err(|_| CryptoError::Integrity)?;
-    let mut out = Vec::with_capacity(header.len + NONCE_LEN + ciphertext.len());
-    out.push(ENVELOPE_VERSION);
-    out.extend_from_slice(&key_id.to_be_bytes());
-    out.push(codec.tag());
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&ciphertext);
-    Ok(out)
+    Ok(sealing.finish(&ciphertext))
 }
 
 /// The id of the data key that sealed `sealed`, or `None` if it is not an envelope
@@ -242,20 +313,17 @@ pub fn key_id(sealed: &[u8]) -> Option<u32> {
 /// its compression; any change to the bytes, the key or the AAD gives
 /// [`CryptoError::Integrity`].
 pub fn open(key: &[u8; 32], aad: Aad<'_>, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    let header = Header::read(sealed).ok_or(CryptoError::Integrity)?;
-    let (nonce, ciphertext) = sealed[header.len..].split_at(NONCE_LEN);
-    let cipher = Aes256Gcm::new(key.into());
-    let aad_bytes = aad.encode(&header);
-    let encoded = cipher
+    let opening = parse(aad, sealed)?;
+    let decrypted = Aes256Gcm::new(key.into())
         .decrypt(
-            Nonce::from_slice(nonce),
+            Nonce::from_slice(opening.nonce),
             Payload {
-                msg: ciphertext,
-                aad: &aad_bytes,
+                msg: opening.ciphertext,
+                aad: &opening.aad,
             },
         )
         .map_err(|_| CryptoError::Integrity)?;
-    decode(header.codec, encoded)
+    opening.finish(decrypted)
 }
 
 #[cfg(test)]

@@ -1,17 +1,27 @@
-//! Pure-Rust cryptography: the value envelope, the key hierarchy and blinded keys.
+//! Cryptography: the value envelope, the key hierarchy and blinded keys.
 //!
-//! Nothing here touches the browser, so every function is unit-tested on the host.
-//! The browser edge supplies randomness (through `getrandom`'s `js` backend) and,
-//! for passphrases, the PBKDF2 output from WebCrypto.
+//! The formats (`envelope`, `wrap`) and the keys that live in WebAssembly
+//! (`blind`, the fields and state keys in `wrap`) are pure Rust, unit-tested on
+//! the host. The browser edge is `subtle` (WebCrypto calls) and `keyring`, which
+//! holds the KEK and the data keys as non-extractable `CryptoKey`s: values are
+//! sealed and opened by WebCrypto, and a data key never enters WebAssembly memory.
 
 mod blind;
 mod envelope;
+#[cfg(target_arch = "wasm32")]
 mod keyring;
+#[cfg(target_arch = "wasm32")]
+pub mod subtle;
+mod wrap;
 
 pub use blind::{database_name, BlindIndex, BLINDED_LEN, DB_NAME_PREFIX};
-pub use envelope::{key_id, open, seal, seal_padded, Aad, ENVELOPE_VERSION};
-pub use keyring::{
-    Kek, KeyDerivation, KeyMaterial, Keyring, RecordPlace, SealedRecord, WrappedKeyring,
+pub use envelope::{
+    key_id, open, parse, prepare, seal, seal_padded, Aad, Opening, Sealing, ENVELOPE_VERSION,
+};
+#[cfg(target_arch = "wasm32")]
+pub use keyring::{Kek, Keyring};
+pub use wrap::{
+    FieldsKey, KeyDerivation, KeyMaterial, RecordPlace, SealedRecord, StateKey, WrappedKeyring,
     FIELDS_TAG_LEN, KEY_LEN, SALT_LEN,
 };
 
@@ -35,6 +45,9 @@ pub enum CryptoError {
     /// The platform random number generator failed.
     #[error("the platform random number generator is unavailable")]
     Random,
+    /// WebCrypto is missing or refused an operation that cannot fail on good input.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 /// Fills a fresh array with cryptographically secure random bytes.

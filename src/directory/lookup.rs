@@ -153,11 +153,11 @@ impl Directory {
             // `no-store`: the server does not want this answer kept, so neither it
             // nor what was kept before under this key may stay.
             self.forget_key(key, store).await;
-        } else if self.caught_up(store).await && self.generation.get() == generation {
-            // No await between this check and the write's transaction opening
-            // (`directory_put` seals synchronously), so a purge's clear, opened
-            // later, is ordered after this write and removes it.
-            self.remember(key, &entry, store).await;
+        } else if self.caught_up(store).await {
+            // `directory_put` checks the generation after sealing, with no await
+            // between that check and its transaction opening, so a purge's clear,
+            // opened later, is ordered after this write and removes it.
+            self.remember(key, &entry, store, generation).await;
         }
         Ok(answer(&entry))
     }
@@ -183,12 +183,20 @@ impl Directory {
         }
     }
 
-    async fn remember(&self, key: &str, entry: &CacheEntry, store: Option<&Mailbox>) {
+    async fn remember(
+        &self,
+        key: &str,
+        entry: &CacheEntry,
+        store: Option<&Mailbox>,
+        generation: u64,
+    ) {
+        let current = || self.generation.get() == generation;
         match store {
             // A cache write that fails (quota, closed) only costs a request later.
             Some(store) => {
-                let _ = store.directory_put(key, &entry.encode()).await;
+                let _ = store.directory_put(key, &entry.encode(), current).await;
             }
+            None if !current() => {}
             None => {
                 self.memory
                     .borrow_mut()

@@ -18,25 +18,35 @@ impl Mailbox {
         let sealed = record.value.as_deref().unwrap_or_default();
         // A cache entry that fails authentication is simply fetched again.
         Ok(self
-            .keyring
-            .borrow()
+            .keys()
             .open(Aad::at(STORE_DIRECTORY, &blinded), sealed)
+            .await
             .ok())
     }
 
-    /// Seals and caches a directory answer under `key`. The transaction opens
-    /// before the first await: the directory relies on that to order a purge's
-    /// `directory_clear` after a write it already decided to make.
-    pub async fn directory_put(&self, key: &str, entry: &[u8]) -> Result<(), Error> {
+    /// Seals and caches a directory answer under `key`, if `still_wanted` says so
+    /// once it is sealed. Nothing is awaited between that check and the
+    /// transaction opening: the directory relies on that to order a purge's
+    /// `directory_clear` after a write it let through. `false` if it was dropped.
+    pub async fn directory_put(
+        &self,
+        key: &str,
+        entry: &[u8],
+        still_wanted: impl Fn() -> bool,
+    ) -> Result<bool, Error> {
         let blinded = self.directory_key(key);
         // Entries are padded to a size class: compressing them would undo that.
         let sealed = self
-            .keyring
-            .borrow()
-            .seal_padded(Aad::at(STORE_DIRECTORY, &blinded), entry)?;
+            .keys()
+            .seal_padded(Aad::at(STORE_DIRECTORY, &blinded), entry)
+            .await?;
+        if !still_wanted() {
+            return Ok(false);
+        }
         let mut tx = self.db.begin_write(&[STORE_DIRECTORY])?;
         tx.put(STORE_DIRECTORY, &blinded, &Record::sealed(sealed))?;
-        Ok(tx.commit().await?)
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Catches up with other tabs before a write that is sealed without a state

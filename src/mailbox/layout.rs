@@ -106,7 +106,7 @@ impl Mailbox {
                     continue;
                 };
                 let scope = record.bytes(fields::SCOPE).unwrap_or_default();
-                plan.push((*record, self.seal_item(Kind::Message, scope, &item)?));
+                plan.push((*record, self.seal_item(Kind::Message, scope, &item).await?));
             }
             let stores = [store, STORE_MESSAGE_BODIES];
             let Some(mut txn) = self.begin(&stores, Some(base)).await? else {

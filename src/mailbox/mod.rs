@@ -1,7 +1,8 @@
 //! Reads and writes of the model through the store and the crypto layer.
 //!
-//! Everything is sealed before a write transaction opens and opened after a read
-//! transaction completes, so no IndexedDB transaction ever waits on cryptography.
+//! Everything is sealed (by WebCrypto) before a write transaction opens and opened
+//! after a read transaction completes, so no IndexedDB transaction ever waits on
+//! cryptography; the one exception, the state record, is sealed synchronously.
 
 mod directory;
 mod layout;
@@ -90,26 +91,38 @@ impl Mailbox {
 
     /// Re-wraps the keyring under a new key; the data is not re-encrypted.
     pub async fn change_key(&self, unlock: &Unlock) -> Result<(), Error> {
-        let kek = new_kek(unlock).await?;
-        self.replace_keyring(Some(kek), |current, _| Ok(Some(current.clone())))
+        let new_kek = new_kek(unlock).await?;
+        let rewrap = async |current: &Keyring, kek: &Kek, _: &mut MailboxState| {
+            Ok(Some(current.rewrapped(kek, &new_kek).await?))
+        };
+        self.replace_keyring(Some(new_kek.clone()), rewrap)
             .await
             .map(|_| ())
     }
 
     /// Stores the keyring `next` makes of the current one (it may also change the
-    /// state), wrapped under `new_kek` or else this connection's KEK, in one
-    /// transaction prepared against the latest state, so it always starts from the
-    /// keyring every tab uses now. The stored wrap must still be the one this
-    /// connection unwrapped: if another tab changed the key meanwhile, this tab's
-    /// secret is out of date (`WrongKey`) and nothing is written. `next` returning
-    /// `None` (nothing to do) writes nothing and gives `false`.
+    /// state; it gets this connection's KEK), wrapped under `new_kek` or else this
+    /// connection's KEK. It is prepared against the latest state (WebCrypto cannot
+    /// run inside a transaction) and committed only if no other write came first,
+    /// so it always starts from the keyring every tab uses now. The stored wrap
+    /// must still be the one this connection unwrapped: if another tab changed the
+    /// key meanwhile, this tab's secret is out of date (`WrongKey`) and nothing is
+    /// written. `next` returning `None` (nothing to do) writes nothing and gives
+    /// `false`.
     async fn replace_keyring(
         &self,
         new_kek: Option<Kek>,
-        next: impl Fn(&Keyring, &mut MailboxState) -> Result<Option<Keyring>, Error>,
+        next: impl AsyncFn(&Keyring, &Kek, &mut MailboxState) -> Result<Option<Keyring>, Error>,
     ) -> Result<bool, Error> {
         for _ in 0..state::WRITE_ATTEMPTS {
-            let Some(mut txn) = self.begin(&[], Some(self.base())).await? else {
+            let mut state = self.current_state().await?;
+            let base = state.counter;
+            let kek = self.kek.borrow().clone();
+            let Some(keyring) = next(&self.keys(), &kek, &mut state).await? else {
+                return Ok(false);
+            };
+            let wrapped = keyring.wrap(new_kek.as_ref().unwrap_or(&kek)).await?;
+            let Some(mut txn) = self.begin(&[], Some(base)).await? else {
                 continue;
             };
             let stored = txn
@@ -119,16 +132,11 @@ impl Mailbox {
                 .pop()
                 .flatten()
                 .ok_or_else(|| missing(STORE_META, "keyring"))?;
-            if !self.kek.borrow().wrapped(&wrapped_keyring(stored)?) {
+            if !kek.wrapped(&wrapped_keyring(stored)?) {
                 return Err(Error::WrongKey);
             }
-            let Some(keyring) = next(&self.keyring.borrow(), &mut txn.state)? else {
-                return Ok(false);
-            };
-            let wrapped = match &new_kek {
-                Some(kek) => keyring.wrap(kek)?,
-                None => keyring.wrap(&self.kek.borrow())?,
-            };
+            // The transaction found the counter `state` was prepared from.
+            txn.state = state;
             txn.put_keyring(&wrapped)?;
             // Switch only once committed: nothing may be sealed under a key not stored.
             self.finish_with(txn, Some(&keyring)).await?;
@@ -149,10 +157,17 @@ impl Mailbox {
     /// Records currently in quarantine.
     pub async fn quarantined(&self) -> Result<Vec<QuarantineEntry>, Error> {
         let records = self.db.quarantined().await?;
-        Ok(records
-            .into_iter()
-            .map(|record| self.describe(record))
-            .collect())
+        let keyring = self.keys();
+        Ok(futures_util::future::join_all(
+            records.into_iter().map(|record| describe(&keyring, record)),
+        )
+        .await)
+    }
+
+    /// This connection's keyring, to seal or open with across awaits (a clone
+    /// shares the keys; no borrow is held while WebCrypto works).
+    fn keys(&self) -> Keyring {
+        self.keyring.borrow().clone()
     }
 
     /// Closes the connection.
@@ -175,7 +190,8 @@ impl Mailbox {
             .await?
             .ok_or_else(|| missing(STORE_META, "keyring"))?;
         let wrapped = wrapped_keyring(record)?;
-        let keyring = Keyring::unwrap(&wrapped, &self.kek.borrow())?;
+        let kek = self.kek.borrow().clone();
+        let keyring = Keyring::unwrap(&wrapped, &kek).await?;
         *self.keyring.borrow_mut() = keyring;
         Ok(())
     }
@@ -206,16 +222,21 @@ impl Mailbox {
             if store == Kind::Message.store() {
                 stores.push(STORE_MESSAGE_BODIES);
             }
+            let keyring = self.keys();
+            let sealed_id = match id {
+                Some(id) => {
+                    let aad = Aad::at(STORE_QUARANTINE, key);
+                    keyring.seal(aad, id.as_bytes()).await.ok()
+                }
+                None => None,
+            };
             let Some(mut txn) = self.begin(&stores, None).await? else {
                 continue;
             };
-            // Sealed once the transaction knows the current data key (a small seal).
-            let sealed_id = id.and_then(|id| {
-                self.keyring
-                    .borrow()
-                    .seal(Aad::at(STORE_QUARANTINE, key), id.as_bytes())
-                    .ok()
-            });
+            if txn.state.key_id != keyring.current_key_id() {
+                // The data key rotated while the id was sealed: seal it again.
+                continue;
+            }
             let entry = QuarantinedRecord {
                 store: store.to_owned(),
                 key: key.to_vec(),
@@ -244,16 +265,19 @@ impl Mailbox {
         Err(state::busy())
     }
 
-    fn describe(&self, record: QuarantinedRecord) -> QuarantineEntry {
-        let aad = Aad::at(STORE_QUARANTINE, &record.key);
-        let id = record
-            .sealed_id
-            .and_then(|sealed| self.keyring.borrow().open(aad, &sealed).ok())
-            .and_then(|bytes| String::from_utf8(bytes).ok());
-        QuarantineEntry {
-            store: record.store,
-            id,
-        }
+}
+
+/// A quarantined record as the host sees it, its id opened if it was sealed.
+async fn describe(keyring: &Keyring, record: QuarantinedRecord) -> QuarantineEntry {
+    let aad = Aad::at(STORE_QUARANTINE, &record.key);
+    let id = match &record.sealed_id {
+        Some(sealed) => keyring.open(aad, sealed).await.ok(),
+        None => None,
+    }
+    .and_then(|bytes| String::from_utf8(bytes).ok());
+    QuarantineEntry {
+        store: record.store,
+        id,
     }
 }
 
@@ -281,17 +305,17 @@ async fn unwrap_keyring(record: Record, unlock: &Unlock) -> Result<(Keyring, Kek
     let material = unlock
         .material(&wrapped.salt(), wrapped.derivation())
         .await?;
-    let kek = material.kek(wrapped.derivation(), wrapped.salt());
-    let keyring = Keyring::unwrap(&wrapped, &kek)?;
+    let kek = Kek::derive(&material, wrapped.derivation(), wrapped.salt()).await?;
+    let keyring = Keyring::unwrap(&wrapped, &kek).await?;
     Ok((keyring, kek))
 }
 
 /// Creates the keyring, unless another tab or call got there first: the check and
 /// the write share one transaction, and the loser unwraps the winner's keyring.
 async fn create_keyring(db: &Database, unlock: &Unlock) -> Result<(Keyring, Kek), Error> {
-    let keyring = Keyring::generate()?;
     let kek = new_kek(unlock).await?;
-    let wrapped = Record::sealed(keyring.wrap(&kek)?.as_bytes().to_vec());
+    let keyring = Keyring::generate(&kek).await?;
+    let wrapped = Record::sealed(keyring.wrap(&kek).await?.as_bytes().to_vec());
     let existing = db.put_if_absent(STORE_META, KEYRING_KEY, &wrapped).await?;
     match existing {
         Some(record) => unwrap_keyring(record, unlock).await,
@@ -304,5 +328,5 @@ async fn new_kek(unlock: &Unlock) -> Result<Kek, Error> {
     let salt: [u8; SALT_LEN] = crate::crypto::random_bytes()?;
     let derivation = unlock.derivation();
     let material = unlock.material(&salt, derivation).await?;
-    Ok(material.kek(derivation, salt))
+    Ok(Kek::derive(&material, derivation, salt).await?)
 }

@@ -310,9 +310,9 @@ impl Mailbox {
         };
         let sealed = record.value.as_deref().unwrap_or_default();
         let opened = self
-            .keyring
-            .borrow()
+            .keys()
             .open(Aad::at(STORE_SYNC_STATE, &key), sealed)
+            .await
             .ok()
             .and_then(|plaintext| parse_sync_state(&plaintext));
         match opened {

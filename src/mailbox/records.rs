@@ -58,18 +58,20 @@ impl Mailbox {
     /// scope, computed once per batch by the caller. The seal binds every clear
     /// field, including the write counter `n` of the transaction it is for. A
     /// message becomes two records: its summary and the rest (its body record).
-    pub(super) fn seal_item(
+    pub(super) async fn seal_item(
         &self,
         kind: Kind,
         scope_key: &[u8],
         item: &Item,
     ) -> Result<SealedItem, Error> {
         if kind == Kind::Message {
-            return self.seal_message(scope_key, item);
+            return self.seal_message(scope_key, item).await;
         }
         let key = self.record_key(kind, &item.id);
         let (record, placement) = self.index_fields(scope_key, item);
-        let record = self.seal_fields(kind.store(), &key, record, &item.to_json_bytes())?;
+        let record = self
+            .seal_fields(kind.store(), &key, record, &item.to_json_bytes())
+            .await?;
         Ok(SealedItem {
             key,
             record,
@@ -79,20 +81,25 @@ impl Mailbox {
     }
 
     /// A whole message as a summary record and a body record, both written now.
-    fn seal_message(&self, scope_key: &[u8], item: &Item) -> Result<SealedItem, Error> {
+    async fn seal_message(&self, scope_key: &[u8], item: &Item) -> Result<SealedItem, Error> {
         let key = self.record_key(Kind::Message, &item.id);
         let (summary, rest) = split_message_json(&item.fields);
         let written = self.next_counter() as f64;
         let body_fields = Record::default().with(fields::WRITTEN_AT, FieldValue::Number(written));
-        let body = self.seal_fields(STORE_MESSAGE_BODIES, &key, body_fields, &rest)?;
-        let mut sealed = self.seal_summary_json(scope_key, item, &summary, written)?;
+        // Both seals are issued before either is awaited: WebCrypto runs them together.
+        let (body, sealed) = futures_util::future::try_join(
+            self.seal_fields(STORE_MESSAGE_BODIES, &key, body_fields, &rest),
+            self.seal_summary_json(scope_key, item, &summary, written),
+        )
+        .await?;
+        let mut sealed = sealed;
         sealed.body = Some(body);
         Ok(sealed)
     }
 
     /// A message's summary record alone, pointing at the body record written at
     /// `body_at`; `summary` holds the item's summary fields.
-    pub(super) fn seal_summary(
+    pub(super) async fn seal_summary(
         &self,
         scope_key: &[u8],
         item: &Item,
@@ -100,10 +107,11 @@ impl Mailbox {
         body_at: f64,
     ) -> Result<SealedItem, Error> {
         self.seal_summary_json(scope_key, item, &to_json(summary), body_at)
+            .await
     }
 
     /// [`Mailbox::seal_summary`] from the summary's JSON text.
-    fn seal_summary_json(
+    async fn seal_summary_json(
         &self,
         scope_key: &[u8],
         item: &Item,
@@ -113,7 +121,9 @@ impl Mailbox {
         let key = self.record_key(Kind::Message, &item.id);
         let (record, placement) = self.index_fields(scope_key, item);
         let record = record.with(fields::BODY_AT, FieldValue::Number(body_at));
-        let record = self.seal_fields(Kind::Message.store(), &key, record, summary)?;
+        let record = self
+            .seal_fields(Kind::Message.store(), &key, record, summary)
+            .await?;
         Ok(SealedItem {
             key,
             record,
@@ -123,7 +133,7 @@ impl Mailbox {
     }
 
     /// Seals `plaintext` into `record`, bound to its place and clear fields.
-    pub(super) fn seal_fields(
+    pub(super) async fn seal_fields(
         &self,
         store: &str,
         key: &[u8],
@@ -136,7 +146,7 @@ impl Mailbox {
             key,
             fields: &canonical,
         };
-        let sealed = self.keyring.borrow().seal_record(place, plaintext)?;
+        let sealed = self.keys().seal_record(place, plaintext).await?;
         record.value = Some(sealed.value);
         record.set(
             fields::FIELDS_TAG,
@@ -246,12 +256,19 @@ impl Mailbox {
         records: &[Record],
         belongs: impl Fn(&Record) -> bool,
     ) -> Result<Vec<(usize, Vec<u8>)>, Error> {
+        // Every record is handed to WebCrypto before any is awaited: one batch.
+        let attempts = futures_util::future::join_all(
+            records.iter().map(|record| self.try_open(kind.store(), record)),
+        )
+        .await;
         let mut out = Vec::with_capacity(records.len());
-        for (index, record) in records.iter().enumerate() {
-            let opened = match self.open_record(kind.store(), record, None).await {
-                Ok(plaintext) => plaintext,
-                Err(Error::Integrity { .. }) => continue,
-                Err(other) => return Err(other),
+        for (index, (record, attempt)) in records.iter().zip(attempts).enumerate() {
+            let opened = match attempt? {
+                Some(plaintext) if !self.predates_reset(record) => plaintext,
+                _ => {
+                    self.quarantine(kind.store(), record, None).await;
+                    continue;
+                }
             };
             if belongs(record) {
                 out.push((index, opened));
@@ -350,9 +367,15 @@ impl Mailbox {
         if key_id(sealed).is_some_and(|id| !self.keyring.borrow().holds_key(id)) {
             self.reload_keyring().await?;
         }
-        Ok(with_place(store, record, |place| {
-            self.keyring.borrow().open_record(place, sealed).ok()
-        }))
+        let keyring = self.keys();
+        let key = record.bytes(fields::KEY).unwrap_or_default();
+        let canonical = record.canonical_fields();
+        let place = RecordPlace {
+            store,
+            key,
+            fields: &canonical,
+        };
+        Ok(keyring.open_record(place, sealed).await.ok())
     }
 
     /// Whether an (authenticated) item record was written before its scope's last reset.

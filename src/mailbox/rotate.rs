@@ -7,13 +7,13 @@
 //! tab) resumes where it stopped: its progress is part of the sealed state, saved
 //! with each batch.
 
-use crate::crypto::{key_id, Aad};
+use crate::crypto::{key_id, Aad, Kek, Keyring};
 use crate::model::Kind;
 use crate::store::{
     fields, FieldValue, QuarantinedRecord, Record, STORE_DIRECTORY, STORE_MESSAGE_BODIES,
     STORE_QUARANTINE, STORE_SYNC_STATE,
 };
-use crate::sync::RotationCursor;
+use crate::sync::{MailboxState, RotationCursor};
 use crate::Error;
 
 use super::state::{busy, WRITE_ATTEMPTS};
@@ -116,21 +116,19 @@ impl Mailbox {
     /// tab), or a new one (the new data key is stored, wrapped, in the same
     /// transaction that records it).
     async fn start_rotation(&self) -> Result<RotationCursor, Error> {
-        let started = self
-            .replace_keyring(None, |current, state| {
-                if state.rotation.is_some() {
-                    return Ok(None);
-                }
-                let mut next = current.clone();
-                next.begin_rotation()?;
-                state.rotation = Some(RotationCursor {
-                    key_id: next.current_key_id(),
-                    store: 0,
-                    after: None,
-                });
-                Ok(Some(next))
-            })
-            .await?;
+        let begin = async |current: &Keyring, kek: &Kek, state: &mut MailboxState| {
+            if state.rotation.is_some() {
+                return Ok(None);
+            }
+            let next = current.with_new_data_key(kek).await?;
+            state.rotation = Some(RotationCursor {
+                key_id: next.current_key_id(),
+                store: 0,
+                after: None,
+            });
+            Ok(Some(next))
+        };
+        let started = self.replace_keyring(None, begin).await?;
         let state = match started {
             true => self.state.borrow().clone(),
             false => self.current_state().await?,
@@ -145,7 +143,7 @@ impl Mailbox {
     /// Drops the old data key once every record is under the new one, unless the
     /// rotation `target` names was already ended (by another call or tab).
     async fn end_rotation(&self, target: u32) -> Result<(), Error> {
-        self.replace_keyring(None, |current, state| {
+        let end = async |current: &Keyring, _: &Kek, state: &mut MailboxState| {
             if state.rotation.as_ref().map(|cursor| cursor.key_id) != Some(target) {
                 return Ok(None);
             }
@@ -153,9 +151,8 @@ impl Mailbox {
             next.finish_rotation();
             state.rotation = None;
             Ok(Some(next))
-        })
-        .await
-        .map(|_| ())
+        };
+        self.replace_keyring(None, end).await.map(|_| ())
     }
 
     /// Re-seals one page of a store under rotation `target`'s key and saves the
@@ -233,32 +230,29 @@ impl Mailbox {
             return Ok(match self.try_open(store, record).await? {
                 Some(plaintext) => {
                     let fields = without_seal(record);
-                    Reseal::Replace(self.seal_fields(
-                        store,
-                        &own_key(record),
-                        fields,
-                        &plaintext,
-                    )?)
+                    Reseal::Replace(
+                        self.seal_fields(store, &own_key(record), fields, &plaintext)
+                            .await?,
+                    )
                 }
                 None => Reseal::Quarantine,
             });
         }
         if store == STORE_QUARANTINE {
-            return Ok(Reseal::Replace(self.resealed_quarantine_entry(record)));
+            return Ok(Reseal::Replace(self.resealed_quarantine_entry(record).await));
         }
         let key = own_key(record);
         let aad = Aad::at(store, &key);
-        let opened = self
-            .keyring
-            .borrow()
-            .open(aad, record.value.as_deref().unwrap_or_default());
+        let keyring = self.keys();
+        let opened = keyring
+            .open(aad, record.value.as_deref().unwrap_or_default())
+            .await;
         Ok(match opened {
             Ok(plaintext) => {
-                let keyring = self.keyring.borrow();
                 // Directory entries keep their padded size: never compressed.
                 let sealed = match store == STORE_DIRECTORY {
-                    true => keyring.seal_padded(aad, &plaintext)?,
-                    false => keyring.seal(aad, &plaintext)?,
+                    true => keyring.seal_padded(aad, &plaintext).await?,
+                    false => keyring.seal(aad, &plaintext).await?,
                 };
                 Reseal::Replace(Record::sealed(sealed))
             }
@@ -269,7 +263,7 @@ impl Mailbox {
 
     /// A quarantine entry keeps the envelope that failed (it opens under no key);
     /// only its sealed id is sealed again, or dropped if it does not open.
-    fn resealed_quarantine_entry(&self, record: &Record) -> Record {
+    async fn resealed_quarantine_entry(&self, record: &Record) -> Record {
         let mut entry = record.clone();
         entry.fields.retain(|(name, _)| name != QUARANTINE_ID_FIELD);
         let origin_len = record
@@ -280,11 +274,14 @@ impl Mailbox {
             return entry;
         };
         let aad = Aad::at(STORE_QUARANTINE, original_key);
-        let keyring = self.keyring.borrow();
-        let resealed = record
-            .bytes(QUARANTINE_ID_FIELD)
-            .and_then(|sealed| keyring.open(aad, sealed).ok())
-            .and_then(|id| keyring.seal(aad, &id).ok());
+        let keyring = self.keys();
+        let Some(sealed) = record.bytes(QUARANTINE_ID_FIELD) else {
+            return entry;
+        };
+        let resealed = match keyring.open(aad, sealed).await {
+            Ok(id) => keyring.seal(aad, &id).await.ok(),
+            Err(_) => None,
+        };
         if let Some(sealed_id) = resealed {
             entry.set(QUARANTINE_ID_FIELD, FieldValue::Bytes(sealed_id));
         }

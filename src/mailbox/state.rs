@@ -1,13 +1,14 @@
 //! The sealed state record (`meta`/`state`, see [`crate::sync::MailboxState`]) and
 //! the write transactions built around it.
 //!
-//! Every write is prepared (read, merged, sealed) outside any transaction against
-//! the state's counter as this connection last saw it, then committed in one
-//! transaction that first reads the state: if another tab wrote in between, the
-//! counter differs, nothing is written, and the write is prepared again. The state
-//! is opened and sealed again inside that transaction: it is one small record and
-//! the work is synchronous, so the transaction never waits on it.
-
+//! Every write is prepared (read, merged, sealed by WebCrypto) outside any
+//! transaction against the state's counter as this connection last saw it, then
+//! committed in one transaction that first reads the state: if another tab wrote
+//! in between, the counter differs, nothing is written, and the write is prepared
+//! again. The state is the one record a transaction opens and seals itself: it is
+//! sealed under the data key's state key, which lives in WebAssembly so that the
+//! work is synchronous and the transaction never waits. A state this connection
+//! wrote or read last is recognized by its bytes and not opened at all.
 use crate::crypto::{key_id, random_bytes, Aad, Keyring, WrappedKeyring};
 use crate::model::Kind;
 use crate::store::{fields, Database, ReadTx, Record, WriteTx, STORE_META, STORE_SYNC_STATE};
@@ -54,7 +55,7 @@ pub fn busy() -> Error {
 /// removed, and with it the counts, the event span and the epoch.
 pub async fn load_or_create(db: &Database, keyring: &Keyring) -> Result<MailboxState, Error> {
     if let Some(record) = db.get(STORE_META, STATE_KEY).await? {
-        return open_state(keyring, &record);
+        return open_any_state(keyring, &record).await;
     }
     for kind in Kind::ALL {
         if db.count(kind.store()).await? > 0 {
@@ -68,22 +69,38 @@ pub async fn load_or_create(db: &Database, keyring: &Keyring) -> Result<MailboxS
     let sealed = seal_state(keyring, &fresh)?;
     // Two tabs enabling at once share one state.
     match db.put_if_absent(STORE_META, STATE_KEY, &sealed).await? {
-        Some(record) => open_state(keyring, &record),
+        Some(record) => open_any_state(keyring, &record).await,
         None => Ok(fresh),
     }
 }
 
-fn open_state(keyring: &Keyring, record: &Record) -> Result<MailboxState, Error> {
+/// Opens a state sealed under the state key (synchronous), or `None`.
+fn open_state(keyring: &Keyring, record: &Record) -> Option<MailboxState> {
+    let sealed = record.value.as_deref().unwrap_or_default();
+    keyring
+        .open_state(Aad::at(STORE_META, STATE_KEY), sealed)
+        .ok()
+        .and_then(|plaintext| MailboxState::decode(&plaintext))
+}
+
+/// Opens a state, including one sealed under the data key itself by a release
+/// before the data keys moved into WebCrypto (it is sealed under the state key
+/// by the next write).
+async fn open_any_state(keyring: &Keyring, record: &Record) -> Result<MailboxState, Error> {
+    if let Some(state) = open_state(keyring, record) {
+        return Ok(state);
+    }
     let sealed = record.value.as_deref().unwrap_or_default();
     keyring
         .open(Aad::at(STORE_META, STATE_KEY), sealed)
+        .await
         .ok()
         .and_then(|plaintext| MailboxState::decode(&plaintext))
         .ok_or_else(|| missing(STORE_META, "state"))
 }
 
 fn seal_state(keyring: &Keyring, state: &MailboxState) -> Result<Record, Error> {
-    let sealed = keyring.seal(Aad::at(STORE_META, STATE_KEY), &state.encode())?;
+    let sealed = keyring.seal_state(Aad::at(STORE_META, STATE_KEY), &state.encode())?;
     Ok(Record::sealed(sealed))
 }
 
@@ -124,7 +141,7 @@ impl Mailbox {
         if self.sealed_with_newer_key(&record) {
             self.reload_keyring().await?;
         }
-        let state = open_state(&self.keyring.borrow(), &record)?;
+        let state = open_any_state(&self.keys(), &record).await?;
         self.remember(state.clone()).await?;
         *self.state_sealed.borrow_mut() = sealed.to_vec();
         Ok(state)
@@ -157,7 +174,19 @@ impl Mailbox {
             }
             return Ok(None);
         }
-        let state = open_state(&self.keyring.borrow(), &record)?;
+        let sealed = record.value.as_deref().unwrap_or_default();
+        let known = !sealed.is_empty() && *self.state_sealed.borrow() == sealed;
+        let opened = match known {
+            true => Some(self.state.borrow().clone()),
+            false => open_state(&self.keyring.borrow(), &record),
+        };
+        let Some(state) = opened else {
+            // Sealed by an earlier release (or altered): opened outside the
+            // transaction, which cannot wait on WebCrypto; the write is prepared again.
+            drop(tx);
+            self.take_state(Some(record)).await?;
+            return Ok(None);
+        };
         if expected.is_some_and(|base| base != state.counter) {
             // Nothing was written: the empty transaction just completes.
             drop(tx);
@@ -192,7 +221,7 @@ impl Mailbox {
         state.apply_counts(count_changes(moves));
         state.counter += 1;
         let sealed = {
-            let own = self.keyring.borrow();
+            let own = self.keys();
             let keyring = keyring.unwrap_or(&own);
             state.key_id = keyring.current_key_id();
             seal_state(keyring, &state)?

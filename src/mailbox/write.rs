@@ -55,10 +55,13 @@ impl Mailbox {
                 Kind::Message => Some(self.carry_protection(&mut items).await?),
                 _ => None,
             };
-            let ops = items
-                .iter()
-                .map(|item| self.seal_item(kind, &scope_key, item).map(Op::Put))
-                .collect::<Result<_, _>>()?;
+            // Every item is handed to WebCrypto before any is awaited: one batch.
+            let ops = futures_util::future::try_join_all(
+                items
+                    .iter()
+                    .map(|item| async { Ok::<_, Error>(Op::Put(self.seal_item(kind, &scope_key, item).await?)) }),
+            )
+            .await?;
             if let Some(summary) = self.commit(kind, ops, None, base, stored).await? {
                 return Ok(summary);
             }
@@ -78,11 +81,10 @@ impl Mailbox {
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
             let ops = self.delta_ops(kind, scope, &page.changes).await?;
-            let link = page
-                .delta_link
-                .as_deref()
-                .map(|link| self.sealed_sync_state(kind, scope, link))
-                .transpose()?;
+            let link = match page.delta_link.as_deref() {
+                Some(link) => Some(self.sealed_sync_state(kind, scope, link).await?),
+                None => None,
+            };
             if let Some(summary) = self.commit(kind, ops, link, base, None).await? {
                 return Ok(summary);
             }
@@ -145,7 +147,7 @@ impl Mailbox {
     }
 
     /// A delta link sealed for the scope's sync state record: `n ‖ link`.
-    fn sealed_sync_state(
+    async fn sealed_sync_state(
         &self,
         kind: Kind,
         scope: &str,
@@ -157,9 +159,9 @@ impl Mailbox {
         let mut plaintext = self.next_counter().to_be_bytes().to_vec();
         plaintext.extend_from_slice(link.as_bytes());
         let sealed = self
-            .keyring
-            .borrow()
-            .seal(Aad::at(STORE_SYNC_STATE, &key), &plaintext)?;
+            .keys()
+            .seal(Aad::at(STORE_SYNC_STATE, &key), &plaintext)
+            .await?;
         Ok((key, Record::sealed(sealed)))
     }
 
@@ -199,7 +201,7 @@ impl Mailbox {
         }
         let scope_key = self.scope_key(kind, scope);
         let default_scope_key = self.scope_key(kind, DEFAULT_SCOPE);
-        let mut ops = Vec::with_capacity(changes.len());
+        let mut planned = Vec::with_capacity(changes.len());
         for change in changes {
             match change {
                 Change::Upsert { index, fields } => {
@@ -217,17 +219,11 @@ impl Mailbox {
                     {
                         protected.insert(id.clone(), how);
                     }
-                    let sealed = match body_at {
-                        Some(body_at) => {
-                            self.seal_summary(&scope_key, &item, &item.fields, body_at)?
-                        }
-                        None => self.seal_item(kind, &scope_key, &item)?,
-                    };
-                    ops.push(Op::Put(sealed));
                     // The next entry for this id merges into what is stored, not what
                     // was sent: withheld fields stay out.
-                    let fields = item.fields;
+                    let fields = item.fields.clone();
                     merged.insert(id, Stored { fields, body_at });
+                    planned.push(Planned::Put(item, body_at));
                 }
                 Change::Remove { id, reason, .. } => {
                     merged.remove(id);
@@ -235,14 +231,26 @@ impl Mailbox {
                     // has claimed it since; items stored with put* belong to no delta scope.
                     let only_in_scopes = (*reason == RemovalReason::LeftScope)
                         .then(|| vec![scope_key.clone(), default_scope_key.clone()]);
-                    ops.push(Op::Remove {
+                    planned.push(Planned::Remove(Op::Remove {
                         key: self.record_key(kind, id).to_vec(),
                         only_in_scopes,
-                    });
+                    }));
                 }
             }
         }
-        Ok(ops)
+        // Sealed once the page is merged, all handed to WebCrypto as one batch.
+        let scope_key = &scope_key;
+        futures_util::future::try_join_all(planned.into_iter().map(|plan| async move {
+            Ok(match plan {
+                Planned::Put(item, Some(body_at)) => Op::Put(
+                    self.seal_summary(scope_key, &item, &item.fields, body_at)
+                        .await?,
+                ),
+                Planned::Put(item, None) => Op::Put(self.seal_item(kind, scope_key, &item).await?),
+                Planned::Remove(op) => op,
+            })
+        }))
+        .await
     }
 
     /// Withholds the body of each message whose stored version is protected (the
@@ -432,6 +440,15 @@ impl Mailbox {
         self.finish(txn).await?;
         Ok(Some(summary))
     }
+}
+
+/// A change of a delta page, merged and validated, before it is sealed.
+enum Planned {
+    /// Store this item (only its summary, pointing at the stored body written at
+    /// the given counter, when the change touched only summary fields).
+    Put(Item, Option<f64>),
+    /// A removal, as it goes into the transaction.
+    Remove(Op),
 }
 
 /// Stored records by key, as read (`None`: nothing stored under the key).
