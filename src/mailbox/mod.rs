@@ -13,7 +13,7 @@ mod state;
 mod unlock;
 mod write;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use crate::crypto::{database_name, Aad, BlindIndex, Kek, Keyring, WrappedKeyring, SALT_LEN};
 use crate::model::Kind;
@@ -54,6 +54,9 @@ pub struct Mailbox {
     /// The sealed bytes `state` was last read from or written as: a read that
     /// finds the same bytes again needs no decryption.
     state_sealed: RefCell<Vec<u8>>,
+    /// Whether the stored keyring is of an earlier release's format, with the raw
+    /// data keys sealed inside (see [`Mailbox::upgrade_keyring`]).
+    raw_wrap: Cell<bool>,
 }
 
 impl Mailbox {
@@ -71,7 +74,7 @@ impl Mailbox {
         let name = database_name(user_id);
         let db = Database::open(&name).await?;
         let create = create || db.data_dropped();
-        let (keyring, kek) = match db.get(STORE_META, KEYRING_KEY).await? {
+        let (keyring, kek, raw_wrap) = match db.get(STORE_META, KEYRING_KEY).await? {
             Some(record) => unwrap_keyring(record, unlock).await?,
             None if create => create_keyring(&db, unlock).await?,
             None => return Err(missing(STORE_META, "keyring")),
@@ -86,7 +89,25 @@ impl Mailbox {
             blind,
             state: RefCell::new(state),
             state_sealed: RefCell::new(Vec::new()),
+            raw_wrap: Cell::new(raw_wrap),
         })
+    }
+
+    /// Stores a keyring of an earlier release's format (the raw data keys sealed
+    /// inside) in the current one, where each data key is wrapped for WebCrypto
+    /// to unwrap: from then on, opening never decrypts the raw keys at all. The
+    /// data is not re-encrypted. It writes, so it runs only after the caller
+    /// accepted the database's epoch.
+    pub async fn upgrade_keyring(&self) -> Result<(), Error> {
+        if !self.raw_wrap.get() {
+            return Ok(());
+        }
+        let same = async |current: &Keyring, _: &Kek, _: &mut MailboxState| {
+            Ok(Some(current.clone()))
+        };
+        self.replace_keyring(None, same).await?;
+        self.raw_wrap.set(false);
+        Ok(())
     }
 
     /// Re-wraps the keyring under a new key; the data is not re-encrypted.
@@ -300,26 +321,28 @@ fn wrapped_keyring(record: Record) -> Result<WrappedKeyring, Error> {
         .ok_or_else(|| missing(STORE_META, "keyring"))
 }
 
-async fn unwrap_keyring(record: Record, unlock: &Unlock) -> Result<(Keyring, Kek), Error> {
+/// The keyring in `record`, its KEK, and whether it was stored in an earlier
+/// release's format.
+async fn unwrap_keyring(record: Record, unlock: &Unlock) -> Result<(Keyring, Kek, bool), Error> {
     let wrapped = wrapped_keyring(record)?;
     let material = unlock
         .material(&wrapped.salt(), wrapped.derivation())
         .await?;
     let kek = Kek::derive(&material, wrapped.derivation(), wrapped.salt()).await?;
     let keyring = Keyring::unwrap(&wrapped, &kek).await?;
-    Ok((keyring, kek))
+    Ok((keyring, kek, wrapped.holds_raw_keys()))
 }
 
 /// Creates the keyring, unless another tab or call got there first: the check and
 /// the write share one transaction, and the loser unwraps the winner's keyring.
-async fn create_keyring(db: &Database, unlock: &Unlock) -> Result<(Keyring, Kek), Error> {
+async fn create_keyring(db: &Database, unlock: &Unlock) -> Result<(Keyring, Kek, bool), Error> {
     let kek = new_kek(unlock).await?;
     let keyring = Keyring::generate(&kek).await?;
     let wrapped = Record::sealed(keyring.wrap(&kek).await?.as_bytes().to_vec());
     let existing = db.put_if_absent(STORE_META, KEYRING_KEY, &wrapped).await?;
     match existing {
         Some(record) => unwrap_keyring(record, unlock).await,
-        None => Ok((keyring, kek)),
+        None => Ok((keyring, kek, false)),
     }
 }
 

@@ -155,13 +155,15 @@ impl Session {
     }
 
     /// Moves data stored in an older layout to the current one (see
-    /// [`Mailbox::split_whole_messages`]), reporting to `on_upgrade`.
+    /// [`Mailbox::upgrade_keyring`] and [`Mailbox::split_whole_messages`]),
+    /// reporting to `on_upgrade`.
     async fn finish_layout_upgrade(&self) -> Result<(), Error> {
         let mailbox = self.mailbox.borrow().clone();
-        match mailbox {
-            Some(mailbox) => mailbox.split_whole_messages(&*self.on_upgrade).await,
-            None => Ok(()),
-        }
+        let Some(mailbox) = mailbox else {
+            return Ok(());
+        };
+        mailbox.upgrade_keyring().await?;
+        mailbox.split_whole_messages(&*self.on_upgrade).await
     }
 
     /// Re-wraps the store's keys under a new secret (data is not re-encrypted).
