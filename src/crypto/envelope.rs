@@ -183,9 +183,29 @@ pub struct Sealing<'a> {
 impl Sealing<'_> {
     /// The envelope, from the AES-256-GCM ciphertext with its tag appended.
     pub fn finish(&self, ciphertext: &[u8]) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.header.len() + NONCE_LEN + ciphertext.len());
-        out.extend_from_slice(&self.header);
-        out.extend_from_slice(&self.nonce);
+        self.frame().finish(ciphertext)
+    }
+
+    /// What the envelope puts before the ciphertext, to finish it later.
+    pub fn frame(&self) -> Frame {
+        let mut prefix = [0u8; FRAME_LEN];
+        prefix[..self.header.len()].copy_from_slice(&self.header);
+        prefix[self.header.len()..].copy_from_slice(&self.nonce);
+        Frame(prefix)
+    }
+}
+
+const FRAME_LEN: usize = 1 + KEY_ID_LEN + 1 + NONCE_LEN;
+
+/// An envelope's header and nonce, kept while its ciphertext is being computed.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame([u8; FRAME_LEN]);
+
+impl Frame {
+    /// The envelope, from the AES-256-GCM ciphertext with its tag appended.
+    pub fn finish(&self, ciphertext: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(FRAME_LEN + ciphertext.len());
+        out.extend_from_slice(&self.0);
         out.extend_from_slice(ciphertext);
         out
     }
@@ -242,6 +262,22 @@ impl Opening<'_> {
     /// The plaintext, from the decrypted bytes: compression undone.
     pub fn finish(&self, decrypted: Vec<u8>) -> Result<Vec<u8>, CryptoError> {
         decode(self.codec, decrypted)
+    }
+
+    /// How to finish it later, once it has been decrypted.
+    pub fn decoding(&self) -> Decoding {
+        Decoding(self.codec)
+    }
+}
+
+/// How an envelope's decrypted bytes become its plaintext.
+#[derive(Debug, Clone, Copy)]
+pub struct Decoding(Codec);
+
+impl Decoding {
+    /// The plaintext, from the decrypted bytes: compression undone.
+    pub fn finish(self, decrypted: Vec<u8>) -> Result<Vec<u8>, CryptoError> {
+        decode(self.0, decrypted)
     }
 }
 

@@ -7,13 +7,15 @@
 //! and for each data key its fields key and state key (see [`super::wrap`]).
 //! None of them can decrypt a stored message, contact or event.
 
+use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::Uint8Array;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::CryptoKey;
 use zeroize::Zeroizing;
 
-use super::envelope::{self, Aad};
+use super::envelope::{self, Aad, Decoding, Frame};
 use super::subtle;
 use super::wrap::{
     data_key_aad, keyring_aad, wrap_header, FieldsKey, Format2Layout, KeyDerivation,
@@ -205,74 +207,128 @@ impl Keyring {
         self.keys.retain(|k| k.id == current);
     }
 
-    /// Encrypts a value stored alone (no clear fields beside it) under the current data key.
-    pub async fn seal(&self, aad: Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.seal_with(aad, plaintext, true).await
+    /// Encrypts a value stored alone (no clear fields beside it) under the current
+    /// data key. The work starts now, not when the result is awaited: start many,
+    /// then await them, and WebCrypto runs them as one batch.
+    pub fn seal(
+        &self,
+        aad: Aad<'_>,
+        plaintext: &[u8],
+    ) -> impl Future<Output = Result<Vec<u8>, CryptoError>> {
+        self.seal_with(aad, plaintext, true)
     }
 
     /// Encrypts a value padded to a size class under the current data key, never
     /// compressing it (compression would undo the padding).
-    pub async fn seal_padded(&self, aad: Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.seal_with(aad, plaintext, false).await
+    pub fn seal_padded(
+        &self,
+        aad: Aad<'_>,
+        plaintext: &[u8],
+    ) -> impl Future<Output = Result<Vec<u8>, CryptoError>> {
+        self.seal_with(aad, plaintext, false)
     }
 
-    async fn seal_with(
+    fn seal_with(
         &self,
         aad: Aad<'_>,
         plaintext: &[u8],
         compress: bool,
-    ) -> Result<Vec<u8>, CryptoError> {
-        let current = self.current_key();
-        let sealing = envelope::prepare(current.id, aad, plaintext, compress)?;
-        let ciphertext =
-            subtle::encrypt(&current.cipher, &sealing.nonce, &sealing.aad, &sealing.plaintext)
-                .await?;
-        Ok(sealing.finish(&ciphertext))
+    ) -> impl Future<Output = Result<Vec<u8>, CryptoError>> {
+        let started = self.start_seal(aad, plaintext, compress);
+        async move {
+            let (frame, pending) = started?;
+            let unavailable = subtle::unavailable("AES-GCM encryption failed");
+            Ok(frame.finish(&subtle::bytes_of(pending, unavailable).await?))
+        }
     }
 
-    /// Decrypts a value sealed by [`Keyring::seal`] with any data key this keyring holds.
-    pub async fn open(&self, aad: Aad<'_>, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    fn start_seal(
+        &self,
+        aad: Aad<'_>,
+        plaintext: &[u8],
+        compress: bool,
+    ) -> Result<(Frame, JsFuture), CryptoError> {
+        let current = self.current_key();
+        let sealing = envelope::prepare(current.id, aad, plaintext, compress)?;
+        let pending = subtle::start_encrypt(
+            &current.cipher,
+            &sealing.nonce,
+            &sealing.aad,
+            &sealing.plaintext,
+        )?;
+        Ok((sealing.frame(), pending))
+    }
+
+    /// Decrypts a value sealed by [`Keyring::seal`] with any data key this keyring
+    /// holds. Like sealing, the work starts now.
+    pub fn open(
+        &self,
+        aad: Aad<'_>,
+        sealed: &[u8],
+    ) -> impl Future<Output = Result<Vec<u8>, CryptoError>> {
+        let started = self.start_open(aad, sealed);
+        async move {
+            let (decoding, pending) = started?;
+            decoding.finish(subtle::bytes_of(pending, CryptoError::Integrity).await?)
+        }
+    }
+
+    fn start_open(&self, aad: Aad<'_>, sealed: &[u8]) -> Result<(Decoding, JsFuture), CryptoError> {
         let opening = envelope::parse(aad, sealed)?;
         let data_key = self.key(opening.key_id).ok_or(CryptoError::Integrity)?;
-        let decrypted =
-            subtle::decrypt(&data_key.cipher, opening.nonce, &opening.aad, opening.ciphertext)
-                .await?;
-        opening.finish(decrypted)
+        let pending = subtle::start_decrypt(
+            &data_key.cipher,
+            opening.nonce,
+            &opening.aad,
+            opening.ciphertext,
+        )?;
+        Ok((opening.decoding(), pending))
     }
 
     /// Seals a record's value under the current data key, binding it to the
-    /// record's place and clear fields.
-    pub async fn seal_record(
+    /// record's place and clear fields. The work starts now.
+    pub fn seal_record(
         &self,
         place: RecordPlace<'_>,
         plaintext: &[u8],
-    ) -> Result<SealedRecord, CryptoError> {
+    ) -> impl Future<Output = Result<SealedRecord, CryptoError>> {
         let fields_tag = self.current_key().fields.tag(place);
         let aad = Aad {
             store: place.store,
             key: place.key,
             bound: &fields_tag,
         };
-        let value = self.seal(aad, plaintext).await?;
-        Ok(SealedRecord { value, fields_tag })
+        let value = self.seal(aad, plaintext);
+        async move {
+            Ok(SealedRecord {
+                value: value.await?,
+                fields_tag,
+            })
+        }
     }
 
     /// Opens a record sealed by [`Keyring::seal_record`]; altered fields, place or
-    /// value give [`CryptoError::Integrity`].
-    pub async fn open_record(
+    /// value give [`CryptoError::Integrity`]. The work starts now.
+    pub fn open_record(
         &self,
         place: RecordPlace<'_>,
         sealed: &[u8],
-    ) -> Result<Vec<u8>, CryptoError> {
-        let id = envelope::key_id(sealed).ok_or(CryptoError::Integrity)?;
-        let data_key = self.key(id).ok_or(CryptoError::Integrity)?;
-        let fields_tag = data_key.fields.tag(place);
-        let aad = Aad {
-            store: place.store,
-            key: place.key,
-            bound: &fields_tag,
-        };
-        self.open(aad, sealed).await
+    ) -> impl Future<Output = Result<Vec<u8>, CryptoError>> {
+        let fields_tag = envelope::key_id(sealed)
+            .and_then(|id| self.key(id))
+            .map(|data_key| data_key.fields.tag(place));
+        let started = fields_tag.ok_or(CryptoError::Integrity).and_then(|tag| {
+            let aad = Aad {
+                store: place.store,
+                key: place.key,
+                bound: &tag,
+            };
+            self.start_open(aad, sealed)
+        });
+        async move {
+            let (decoding, pending) = started?;
+            decoding.finish(subtle::bytes_of(pending, CryptoError::Integrity).await?)
+        }
     }
 
     /// Whether a record's clear fields are the ones it was sealed with, checked

@@ -16,7 +16,8 @@ mod wrap;
 
 pub use blind::{database_name, BlindIndex, BLINDED_LEN, DB_NAME_PREFIX};
 pub use envelope::{
-    key_id, open, parse, prepare, seal, seal_padded, Aad, Opening, Sealing, ENVELOPE_VERSION,
+    key_id, open, parse, prepare, seal, seal_padded, Aad, Decoding, Frame, Opening, Sealing,
+    ENVELOPE_VERSION,
 };
 #[cfg(target_arch = "wasm32")]
 pub use keyring::{Kek, Keyring};

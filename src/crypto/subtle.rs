@@ -43,6 +43,43 @@ pub fn aes_gcm(nonce: &[u8], aad: &[u8]) -> Result<Object, CryptoError> {
     Ok(params)
 }
 
+/// Starts encrypting `data` under `key` now; the ciphertext (tag appended) comes
+/// from [`bytes_of`]. Starting many before awaiting any runs them as one batch.
+pub fn start_encrypt(
+    key: &CryptoKey,
+    nonce: &[u8],
+    aad: &[u8],
+    data: &[u8],
+) -> Result<JsFuture, CryptoError> {
+    let params = aes_gcm(nonce, aad)?;
+    let promise = subtle()?
+        .encrypt_with_object_and_u8_array(&params, key, data)
+        .map_err(|e| unavailable(&format!("WebCrypto refused the call: {e:?}")))?;
+    Ok(JsFuture::from(promise))
+}
+
+/// Starts decrypting and authenticating `ciphertext` (with its tag) now; see
+/// [`start_encrypt`].
+pub fn start_decrypt(
+    key: &CryptoKey,
+    nonce: &[u8],
+    aad: &[u8],
+    ciphertext: &[u8],
+) -> Result<JsFuture, CryptoError> {
+    let params = aes_gcm(nonce, aad)?;
+    let promise = subtle()?
+        .decrypt_with_object_and_u8_array(&params, key, ciphertext)
+        .map_err(|e| unavailable(&format!("WebCrypto refused the call: {e:?}")))?;
+    Ok(JsFuture::from(promise))
+}
+
+/// The bytes an encryption or decryption started earlier resolves to; a
+/// rejection is `on_reject`.
+pub async fn bytes_of(pending: JsFuture, on_reject: CryptoError) -> Result<Vec<u8>, CryptoError> {
+    let buffer = pending.await.map_err(|_| on_reject)?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
 /// Encrypts `data` under `key`; the ciphertext comes back with its tag appended.
 pub async fn encrypt(
     key: &CryptoKey,
@@ -50,10 +87,8 @@ pub async fn encrypt(
     aad: &[u8],
     data: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let params = aes_gcm(nonce, aad)?;
-    let promise = subtle()?.encrypt_with_object_and_u8_array(&params, key, data);
-    let out = settle(promise, unavailable("AES-GCM encryption failed")).await?;
-    Ok(Uint8Array::new(&out).to_vec())
+    let pending = start_encrypt(key, nonce, aad, data)?;
+    bytes_of(pending, unavailable("AES-GCM encryption failed")).await
 }
 
 /// Decrypts and authenticates `ciphertext` (with its tag) under `key`, into a
@@ -68,16 +103,6 @@ pub async fn decrypt_buffer(
     let promise = subtle()?.decrypt_with_object_and_u8_array(&params, key, ciphertext);
     let out = settle(promise, CryptoError::Integrity).await?;
     Ok(Uint8Array::new(&out))
-}
-
-/// [`decrypt_buffer`], copied into WebAssembly memory.
-pub async fn decrypt(
-    key: &CryptoKey,
-    nonce: &[u8],
-    aad: &[u8],
-    ciphertext: &[u8],
-) -> Result<Vec<u8>, CryptoError> {
-    Ok(decrypt_buffer(key, nonce, aad, ciphertext).await?.to_vec())
 }
 
 /// The KEK: HKDF-SHA256 of the host's material under `salt`, as a

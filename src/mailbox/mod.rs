@@ -14,6 +14,7 @@ mod unlock;
 mod write;
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 
 use crate::crypto::{database_name, Aad, BlindIndex, Kek, Keyring, WrappedKeyring, SALT_LEN};
 use crate::model::Kind;
@@ -142,32 +143,48 @@ impl Mailbox {
             let Some(keyring) = next(&self.keys(), &kek, &mut state).await? else {
                 return Ok(false);
             };
-            let wrapped = keyring.wrap(new_kek.as_ref().unwrap_or(&kek)).await?;
-            let Some(mut txn) = self.begin(&[], Some(base)).await? else {
-                continue;
-            };
-            let stored = txn
-                .tx
-                .get_many(STORE_META, &[KEYRING_KEY.to_vec()])
-                .await?
-                .pop()
-                .flatten()
-                .ok_or_else(|| missing(STORE_META, "keyring"))?;
-            if !kek.wrapped(&wrapped_keyring(stored)?) {
-                return Err(Error::WrongKey);
+            let wrap_kek = new_kek.as_ref().unwrap_or(&kek);
+            if self.store_keyring(base, state, keyring, wrap_kek).await? {
+                if let Some(kek) = new_kek {
+                    *self.kek.borrow_mut() = kek;
+                }
+                return Ok(true);
             }
-            // The transaction found the counter `state` was prepared from.
-            txn.state = state;
-            txn.put_keyring(&wrapped)?;
-            // Switch only once committed: nothing may be sealed under a key not stored.
-            self.finish_with(txn, Some(&keyring)).await?;
-            *self.keyring.borrow_mut() = keyring;
-            if let Some(kek) = new_kek {
-                *self.kek.borrow_mut() = kek;
-            }
-            return Ok(true);
         }
         Err(state::busy())
+    }
+
+    /// Stores `keyring` wrapped under `wrap_kek` with `state`, if no write
+    /// committed since `base` (`false`: prepare again). Not generic, so each
+    /// caller of [`Mailbox::replace_keyring`] shares this code.
+    async fn store_keyring(
+        &self,
+        base: u64,
+        state: MailboxState,
+        keyring: Keyring,
+        wrap_kek: &Kek,
+    ) -> Result<bool, Error> {
+        let wrapped = keyring.wrap(wrap_kek).await?;
+        let Some(mut txn) = self.begin(&[], Some(base)).await? else {
+            return Ok(false);
+        };
+        let stored = txn
+            .tx
+            .get_many(STORE_META, &[KEYRING_KEY.to_vec()])
+            .await?
+            .pop()
+            .flatten()
+            .ok_or_else(|| missing(STORE_META, "keyring"))?;
+        if !self.kek.borrow().wrapped(&wrapped_keyring(stored)?) {
+            return Err(Error::WrongKey);
+        }
+        // The transaction found the counter `state` was prepared from.
+        txn.state = state;
+        txn.put_keyring(&wrapped)?;
+        // Switch only once committed: nothing may be sealed under a key not stored.
+        self.finish_with(txn, Some(&keyring)).await?;
+        *self.keyring.borrow_mut() = keyring;
+        Ok(true)
     }
 
     /// The epoch as this connection last saw it (see [`crate::sync::Epoch`]).
@@ -179,10 +196,15 @@ impl Mailbox {
     pub async fn quarantined(&self) -> Result<Vec<QuarantineEntry>, Error> {
         let records = self.db.quarantined().await?;
         let keyring = self.keys();
-        Ok(futures_util::future::join_all(
-            records.into_iter().map(|record| describe(&keyring, record)),
-        )
-        .await)
+        let described: Vec<_> = records
+            .into_iter()
+            .map(|record| describe(&keyring, record))
+            .collect();
+        let mut out = Vec::with_capacity(described.len());
+        for entry in described {
+            out.push(entry.await);
+        }
+        Ok(out)
     }
 
     /// This connection's keyring, to seal or open with across awaits (a clone
@@ -288,17 +310,20 @@ impl Mailbox {
 
 }
 
-/// A quarantined record as the host sees it, its id opened if it was sealed.
-async fn describe(keyring: &Keyring, record: QuarantinedRecord) -> QuarantineEntry {
+/// A quarantined record as the host sees it, its id opened if it was sealed
+/// (the opening starts now).
+fn describe(keyring: &Keyring, record: QuarantinedRecord) -> impl Future<Output = QuarantineEntry> {
     let aad = Aad::at(STORE_QUARANTINE, &record.key);
-    let id = match &record.sealed_id {
-        Some(sealed) => keyring.open(aad, sealed).await.ok(),
-        None => None,
-    }
-    .and_then(|bytes| String::from_utf8(bytes).ok());
-    QuarantineEntry {
-        store: record.store,
-        id,
+    let opening = record.sealed_id.as_deref().map(|sealed| keyring.open(aad, sealed));
+    async move {
+        let id = match opening {
+            Some(opening) => opening.await.ok(),
+            None => None,
+        };
+        QuarantineEntry {
+            store: record.store,
+            id: id.and_then(|bytes| String::from_utf8(bytes).ok()),
+        }
     }
 }
 

@@ -1,5 +1,8 @@
 //! Turning validated items into sealed, blinded records, and records back into JSON.
 
+use std::future::Future;
+
+use futures_util::future::LocalBoxFuture;
 use serde_json::{Map, Value};
 
 use crate::crypto::{key_id, RecordPlace, BLINDED_LEN};
@@ -20,6 +23,9 @@ pub const PREFIX_SCOPE: &str = "contacts/prefix";
 pub const EMAIL_SCOPE: &str = "contacts/email";
 /// The scope items written by the `put*` methods belong to.
 pub const DEFAULT_SCOPE: &str = "";
+
+/// A [`SealedItem`] being sealed by WebCrypto.
+pub type Sealing = LocalBoxFuture<'static, Result<SealedItem, Error>>;
 
 /// A sealed item ready for a write transaction.
 pub struct SealedItem {
@@ -58,101 +64,98 @@ impl Mailbox {
     /// scope, computed once per batch by the caller. The seal binds every clear
     /// field, including the write counter `n` of the transaction it is for. A
     /// message becomes two records: its summary and the rest (its body record).
-    pub(super) async fn seal_item(
-        &self,
-        kind: Kind,
-        scope_key: &[u8],
-        item: &Item,
-    ) -> Result<SealedItem, Error> {
+    /// The sealing starts now: start a batch of them, then await each.
+    pub(super) fn seal_item(&self, kind: Kind, scope_key: &[u8], item: &Item) -> Sealing {
         if kind == Kind::Message {
-            return self.seal_message(scope_key, item).await;
+            return self.seal_message(scope_key, item);
         }
         let key = self.record_key(kind, &item.id);
         let (record, placement) = self.index_fields(scope_key, item);
-        let record = self
-            .seal_fields(kind.store(), &key, record, &item.to_json_bytes())
-            .await?;
-        Ok(SealedItem {
-            key,
-            record,
-            placement,
-            body: None,
+        let record = self.seal_fields(kind.store(), &key, record, &item.to_json_bytes());
+        Box::pin(async move {
+            Ok(SealedItem {
+                key,
+                record: record.await?,
+                placement,
+                body: None,
+            })
         })
     }
 
     /// A whole message as a summary record and a body record, both written now.
-    async fn seal_message(&self, scope_key: &[u8], item: &Item) -> Result<SealedItem, Error> {
+    fn seal_message(&self, scope_key: &[u8], item: &Item) -> Sealing {
         let key = self.record_key(Kind::Message, &item.id);
         let (summary, rest) = split_message_json(&item.fields);
         let written = self.next_counter() as f64;
         let body_fields = Record::default().with(fields::WRITTEN_AT, FieldValue::Number(written));
-        // Both seals are issued before either is awaited: WebCrypto runs them together.
-        let (body, sealed) = futures_util::future::try_join(
-            self.seal_fields(STORE_MESSAGE_BODIES, &key, body_fields, &rest),
-            self.seal_summary_json(scope_key, item, &summary, written),
-        )
-        .await?;
-        let mut sealed = sealed;
-        sealed.body = Some(body);
-        Ok(sealed)
+        let body = self.seal_fields(STORE_MESSAGE_BODIES, &key, body_fields, &rest);
+        let sealed = self.seal_summary_json(scope_key, item, &summary, written);
+        Box::pin(async move {
+            let mut sealed = sealed.await?;
+            sealed.body = Some(body.await?);
+            Ok(sealed)
+        })
     }
 
     /// A message's summary record alone, pointing at the body record written at
-    /// `body_at`; `summary` holds the item's summary fields.
-    pub(super) async fn seal_summary(
+    /// `body_at`; `summary` holds the item's summary fields. The sealing starts now.
+    pub(super) fn seal_summary(
         &self,
         scope_key: &[u8],
         item: &Item,
         summary: &Map<String, Value>,
         body_at: f64,
-    ) -> Result<SealedItem, Error> {
+    ) -> Sealing {
         self.seal_summary_json(scope_key, item, &to_json(summary), body_at)
-            .await
     }
 
     /// [`Mailbox::seal_summary`] from the summary's JSON text.
-    async fn seal_summary_json(
+    fn seal_summary_json(
         &self,
         scope_key: &[u8],
         item: &Item,
         summary: &[u8],
         body_at: f64,
-    ) -> Result<SealedItem, Error> {
+    ) -> Sealing {
         let key = self.record_key(Kind::Message, &item.id);
         let (record, placement) = self.index_fields(scope_key, item);
         let record = record.with(fields::BODY_AT, FieldValue::Number(body_at));
-        let record = self
-            .seal_fields(Kind::Message.store(), &key, record, summary)
-            .await?;
-        Ok(SealedItem {
-            key,
-            record,
-            placement,
-            body: None,
+        let record = self.seal_fields(Kind::Message.store(), &key, record, summary);
+        Box::pin(async move {
+            Ok(SealedItem {
+                key,
+                record: record.await?,
+                placement,
+                body: None,
+            })
         })
     }
 
-    /// Seals `plaintext` into `record`, bound to its place and clear fields.
-    pub(super) async fn seal_fields(
+    /// Seals `plaintext` into `record`, bound to its place and clear fields. The
+    /// sealing starts now.
+    pub(super) fn seal_fields(
         &self,
         store: &str,
         key: &[u8],
         mut record: Record,
         plaintext: &[u8],
-    ) -> Result<Record, Error> {
+    ) -> impl Future<Output = Result<Record, Error>> {
         let canonical = record.canonical_fields();
         let place = RecordPlace {
             store,
             key,
             fields: &canonical,
         };
-        let sealed = self.keys().seal_record(place, plaintext).await?;
-        record.value = Some(sealed.value);
-        record.set(
-            fields::FIELDS_TAG,
-            FieldValue::Bytes(sealed.fields_tag.to_vec()),
-        );
-        Ok(record)
+        let sealed = self.keyring.borrow().seal_record(place, plaintext);
+        async move {
+            let sealed = sealed.await?;
+            record.value = Some(sealed.value);
+            record.set(
+                fields::FIELDS_TAG,
+                FieldValue::Bytes(sealed.fields_tag.to_vec()),
+            );
+            Ok(record)
+        }
     }
 
     fn index_fields(&self, scope_key: &[u8], item: &Item) -> (Record, Option<Placement>) {
@@ -257,13 +260,13 @@ impl Mailbox {
         belongs: impl Fn(&Record) -> bool,
     ) -> Result<Vec<(usize, Vec<u8>)>, Error> {
         // Every record is handed to WebCrypto before any is awaited: one batch.
-        let attempts = futures_util::future::join_all(
-            records.iter().map(|record| self.try_open(kind.store(), record)),
-        )
-        .await;
+        let attempts: Vec<_> = records
+            .iter()
+            .map(|record| self.try_open(kind.store(), record))
+            .collect();
         let mut out = Vec::with_capacity(records.len());
         for (index, (record, attempt)) in records.iter().zip(attempts).enumerate() {
-            let opened = match attempt? {
+            let opened = match attempt.await? {
                 Some(plaintext) if !self.predates_reset(record) => plaintext,
                 _ => {
                     self.quarantine(kind.store(), record, None).await;
@@ -355,27 +358,40 @@ impl Mailbox {
 
     /// Decrypts a record, or `None` if it fails authentication. A record sealed
     /// under a data key this connection does not hold may come from another tab's
-    /// rotation: the keyring is read again before giving up.
-    pub(super) async fn try_open(
+    /// rotation: the keyring is read again before giving up. The decryption starts
+    /// now (unless the keyring must be read first): start a batch, then await each.
+    pub(super) fn try_open<'a>(
+        &'a self,
+        store: &'a str,
+        record: &'a Record,
+    ) -> LocalBoxFuture<'a, Result<Option<Vec<u8>>, Error>> {
+        let sealed = record.value.as_deref().unwrap_or_default();
+        let held = key_id(sealed).is_none_or(|id| self.keyring.borrow().holds_key(id));
+        let started = held.then(|| self.start_open(store, record));
+        Box::pin(async move {
+            if record.value.is_none() {
+                return Ok(None);
+            }
+            let opening = match started {
+                Some(opening) => opening,
+                None => {
+                    self.reload_keyring().await?;
+                    self.start_open(store, record)
+                }
+            };
+            Ok(opening.await.ok())
+        })
+    }
+
+    fn start_open(
         &self,
         store: &str,
         record: &Record,
-    ) -> Result<Option<Vec<u8>>, Error> {
-        let Some(sealed) = record.value.as_deref() else {
-            return Ok(None);
-        };
-        if key_id(sealed).is_some_and(|id| !self.keyring.borrow().holds_key(id)) {
-            self.reload_keyring().await?;
-        }
-        let keyring = self.keys();
-        let key = record.bytes(fields::KEY).unwrap_or_default();
-        let canonical = record.canonical_fields();
-        let place = RecordPlace {
-            store,
-            key,
-            fields: &canonical,
-        };
-        Ok(keyring.open_record(place, sealed).await.ok())
+    ) -> impl Future<Output = Result<Vec<u8>, crate::crypto::CryptoError>> {
+        let sealed = record.value.as_deref().unwrap_or_default();
+        with_place(store, record, |place| {
+            self.keyring.borrow().open_record(place, sealed)
+        })
     }
 
     /// Whether an (authenticated) item record was written before its scope's last reset.

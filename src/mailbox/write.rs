@@ -16,7 +16,7 @@ use crate::store::{
 use crate::sync::{Change, DeltaPage, Placement, RemovalReason};
 use crate::Error;
 
-use super::records::{stored_placement, SealedItem, DEFAULT_SCOPE};
+use super::records::{stored_placement, SealedItem, Sealing, DEFAULT_SCOPE};
 use super::state::{busy, WRITE_ATTEMPTS};
 use super::Mailbox;
 
@@ -56,12 +56,14 @@ impl Mailbox {
                 _ => None,
             };
             // Every item is handed to WebCrypto before any is awaited: one batch.
-            let ops = futures_util::future::try_join_all(
-                items
-                    .iter()
-                    .map(|item| async { Ok::<_, Error>(Op::Put(self.seal_item(kind, &scope_key, item).await?)) }),
-            )
-            .await?;
+            let sealing: Vec<Sealing> = items
+                .iter()
+                .map(|item| self.seal_item(kind, &scope_key, item))
+                .collect();
+            let mut ops = Vec::with_capacity(sealing.len());
+            for item in sealing {
+                ops.push(Op::Put(item.await?));
+            }
             if let Some(summary) = self.commit(kind, ops, None, base, stored).await? {
                 return Ok(summary);
             }
@@ -201,7 +203,7 @@ impl Mailbox {
         }
         let scope_key = self.scope_key(kind, scope);
         let default_scope_key = self.scope_key(kind, DEFAULT_SCOPE);
-        let mut planned = Vec::with_capacity(changes.len());
+        let mut ops = Vec::with_capacity(changes.len());
         for change in changes {
             match change {
                 Change::Upsert { index, fields } => {
@@ -221,9 +223,19 @@ impl Mailbox {
                     }
                     // The next entry for this id merges into what is stored, not what
                     // was sent: withheld fields stay out.
-                    let fields = item.fields.clone();
-                    merged.insert(id, Stored { fields, body_at });
-                    planned.push(Planned::Put(item, body_at));
+                    // Sealed once the page is merged, all started before any is awaited.
+                    let sealing = match body_at {
+                        Some(body_at) => self.seal_summary(&scope_key, &item, &item.fields, body_at),
+                        None => self.seal_item(kind, &scope_key, &item),
+                    };
+                    ops.push(Planned::Put(sealing));
+                    merged.insert(
+                        id,
+                        Stored {
+                            fields: item.fields,
+                            body_at,
+                        },
+                    );
                 }
                 Change::Remove { id, reason, .. } => {
                     merged.remove(id);
@@ -231,26 +243,21 @@ impl Mailbox {
                     // has claimed it since; items stored with put* belong to no delta scope.
                     let only_in_scopes = (*reason == RemovalReason::LeftScope)
                         .then(|| vec![scope_key.clone(), default_scope_key.clone()]);
-                    planned.push(Planned::Remove(Op::Remove {
+                    ops.push(Planned::Remove(Op::Remove {
                         key: self.record_key(kind, id).to_vec(),
                         only_in_scopes,
                     }));
                 }
             }
         }
-        // Sealed once the page is merged, all handed to WebCrypto as one batch.
-        let scope_key = &scope_key;
-        futures_util::future::try_join_all(planned.into_iter().map(|plan| async move {
-            Ok(match plan {
-                Planned::Put(item, Some(body_at)) => Op::Put(
-                    self.seal_summary(scope_key, &item, &item.fields, body_at)
-                        .await?,
-                ),
-                Planned::Put(item, None) => Op::Put(self.seal_item(kind, scope_key, &item).await?),
+        let mut sealed = Vec::with_capacity(ops.len());
+        for op in ops {
+            sealed.push(match op {
+                Planned::Put(sealing) => Op::Put(sealing.await?),
                 Planned::Remove(op) => op,
-            })
-        }))
-        .await
+            });
+        }
+        Ok(sealed)
     }
 
     /// Withholds the body of each message whose stored version is protected (the
@@ -442,11 +449,10 @@ impl Mailbox {
     }
 }
 
-/// A change of a delta page, merged and validated, before it is sealed.
+/// A change of a delta page, merged and validated, while it is being sealed.
 enum Planned {
-    /// Store this item (only its summary, pointing at the stored body written at
-    /// the given counter, when the change touched only summary fields).
-    Put(Item, Option<f64>),
+    /// An item (or only its summary) being sealed.
+    Put(Sealing),
     /// A removal, as it goes into the transaction.
     Remove(Op),
 }
