@@ -18,9 +18,9 @@ use zeroize::Zeroizing;
 use super::envelope::{self, Aad, Decoding, Frame};
 use super::subtle;
 use super::wrap::{
-    data_key_aad, keyring_aad, wrap_header, FieldsKey, Format2Layout, KeyDerivation,
-    KeyMaterial, KeyringContents, RecordPlace, SealedRecord, StateKey, WrappedKeyring, FIELDS_INFO,
-    KEK_ID, KEK_INFO, KEY_LEN, SALT_LEN, STATE_INFO, WRAPPED_KEY_LEN,
+    data_key_aad, keyring_aad, wrap_header, FieldsKey, Format2Layout, KeyDerivation, KeyMaterial,
+    KeyringContents, RecordPlace, SealedRecord, StateKey, WrappedKeyring, FIELDS_INFO, KEK_ID,
+    KEK_INFO, KEY_LEN, SALT_LEN, STATE_INFO, WRAPPED_KEY_LEN,
 };
 use super::{BlindIndex, CryptoError};
 
@@ -69,11 +69,21 @@ struct DataKey {
 impl DataKey {
     /// Unwraps a data key wrapped under `kek`: once as the AES-GCM key, once as
     /// an HKDF key its fields and state keys are derived from.
-    async fn unwrap(kek: &Kek, id: u32, wrapped: [u8; WRAPPED_KEY_LEN]) -> Result<Self, CryptoError> {
+    async fn unwrap(
+        kek: &Kek,
+        id: u32,
+        wrapped: [u8; WRAPPED_KEY_LEN],
+    ) -> Result<Self, CryptoError> {
         let aad = data_key_aad(&kek.header, id);
-        let cipher =
-            subtle::unwrap(&wrapped, &kek.key, &aad, "AES-GCM", false, &["encrypt", "decrypt"])
-                .await?;
+        let cipher = subtle::unwrap(
+            &wrapped,
+            &kek.key,
+            &aad,
+            "AES-GCM",
+            false,
+            &["encrypt", "decrypt"],
+        )
+        .await?;
         let base = subtle::unwrap(&wrapped, &kek.key, &aad, "HKDF", false, &["deriveBits"]).await?;
         let fields = FieldsKey::new(subtle::derive_bytes(&base, FIELDS_INFO).await?);
         let state = StateKey::new(subtle::derive_bytes(&base, STATE_INFO).await?);
@@ -120,8 +130,7 @@ impl Keyring {
             return Err(CryptoError::WrongKey);
         }
         let aad = keyring_aad(wrapped.header());
-        let opening =
-            envelope::parse(aad, wrapped.sealed()).map_err(|_| CryptoError::WrongKey)?;
+        let opening = envelope::parse(aad, wrapped.sealed()).map_err(|_| CryptoError::WrongKey)?;
         // The keyring is sealed uncompressed: random keys do not compress.
         if opening.key_id != KEK_ID || !opening.is_uncompressed() {
             return Err(CryptoError::WrongKey);
@@ -397,14 +406,28 @@ async fn from_format_2(plaintext: &Uint8Array, kek: &Kek) -> Result<KeyringConte
         false => return Err(CryptoError::WrongKey),
     };
     let layout = Format2Layout::of(len, count).ok_or(CryptoError::WrongKey)?;
-    let part = |range: std::ops::Range<usize>| plaintext.subarray(range.start as u32, range.end as u32);
+    let part =
+        |range: std::ops::Range<usize>| plaintext.subarray(range.start as u32, range.end as u32);
     let mut keys = Vec::with_capacity(layout.count);
     for index in 0..layout.count {
-        let id = u32::from_be_bytes(part(layout.id(index)).to_vec().try_into().map_err(|_| CryptoError::WrongKey)?);
+        let id = u32::from_be_bytes(
+            part(layout.id(index))
+                .to_vec()
+                .try_into()
+                .map_err(|_| CryptoError::WrongKey)?,
+        );
         let aad = data_key_aad(&kek.header, id);
-        keys.push((id, subtle::wrap_raw(&part(layout.key(index)), &kek.key, &aad).await?));
+        keys.push((
+            id,
+            subtle::wrap_raw(&part(layout.key(index)), &kek.key, &aad).await?,
+        ));
     }
-    let current = u32::from_be_bytes(part(layout.current()).to_vec().try_into().map_err(|_| CryptoError::WrongKey)?);
+    let current = u32::from_be_bytes(
+        part(layout.current())
+            .to_vec()
+            .try_into()
+            .map_err(|_| CryptoError::WrongKey)?,
+    );
     let mut blind_key = Zeroizing::new([0u8; KEY_LEN]);
     part(layout.blind_key()).copy_to(blind_key.as_mut());
     if !keys.iter().any(|(id, _)| *id == current) {

@@ -30,7 +30,8 @@ pub async fn settle(
     promise: Result<js_sys::Promise, JsValue>,
     on_reject: CryptoError,
 ) -> Result<JsValue, CryptoError> {
-    let promise = promise.map_err(|e| unavailable(&format!("WebCrypto refused the call: {e:?}")))?;
+    let promise =
+        promise.map_err(|e| unavailable(&format!("WebCrypto refused the call: {e:?}")))?;
     JsFuture::from(promise).await.map_err(|_| on_reject)
 }
 
@@ -117,7 +118,8 @@ pub async fn derive_kek(
     let target = algorithm("AES-GCM")?;
     set(&target, "length", &JsValue::from(256))?;
     let usages = usages(&["encrypt", "decrypt", "wrapKey", "unwrapKey"]);
-    let promise = subtle()?.derive_key_with_object_and_object(&derive, &base, &target, false, &usages);
+    let promise =
+        subtle()?.derive_key_with_object_and_object(&derive, &base, &target, false, &usages);
     Ok(settle(promise, unavailable("HKDF key derivation failed"))
         .await?
         .unchecked_into())
@@ -215,7 +217,9 @@ pub async fn unwrap(
         extractable,
         &usages(key_usages),
     );
-    Ok(settle(promise, CryptoError::WrongKey).await?.unchecked_into())
+    Ok(settle(promise, CryptoError::WrongKey)
+        .await?
+        .unchecked_into())
 }
 
 async fn import_hkdf(material: &[u8]) -> Result<CryptoKey, CryptoError> {
@@ -241,7 +245,9 @@ fn hkdf(salt: &[u8], info: &[u8]) -> Result<Object, CryptoError> {
 
 fn wrapped_entry(nonce: &[u8], wrapped: &Uint8Array) -> Result<[u8; WRAPPED_KEY_LEN], CryptoError> {
     if wrapped.length() as usize != WRAPPED_KEY_LEN - NONCE_LEN {
-        return Err(unavailable("WebCrypto wrapped a key to an unexpected length"));
+        return Err(unavailable(
+            "WebCrypto wrapped a key to an unexpected length",
+        ));
     }
     let mut out = [0u8; WRAPPED_KEY_LEN];
     out[..NONCE_LEN].copy_from_slice(nonce);

@@ -357,7 +357,12 @@ impl StateKey {
     }
 
     /// Seals the state under this key, known by its data key's id.
-    pub fn seal(&self, key_id: u32, aad: Aad<'_>, plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    pub fn seal(
+        &self,
+        key_id: u32,
+        aad: Aad<'_>,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
         envelope::seal(&self.0, key_id, aad, plaintext)
     }
 
@@ -379,7 +384,9 @@ mod tests {
         KeyringContents {
             blind_key: Zeroizing::new([7; KEY_LEN]),
             current: count,
-            keys: (1..=count).map(|id| (id, [id as u8; WRAPPED_KEY_LEN])).collect(),
+            keys: (1..=count)
+                .map(|id| (id, [id as u8; WRAPPED_KEY_LEN]))
+                .collect(),
         }
     }
 
@@ -465,9 +472,15 @@ mod tests {
         let tag = key.tag(place);
         assert!(key.is_tag_of(place, &tag));
         for other in [
-            RecordPlace { store: "contacts", ..place },
+            RecordPlace {
+                store: "contacts",
+                ..place
+            },
             RecordPlace { key: b"j", ..place },
-            RecordPlace { fields: b"fieldz", ..place },
+            RecordPlace {
+                fields: b"fieldz",
+                ..place
+            },
         ] {
             assert!(!key.is_tag_of(other, &tag));
         }

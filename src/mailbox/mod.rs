@@ -103,9 +103,8 @@ impl Mailbox {
         if !self.raw_wrap.get() {
             return Ok(());
         }
-        let same = async |current: &Keyring, _: &Kek, _: &mut MailboxState| {
-            Ok(Some(current.clone()))
-        };
+        let same =
+            async |current: &Keyring, _: &Kek, _: &mut MailboxState| Ok(Some(current.clone()));
         self.replace_keyring(None, same).await?;
         self.raw_wrap.set(false);
         Ok(())
@@ -307,14 +306,16 @@ impl Mailbox {
         }
         Err(state::busy())
     }
-
 }
 
 /// A quarantined record as the host sees it, its id opened if it was sealed
 /// (the opening starts now).
 fn describe(keyring: &Keyring, record: QuarantinedRecord) -> impl Future<Output = QuarantineEntry> {
     let aad = Aad::at(STORE_QUARANTINE, &record.key);
-    let opening = record.sealed_id.as_deref().map(|sealed| keyring.open(aad, sealed));
+    let opening = record
+        .sealed_id
+        .as_deref()
+        .map(|sealed| keyring.open(aad, sealed));
     async move {
         let id = match opening {
             Some(opening) => opening.await.ok(),

@@ -239,7 +239,9 @@ impl Mailbox {
             });
         }
         if store == STORE_QUARANTINE {
-            return Ok(Reseal::Replace(self.resealed_quarantine_entry(record).await));
+            return Ok(Reseal::Replace(
+                self.resealed_quarantine_entry(record).await,
+            ));
         }
         let key = own_key(record);
         let aad = Aad::at(store, &key);

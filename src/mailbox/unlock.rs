@@ -96,11 +96,7 @@ async fn pbkdf2(passphrase: &str, salt: &[u8], iterations: u32) -> Result<KeyMat
 }
 
 fn subtle_crypto() -> Result<web_sys::SubtleCrypto, Error> {
-    Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
-        .ok()
-        .and_then(|crypto| crypto.dyn_into::<web_sys::Crypto>().ok())
-        .map(|crypto| crypto.subtle())
-        .ok_or_else(|| unsupported("WebCrypto (crypto.subtle) is unavailable; serve the page over https or http://127.0.0.1"))
+    Ok(crate::crypto::subtle::subtle()?)
 }
 
 async fn await_js(promise: js_sys::Promise) -> Result<JsValue, Error> {

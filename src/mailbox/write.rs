@@ -225,7 +225,9 @@ impl Mailbox {
                     // was sent: withheld fields stay out.
                     // Sealed once the page is merged, all started before any is awaited.
                     let sealing = match body_at {
-                        Some(body_at) => self.seal_summary(&scope_key, &item, &item.fields, body_at),
+                        Some(body_at) => {
+                            self.seal_summary(&scope_key, &item, &item.fields, body_at)
+                        }
                         None => self.seal_item(kind, &scope_key, &item),
                     };
                     ops.push(Planned::Put(sealing));
