@@ -70,13 +70,14 @@ function attribute(profile) {
   profile.samples.forEach((id, i) => {
     const { functionName, url } = byId.get(id).callFrame;
     let where;
-    if (url.startsWith("wasm://") || url.endsWith(".wasm")) where = "WebAssembly (validation, serde, AES-GCM, HMAC)";
+    if (url.startsWith("wasm://") || url.endsWith(".wasm")) where = "WebAssembly (validation, serde, LZ4, HMAC, the state's seal)";
     else if (url.includes("/bench/")) where = "benchmark harness (reading and parsing the data)";
     else if (url.includes("offline_mailbox.js")) where = "JS glue (JS<->WASM copies, JSON.stringify/parse)";
-    else if (functionName === "(idle)") where = "idle (waiting for IndexedDB)";
+    else if (functionName === "(idle)") where = "idle (waiting for IndexedDB and WebCrypto)";
     else if (functionName === "(garbage collector)") where = "garbage collector";
     else if (url === "" && functionName && !functionName.startsWith("(")) where = `native: ${functionName}`;
-    else where = "other (benchmark harness, program)";
+    else if (functionName === "(program)") where = "program (the browser's own work on the main thread: tasks, promise resolution, WebCrypto dispatch)";
+    else where = "other (benchmark harness)";
     totals[where] = (totals[where] ?? 0) + (deltas[i] ?? 0) / 1000;
   });
   return Object.fromEntries(Object.entries(totals).sort((a, b) => b[1] - a[1]));

@@ -259,7 +259,8 @@ impl Keyring {
     ) -> Result<(Frame, JsFuture), CryptoError> {
         let current = self.current_key();
         let sealing = envelope::prepare(current.id, aad, plaintext, compress)?;
-        let pending = subtle::start_encrypt(
+        let pending = subtle::start(
+            subtle::ENCRYPT,
             &current.cipher,
             &sealing.nonce,
             &sealing.aad,
@@ -275,17 +276,14 @@ impl Keyring {
         aad: Aad<'_>,
         sealed: &[u8],
     ) -> impl Future<Output = Result<Vec<u8>, CryptoError>> {
-        let started = self.start_open(aad, sealed);
-        async move {
-            let (decoding, pending) = started?;
-            decoding.finish(subtle::bytes_of(pending, CryptoError::Integrity).await?)
-        }
+        opened(self.start_open(aad, sealed))
     }
 
     fn start_open(&self, aad: Aad<'_>, sealed: &[u8]) -> Result<(Decoding, JsFuture), CryptoError> {
         let opening = envelope::parse(aad, sealed)?;
         let data_key = self.key(opening.key_id).ok_or(CryptoError::Integrity)?;
-        let pending = subtle::start_decrypt(
+        let pending = subtle::start(
+            subtle::DECRYPT,
             &data_key.cipher,
             opening.nonce,
             &opening.aad,
@@ -334,10 +332,7 @@ impl Keyring {
             };
             self.start_open(aad, sealed)
         });
-        async move {
-            let (decoding, pending) = started?;
-            decoding.finish(subtle::bytes_of(pending, CryptoError::Integrity).await?)
-        }
+        opened(started)
     }
 
     /// Whether a record's clear fields are the ones it was sealed with, checked
@@ -395,6 +390,14 @@ impl Keyring {
     fn key(&self, id: u32) -> Option<&DataKey> {
         self.keys.iter().find(|k| k.id == id)
     }
+}
+
+/// The plaintext of an opening started earlier.
+async fn opened(
+    started: Result<(Decoding, JsFuture), CryptoError>,
+) -> Result<Vec<u8>, CryptoError> {
+    let (decoding, pending) = started?;
+    decoding.finish(subtle::bytes_of(pending, CryptoError::Integrity).await?)
 }
 
 /// Reads an opened format-2 keyring where WebCrypto left it, wrapping each raw

@@ -44,32 +44,26 @@ pub fn aes_gcm(nonce: &[u8], aad: &[u8]) -> Result<Object, CryptoError> {
     Ok(params)
 }
 
-/// Starts encrypting `data` under `key` now; the ciphertext (tag appended) comes
-/// from [`bytes_of`]. Starting many before awaiting any runs them as one batch.
-pub fn start_encrypt(
+/// An AES-GCM direction: `SubtleCrypto`'s `encrypt` or `decrypt`.
+pub type Direction =
+    fn(&SubtleCrypto, &Object, &CryptoKey, &[u8]) -> Result<js_sys::Promise, JsValue>;
+
+/// Encryption: the ciphertext comes back with its tag appended.
+pub const ENCRYPT: Direction = SubtleCrypto::encrypt_with_object_and_u8_array;
+/// Decryption and authentication of a ciphertext with its tag appended.
+pub const DECRYPT: Direction = SubtleCrypto::decrypt_with_object_and_u8_array;
+
+/// Starts one AES-GCM operation on `data` under `key` now; its bytes come from
+/// [`bytes_of`]. Starting many before awaiting any runs them as one batch.
+pub fn start(
+    direction: Direction,
     key: &CryptoKey,
     nonce: &[u8],
     aad: &[u8],
     data: &[u8],
 ) -> Result<JsFuture, CryptoError> {
     let params = aes_gcm(nonce, aad)?;
-    let promise = subtle()?
-        .encrypt_with_object_and_u8_array(&params, key, data)
-        .map_err(|e| unavailable(&format!("WebCrypto refused the call: {e:?}")))?;
-    Ok(JsFuture::from(promise))
-}
-
-/// Starts decrypting and authenticating `ciphertext` (with its tag) now; see
-/// [`start_encrypt`].
-pub fn start_decrypt(
-    key: &CryptoKey,
-    nonce: &[u8],
-    aad: &[u8],
-    ciphertext: &[u8],
-) -> Result<JsFuture, CryptoError> {
-    let params = aes_gcm(nonce, aad)?;
-    let promise = subtle()?
-        .decrypt_with_object_and_u8_array(&params, key, ciphertext)
+    let promise = direction(&subtle()?, &params, key, data)
         .map_err(|e| unavailable(&format!("WebCrypto refused the call: {e:?}")))?;
     Ok(JsFuture::from(promise))
 }
@@ -88,7 +82,7 @@ pub async fn encrypt(
     aad: &[u8],
     data: &[u8],
 ) -> Result<Vec<u8>, CryptoError> {
-    let pending = start_encrypt(key, nonce, aad, data)?;
+    let pending = start(ENCRYPT, key, nonce, aad, data)?;
     bytes_of(pending, unavailable("AES-GCM encryption failed")).await
 }
 

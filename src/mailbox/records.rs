@@ -72,14 +72,7 @@ impl Mailbox {
         let key = self.record_key(kind, &item.id);
         let (record, placement) = self.index_fields(scope_key, item);
         let record = self.seal_fields(kind.store(), &key, record, &item.to_json_bytes());
-        Box::pin(async move {
-            Ok(SealedItem {
-                key,
-                record: record.await?,
-                placement,
-                body: None,
-            })
-        })
+        sealed_item(key, record, placement)
     }
 
     /// A whole message as a summary record and a body record, both written now.
@@ -121,14 +114,7 @@ impl Mailbox {
         let (record, placement) = self.index_fields(scope_key, item);
         let record = record.with(fields::BODY_AT, FieldValue::Number(body_at));
         let record = self.seal_fields(Kind::Message.store(), &key, record, summary);
-        Box::pin(async move {
-            Ok(SealedItem {
-                key,
-                record: record.await?,
-                placement,
-                body: None,
-            })
-        })
+        sealed_item(key, record, placement)
     }
 
     /// Seals `plaintext` into `record`, bound to its place and clear fields. The
@@ -406,6 +392,22 @@ impl Mailbox {
             .borrow()
             .predates_reset(scope, written.max(0.0) as u64)
     }
+}
+
+/// The item whose one record is being sealed by `record`.
+fn sealed_item(
+    key: [u8; BLINDED_LEN],
+    record: impl Future<Output = Result<Record, Error>> + 'static,
+    placement: Option<Placement>,
+) -> Sealing {
+    Box::pin(async move {
+        Ok(SealedItem {
+            key,
+            record: record.await?,
+            placement,
+            body: None,
+        })
+    })
 }
 
 /// Calls `use_place` with the place a stored record was found at and its clear

@@ -7,44 +7,33 @@
 // key (which does live in WebAssembly) in the current build, and the data key in
 // the memory of the schema-3 release, which held its data keys in WebAssembly.
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
-import { staticFiles } from "../static.mjs";
 import { launchBrowser } from "./browser.mjs";
+import { startSite } from "./site.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
 
-let server;
+let site;
 let browser;
-let origin;
 
 before(async () => {
-  const files = staticFiles({
+  site = await startSite({
     "/old/": join(root, "www", "e2e", "fixtures", "schema3-release"),
     "/pkg/": join(root, "pkg"),
   });
-  server = createServer((req, res) => {
-    if (req.url === "/") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      return res.end("<!doctype html><title>key memory</title>");
-    }
-    if (!files(req, res)) res.writeHead(404).end();
-  });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  origin = `http://127.0.0.1:${server.address().port}`;
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  server?.close();
+  site?.close();
 });
 
 async function newPage() {
   const page = await browser.context.newPage();
   page.setDefaultTimeout(120_000);
-  await page.goto(`${origin}/`);
+  await page.goto(`${site.origin}/`);
   // Helpers every step below uses, defined once per page.
   await page.evaluate(() => {
     const utf8 = (text) => new TextEncoder().encode(text);

@@ -5,55 +5,45 @@
 // in the middle of the move leaves a mailbox the next open finishes.
 // Needs target/corpus (scripts/test.sh generates it with tools/corpus).
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
-import { staticFiles } from "../static.mjs";
 import { launchBrowser } from "./browser.mjs";
+import { startSite } from "./site.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
 const SUMMARY = ["id", "@odata.type", "parentFolderId", "conversationId", "subject", "bodyPreview", "from", "sender",
   "toRecipients", "ccRecipients", "receivedDateTime", "sentDateTime", "isRead", "isDraft", "flag", "importance",
   "hasAttachments", "categories", "inferenceClassification", "meetingMessageType", "@offlineMailbox.bodyWithheld"];
 
-let server;
+let site;
 let browser;
-let origin;
 /** Resolved when a page reports, by a synchronous request to /first-batch, that its first batch committed. */
 let firstBatch;
 let reportFirstBatch;
 
 before(async () => {
-  const files = staticFiles({
+  site = await startSite({
     "/old/": join(root, "www", "e2e", "fixtures", "schema3-release"),
     "/pkg/": join(root, "pkg"),
     "/corpus/": join(root, "target", "corpus"),
-  });
-  server = createServer((req, res) => {
-    if (req.url === "/first-batch") {
+  }, {
+    "/first-batch": (req, res) => {
       reportFirstBatch();
-      return res.writeHead(204).end();
-    }
-    if (req.url === "/") {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      return res.end("<!doctype html><title>layout upgrade</title>");
-    }
-    if (!files(req, res)) res.writeHead(404).end();
+      res.writeHead(204).end();
+    },
   });
-  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-  origin = `http://127.0.0.1:${server.address().port}`;
   browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  server?.close();
+  site?.close();
 });
 
 async function newPage() {
   const page = await browser.context.newPage();
   page.setDefaultTimeout(300_000);
-  await page.goto(`${origin}/`);
+  await page.goto(`${site.origin}/`);
   return page;
 }
 
