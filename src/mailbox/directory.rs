@@ -2,7 +2,7 @@
 //! `directory` store. Keys are blinded, so neither the address nor the kind of an
 //! entry can be read without the key.
 
-use crate::crypto::{Aad, BLINDED_LEN};
+use crate::crypto::{key_id, Aad, BLINDED_LEN};
 use crate::store::{Record, STORE_DIRECTORY};
 use crate::Error;
 
@@ -40,7 +40,10 @@ impl Mailbox {
             .keys()
             .seal_padded(Aad::at(STORE_DIRECTORY, &blinded), entry)
             .await?;
-        if !still_wanted() {
+        // A key rotated meanwhile (in this tab) would leave the entry under a
+        // destroyed key: it is a cache, so it is simply not kept.
+        let current = Some(self.keyring.borrow().current_key_id());
+        if !still_wanted() || key_id(&sealed) != current {
             return Ok(false);
         }
         let mut tx = self.db.begin_write(&[STORE_DIRECTORY])?;

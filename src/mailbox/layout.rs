@@ -89,15 +89,17 @@ impl Mailbox {
     /// tab wrote it, in the new layout) is left alone.
     async fn split_batch(&self, whole: &[&Record]) -> Result<(), Error> {
         let store = Kind::Message.store();
+        let records: Vec<Record> = whole.iter().map(|record| (*record).clone()).collect();
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
-            let mut plan = Vec::with_capacity(whole.len());
-            for record in whole {
-                let plaintext = match self.open_record(store, record, None).await {
-                    Ok(plaintext) => plaintext,
-                    Err(Error::Integrity { .. }) => continue,
-                    Err(other) => return Err(other),
-                };
+            // Every record is opened, then every message sealed, each as one
+            // WebCrypto batch.
+            let opened = self
+                .open_matching_at(Kind::Message, &records, |_| true)
+                .await?;
+            let mut sealing = Vec::with_capacity(opened.len());
+            for (index, plaintext) in opened {
+                let record = &records[index];
                 let parsed = serde_json::from_slice::<Value>(&plaintext)
                     .ok()
                     .and_then(|value| Item::validate(Kind::Message, 0, value).ok());
@@ -106,7 +108,11 @@ impl Mailbox {
                     continue;
                 };
                 let scope = record.bytes(fields::SCOPE).unwrap_or_default();
-                plan.push((*record, self.seal_item(Kind::Message, scope, &item).await?));
+                sealing.push((record, self.seal_item(Kind::Message, scope, &item)));
+            }
+            let mut plan = Vec::with_capacity(sealing.len());
+            for (record, sealed) in sealing {
+                plan.push((record, sealed.await?));
             }
             let stores = [store, STORE_MESSAGE_BODIES];
             let Some(mut txn) = self.begin(&stores, Some(base)).await? else {

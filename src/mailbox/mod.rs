@@ -58,6 +58,11 @@ pub struct Mailbox {
     /// Whether the stored keyring is of an earlier release's format, with the raw
     /// data keys sealed inside (see [`Mailbox::upgrade_keyring`]).
     raw_wrap: Cell<bool>,
+    /// The last ticket handed out to a keyring read or store: keyring reads await
+    /// WebCrypto, so they can finish out of order; see [`Mailbox::install_keys`].
+    keys_ticket: Cell<u64>,
+    /// The ticket of the keyring `keyring` holds now.
+    keys_installed: Cell<u64>,
 }
 
 impl Mailbox {
@@ -91,6 +96,8 @@ impl Mailbox {
             state: RefCell::new(state),
             state_sealed: RefCell::new(Vec::new()),
             raw_wrap: Cell::new(raw_wrap),
+            keys_ticket: Cell::new(0),
+            keys_installed: Cell::new(0),
         })
     }
 
@@ -142,28 +149,26 @@ impl Mailbox {
             let Some(keyring) = next(&self.keys(), &kek, &mut state).await? else {
                 return Ok(false);
             };
-            let wrap_kek = new_kek.as_ref().unwrap_or(&kek);
-            if self.store_keyring(base, state, keyring, wrap_kek).await? {
-                if let Some(kek) = new_kek {
-                    *self.kek.borrow_mut() = kek;
-                }
+            let new_kek = new_kek.clone().unwrap_or(kek);
+            if self.store_keyring(base, state, keyring, new_kek).await? {
                 return Ok(true);
             }
         }
         Err(state::busy())
     }
 
-    /// Stores `keyring` wrapped under `wrap_kek` with `state`, if no write
-    /// committed since `base` (`false`: prepare again). Not generic, so each
-    /// caller of [`Mailbox::replace_keyring`] shares this code.
+    /// Stores `keyring` wrapped under `kek` with `state`, if no write committed
+    /// since `base` (`false`: prepare again), and switches this connection to
+    /// both. Not generic, so each caller of [`Mailbox::replace_keyring`] shares
+    /// this code.
     async fn store_keyring(
         &self,
         base: u64,
         state: MailboxState,
         keyring: Keyring,
-        wrap_kek: &Kek,
+        kek: Kek,
     ) -> Result<bool, Error> {
-        let wrapped = keyring.wrap(wrap_kek).await?;
+        let wrapped = keyring.wrap(&kek).await?;
         let Some(mut txn) = self.begin(&[], Some(base)).await? else {
             return Ok(false);
         };
@@ -182,8 +187,31 @@ impl Mailbox {
         txn.put_keyring(&wrapped)?;
         // Switch only once committed: nothing may be sealed under a key not stored.
         self.finish_with(txn, Some(&keyring)).await?;
-        *self.keyring.borrow_mut() = keyring;
+        let ticket = self.next_keys_ticket();
+        self.install_keys(ticket, keyring, Some(kek));
         Ok(true)
+    }
+
+    fn next_keys_ticket(&self) -> u64 {
+        let ticket = self.keys_ticket.get() + 1;
+        self.keys_ticket.set(ticket);
+        ticket
+    }
+
+    /// Switches this connection to a keyring (and KEK) read or stored under
+    /// `ticket`, unless one with a later ticket is in place already: a keyring
+    /// read before this tab stored a newer one (or before another read that
+    /// finished first) must not replace it. `false` if it was not installed.
+    fn install_keys(&self, ticket: u64, keyring: Keyring, kek: Option<Kek>) -> bool {
+        if ticket < self.keys_installed.get() {
+            return false;
+        }
+        *self.keyring.borrow_mut() = keyring;
+        if let Some(kek) = kek {
+            *self.kek.borrow_mut() = kek;
+        }
+        self.keys_installed.set(ticket);
+        true
     }
 
     /// The epoch as this connection last saw it (see [`crate::sync::Epoch`]).
@@ -224,8 +252,11 @@ impl Mailbox {
     }
 
     /// Reads the keyring again (after another tab rotated the data key), unwrapping
-    /// it with the KEK this connection holds.
+    /// it with the KEK this connection holds. A read overtaken by a newer keyring
+    /// (stored by this tab, or read by a later call) leaves that one in place, and
+    /// its failure to unwrap (the KEK changed meanwhile) is no error.
     async fn reload_keyring(&self) -> Result<(), Error> {
+        let ticket = self.next_keys_ticket();
         let record = self
             .db
             .get(STORE_META, KEYRING_KEY)
@@ -233,9 +264,14 @@ impl Mailbox {
             .ok_or_else(|| missing(STORE_META, "keyring"))?;
         let wrapped = wrapped_keyring(record)?;
         let kek = self.kek.borrow().clone();
-        let keyring = Keyring::unwrap(&wrapped, &kek).await?;
-        *self.keyring.borrow_mut() = keyring;
-        Ok(())
+        match Keyring::unwrap(&wrapped, &kek).await {
+            Ok(keyring) => {
+                self.install_keys(ticket, keyring, None);
+                Ok(())
+            }
+            Err(_) if self.keys_installed.get() > ticket => Ok(()),
+            Err(error) => Err(error.into()),
+        }
     }
 
     /// Moves a record that failed authentication (or does not belong where it was

@@ -239,7 +239,7 @@ impl Mailbox {
     }
 
     /// [`Mailbox::open_matching`], each plaintext with the index of its record.
-    async fn open_matching_at(
+    pub(super) async fn open_matching_at(
         &self,
         kind: Kind,
         records: &[Record],
@@ -361,7 +361,7 @@ impl Mailbox {
             let opening = match started {
                 Some(opening) => opening,
                 None => {
-                    self.reload_keyring().await?;
+                    self.catch_up_with(record).await?;
                     self.start_open(store, record)
                 }
             };

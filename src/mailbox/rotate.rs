@@ -167,9 +167,15 @@ impl Mailbox {
         page: &[Record],
     ) -> Result<bool, Error> {
         if self.keyring.borrow().current_key_id() != target {
-            self.current_state().await?;
-            if self.keyring.borrow().current_key_id() != target {
+            // The stored state decides whether this rotation still runs; a keyring
+            // behind it (another tab started it) is read again.
+            let state = self.current_state().await?;
+            if state.rotation.as_ref().map(|cursor| cursor.key_id) != Some(target) {
                 return Ok(false);
+            }
+            self.reload_keyring().await?;
+            if self.keyring.borrow().current_key_id() != target {
+                return Err(rotation_key_missing());
             }
         }
         let store = ROTATED_STORES[index];
@@ -184,6 +190,17 @@ impl Mailbox {
                 continue;
             }
             plan.push((record, self.resealed(store, record).await?));
+        }
+        // Everything must be under the rotation's key before its cursor passes it:
+        // the old key is destroyed at the end.
+        let stale = plan.iter().any(|(_, action)| match action {
+            Reseal::Replace(resealed) if store != STORE_QUARANTINE => {
+                resealed.value.as_deref().and_then(key_id) != Some(target)
+            }
+            _ => false,
+        });
+        if stale {
+            return Err(rotation_key_missing());
         }
         for _ in 0..WRITE_ATTEMPTS {
             let Some(mut txn) = self.begin(&[store, STORE_QUARANTINE], None).await? else {
@@ -289,6 +306,14 @@ impl Mailbox {
         }
         entry
     }
+}
+
+/// The error when this connection cannot seal under the key of the rotation it
+/// walks; nothing of the batch was written, and calling again resumes.
+fn rotation_key_missing() -> Error {
+    Error::Storage(
+        "the data key rotation's new key is not loaded in this tab; call rotateDataKey again to resume".into(),
+    )
 }
 
 fn own_key(record: &Record) -> Vec<u8> {

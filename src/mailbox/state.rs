@@ -12,7 +12,7 @@
 use crate::crypto::{key_id, random_bytes, Aad, Keyring, WrappedKeyring};
 use crate::model::Kind;
 use crate::store::{fields, Database, ReadTx, Record, WriteTx, STORE_META, STORE_SYNC_STATE};
-use crate::sync::{count_changes, MailboxState, Placement};
+use crate::sync::{count_changes, Epoch, MailboxState, Placement};
 use crate::Error;
 
 use super::records::{stored_placement, with_place};
@@ -133,18 +133,31 @@ impl Mailbox {
     /// keyring first if another tab rotated the data key) and remembers it.
     pub(super) async fn take_state(&self, record: Option<Record>) -> Result<MailboxState, Error> {
         let record = record.ok_or_else(|| missing(STORE_META, "state"))?;
+        // What this connection had seen when the record was read: while it is
+        // opened below, this tab may commit newer states, which do not make the
+        // record a rollback.
+        let seen = self.state.borrow().epoch();
         let sealed = record.value.as_deref().unwrap_or_default();
         if !sealed.is_empty() && *self.state_sealed.borrow() == sealed {
             // The state this connection already holds: authenticated when it was taken in.
             return Ok(self.state.borrow().clone());
         }
-        if self.sealed_with_newer_key(&record) {
+        self.catch_up_with(&record).await?;
+        let state = open_any_state(&self.keys(), &record).await?;
+        self.remember(state.clone(), &seen, sealed).await?;
+        Ok(state)
+    }
+
+    /// Reads the keyring again until it holds the data key `record` was sealed
+    /// with (another tab rotated it), within [`WRITE_ATTEMPTS`] reads.
+    pub(super) async fn catch_up_with(&self, record: &Record) -> Result<(), Error> {
+        for _ in 0..WRITE_ATTEMPTS {
+            if !self.sealed_with_newer_key(record) {
+                return Ok(());
+            }
             self.reload_keyring().await?;
         }
-        let state = open_any_state(&self.keys(), &record).await?;
-        self.remember(state.clone()).await?;
-        *self.state_sealed.borrow_mut() = sealed.to_vec();
-        Ok(state)
+        Ok(())
     }
 
     /// Begins a write over `stores` (and `meta`). With `expected`, the write was
@@ -158,6 +171,7 @@ impl Mailbox {
     ) -> Result<Option<StateTx<'_>>, Error> {
         let mut all = stores.to_vec();
         all.push(STORE_META);
+        let seen = self.state.borrow().epoch();
         let tx = self.db.begin_write(&all)?;
         let record = tx
             .get_many(STORE_META, &[STATE_KEY.to_vec()])
@@ -168,7 +182,7 @@ impl Mailbox {
         if self.sealed_with_newer_key(&record) {
             // Another tab rotated the data key: catch up outside this transaction.
             drop(tx);
-            self.reload_keyring().await?;
+            self.catch_up_with(&record).await?;
             if self.sealed_with_newer_key(&record) {
                 return Err(missing(STORE_META, "state"));
             }
@@ -190,7 +204,8 @@ impl Mailbox {
         if expected.is_some_and(|base| base != state.counter) {
             // Nothing was written: the empty transaction just completes.
             drop(tx);
-            self.remember(state).await?;
+            let sealed = record.value.as_deref().unwrap_or_default();
+            self.remember(state, &seen, sealed).await?;
             return Ok(None);
         }
         Ok(Some(StateTx {
@@ -240,26 +255,35 @@ impl Mailbox {
         id.is_some_and(|id| !self.keyring.borrow().holds_key(id))
     }
 
-    /// Takes in a state read from the database, reloading the keyring when another
-    /// tab moved it to a new data key. A state of another database instance, or
-    /// with fewer writes than this connection has seen, means the database was put
-    /// back from an older copy under this open mailbox: `Rollback`, and the
-    /// connection closes rather than carry on (and advance the old copy's epoch past
-    /// the one the app saved).
-    async fn remember(&self, state: MailboxState) -> Result<(), Error> {
-        let seen = self.state.borrow().epoch();
+    /// Takes in a state read from the database (as `sealed`), reloading the
+    /// keyring when another tab moved it to a new data key. A state of another
+    /// database instance, or with fewer writes than this connection had `seen` when
+    /// it was read, means the database was put back from an older copy under this
+    /// open mailbox: `Rollback`, and the connection closes rather than carry on (and
+    /// advance the old copy's epoch past the one the app saved). A state older than
+    /// one this tab committed or took in since it was read is not kept.
+    async fn remember(
+        &self,
+        state: MailboxState,
+        seen: &Epoch,
+        sealed: &[u8],
+    ) -> Result<(), Error> {
         let found = state.epoch();
-        if !found.satisfies(&seen) {
+        if !found.satisfies(seen) {
             self.close();
             return Err(Error::Rollback {
                 expected: seen.to_text(),
                 found: found.to_text(),
             });
         }
+        if state.counter < self.state.borrow().counter {
+            return Ok(());
+        }
         let rotated = state.key_id != self.keyring.borrow().current_key_id();
+        // The state and the bytes it was read as change together, so a read that
+        // finds those bytes again may use the state without opening it.
         *self.state.borrow_mut() = state;
-        // Taken in from elsewhere: the bytes the cache names are no longer this state.
-        self.state_sealed.borrow_mut().clear();
+        *self.state_sealed.borrow_mut() = sealed.to_vec();
         if rotated {
             self.reload_keyring().await?;
         }

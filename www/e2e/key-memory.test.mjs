@@ -179,3 +179,202 @@ test("the data keys never sit in WebAssembly memory, before or after a rotation,
   assert.equal(current.freshKeys.format, 3);
   assert.deepEqual(current.freshFound, [], "a new mailbox's data key is not in WebAssembly memory");
 });
+
+// Paths the test above does not walk, from the review of the WebCrypto keyring: a
+// key change (data keys unwrapped as extractable inside WebCrypto and wrapped
+// again), key changes and rotations overlapping other calls, an upgraded mailbox
+// whose key is changed straight away, and old keyrings and states put back.
+test("no data key in WebAssembly memory after key changes and rotations overlapping other calls", async () => {
+  const key = Array(32).fill(0).map((_, i) => (i * 11 + 5) & 255);
+  const key2 = Array(32).fill(0).map((_, i) => (i * 13 + 1) & 255);
+  const key3 = Array(32).fill(0).map((_, i) => (i * 17 + 9) & 255);
+
+  // The schema-3 release writes a mailbox (keyring format 2, raw data key inside).
+  const oldPage = await newPage();
+  const old = await oldPage.evaluate(async (key) => {
+    const release = await import("/old/offline_mailbox.js");
+    await release.default();
+    const material = new Uint8Array(key);
+    const mailbox = await release.OfflineMailbox.open({ userId: "review-upgraded", key: material.slice() });
+    await mailbox.enableOffline();
+    await mailbox.putFolders([{ id: "inbox", displayName: "Inbox" }]);
+    await mailbox.putMessages(someMessages(0, 60, "inbox"));
+    const stolen = await stolenKeys(release.OfflineMailbox.databaseName("review-upgraded"), material);
+    mailbox.close();
+    return stolen;
+  }, key);
+  await oldPage.close();
+  assert.equal(old.format, 2);
+
+  const page = await newPage();
+  const result = await page.evaluate(async ([key, key2, key3, oldKeys]) => {
+    const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    const wasm = await init();
+    const dbName = OfflineMailbox.databaseName("review-upgraded");
+    const seen = new Set();
+    const found = new Set();
+    const look = async (material) => {
+      const stolen = await stolenKeys(dbName, new Uint8Array(material));
+      stolen.dataKeys.forEach((k) => seen.add(k));
+      foundIn(wasm.memory, [...seen]).forEach((k) => found.add(k));
+      return stolen;
+    };
+    // Upgraded at open, then its key changed at once (the raw key was in a JS
+    // buffer moments before), while a second tab reads.
+    const a = await OfflineMailbox.open({ userId: "review-upgraded", key: new Uint8Array(key) });
+    const b = await OfflineMailbox.open({ userId: "review-upgraded", key: new Uint8Array(key) });
+    await Promise.allSettled([
+      a.changeKey({ key: new Uint8Array(key2) }),
+      a.listMessages("inbox", { limit: 60, fields: "full" }),
+      b.listMessages("inbox", { limit: 60, fields: "full" }),
+      a.putMessages(someMessages(60, 20, "inbox")),
+    ]);
+    const afterChange = await look(key2);
+    foundIn(wasm.memory, oldKeys).forEach((k) => found.add(k));
+    // A rotation and another key change overlapping reads and writes.
+    await Promise.allSettled([
+      a.rotateDataKey(),
+      a.listMessages("inbox", { limit: 80, fields: "full" }),
+      a.putMessages(someMessages(80, 20, "inbox")),
+      a.getMessage("m-3"),
+    ]);
+    const afterRotation = await look(key2);
+    await Promise.allSettled([a.changeKey({ key: new Uint8Array(key3) }), a.listMessages("inbox", { limit: 100 })]);
+    await a.rotateDataKey();
+    await a.listMessages("inbox", { limit: 100, fields: "full" });
+    const last = await look(key3);
+    const blind = foundIn(wasm.memory, [last.blindKey]).length;
+    a.close();
+    b.close();
+    return {
+      formats: [afterChange.format, afterRotation.format, last.format],
+      keysSeen: seen.size,
+      found: [...found],
+      blind,
+    };
+  }, [key, key2, key3, old.dataKeys]).catch((e) => ({ error: String(e) }));
+  await page.close();
+  assert.equal(result.error, undefined, result.error);
+  assert.deepEqual(result.formats, [3, 3, 3]);
+  assert.ok(result.keysSeen >= 3, `data keys learned: ${result.keysSeen}`);
+  assert.equal(result.blind, 1, "control: the blind key is found");
+  assert.deepEqual(result.found, [], "no data key (old, rotated, re-wrapped) in WebAssembly memory");
+});
+
+test("a format-2 keyring put back after the upgrade and a rotation is refused, and nothing is lost", async () => {
+  const key = Array(32).fill(0).map((_, i) => (i * 5 + 7) & 255);
+  const raw = `
+    window.rawMeta = async (dbName, name, bytes) => {
+      const db = await new Promise((ok, fail) => { const r = indexedDB.open(dbName); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+      const tx = db.transaction("meta", "readwrite");
+      const store = tx.objectStore("meta");
+      const keys = await new Promise((ok) => { const r = store.getAllKeys(); r.onsuccess = () => ok(r.result); });
+      const values = await new Promise((ok) => { const r = store.getAll(); r.onsuccess = () => ok(r.result); });
+      const i = keys.findIndex((k) => new TextDecoder().decode(k) === name);
+      const old = [...new Uint8Array(values[i].v)];
+      if (bytes) { values[i].v = new Uint8Array(bytes); store.put(values[i], keys[i]); }
+      await new Promise((ok) => { tx.oncomplete = ok; });
+      db.close();
+      return old;
+    };`;
+  const oldPage = await newPage();
+  await oldPage.evaluate(raw);
+  const format2 = await oldPage.evaluate(async (key) => {
+    const release = await import("/old/offline_mailbox.js");
+    await release.default();
+    const mailbox = await release.OfflineMailbox.open({ userId: "review-putback", key: new Uint8Array(key) });
+    await mailbox.enableOffline();
+    await mailbox.putMessages(someMessages(0, 30, "inbox"));
+    mailbox.close();
+    return rawMeta(release.OfflineMailbox.databaseName("review-putback"), "keyring");
+  }, key);
+  await oldPage.close();
+  assert.equal(format2[0], 2);
+
+  const page = await newPage();
+  await page.evaluate(raw);
+  const result = await page.evaluate(async ([key, format2]) => {
+    const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    await init();
+    const dbName = OfflineMailbox.databaseName("review-putback");
+    const code = (p) => p.then(() => "ok", (e) => e.code);
+    const readable = async (m) => {
+      let n = 0;
+      for (let i = 0; i < 30; i++) if (await m.getMessage(`m-${i}`).catch(() => null)) n++;
+      return n;
+    };
+    const out = {};
+    // Put back after the upgrade alone: the same data key, it opens (and is upgraded again).
+    let a = await OfflineMailbox.open({ userId: "review-putback", key: new Uint8Array(key) });
+    a.close();
+    out.upgraded = (await rawMeta(dbName, "keyring", null))[0];
+    await rawMeta(dbName, "keyring", format2);
+    a = await OfflineMailbox.open({ userId: "review-putback", key: new Uint8Array(key) });
+    out.afterPutBack = await readable(a);
+    out.reupgraded = (await rawMeta(dbName, "keyring", null))[0];
+    // Then a rotation retires the data key; the format-2 copy put back must not open.
+    await a.rotateDataKey();
+    a.close();
+    const current = await rawMeta(dbName, "keyring", format2);
+    out.openWithOld = await code(OfflineMailbox.open({ userId: "review-putback", key: new Uint8Array(key) }));
+    await rawMeta(dbName, "keyring", current);
+    a = await OfflineMailbox.open({ userId: "review-putback", key: new Uint8Array(key) });
+    out.afterRestore = await readable(a);
+    await a.wipe();
+    return out;
+  }, [key, format2]);
+  await page.close();
+  assert.deepEqual(result, { upgraded: 3, afterPutBack: 30, reupgraded: 3, openWithOld: "Integrity", afterRestore: 30 });
+});
+
+test("a state sealed under the data key by the old release, put back later, is a rollback", async () => {
+  const key = Array(32).fill(0).map((_, i) => (i * 3 + 1) & 255);
+  const raw = `
+    window.rawMeta = async (dbName, name, bytes) => {
+      const db = await new Promise((ok, fail) => { const r = indexedDB.open(dbName); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+      const tx = db.transaction("meta", "readwrite");
+      const store = tx.objectStore("meta");
+      const keys = await new Promise((ok) => { const r = store.getAllKeys(); r.onsuccess = () => ok(r.result); });
+      const values = await new Promise((ok) => { const r = store.getAll(); r.onsuccess = () => ok(r.result); });
+      const i = keys.findIndex((k) => new TextDecoder().decode(k) === name);
+      const old = [...new Uint8Array(values[i].v)];
+      if (bytes) { values[i].v = new Uint8Array(bytes); store.put(values[i], keys[i]); }
+      await new Promise((ok) => { tx.oncomplete = ok; });
+      db.close();
+      return old;
+    };`;
+  const oldPage = await newPage();
+  await oldPage.evaluate(raw);
+  const oldState = await oldPage.evaluate(async (key) => {
+    const release = await import("/old/offline_mailbox.js");
+    await release.default();
+    const mailbox = await release.OfflineMailbox.open({ userId: "review-old-state", key: new Uint8Array(key) });
+    await mailbox.enableOffline();
+    await mailbox.putMessages(someMessages(0, 10, "inbox"));
+    mailbox.close();
+    return rawMeta(release.OfflineMailbox.databaseName("review-old-state"), "state");
+  }, key);
+  await oldPage.close();
+
+  const page = await newPage();
+  await page.evaluate(raw);
+  const result = await page.evaluate(async ([key, oldState]) => {
+    const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    await init();
+    const dbName = OfflineMailbox.databaseName("review-old-state");
+    const code = (p) => p.then(() => "ok", (e) => e.code);
+    const out = {};
+    let a = await OfflineMailbox.open({ userId: "review-old-state", key: new Uint8Array(key) });
+    await a.putMessages(someMessages(10, 5, "inbox"));
+    const epoch = a.epoch;
+    // Under the open mailbox: the old release's state (sealed under the data key) put back.
+    await rawMeta(dbName, "state", oldState);
+    out.readUnderOpen = await code(a.folders());
+    out.writeUnderOpen = await code(a.putMessages(someMessages(20, 1, "inbox")));
+    a.close();
+    out.openWithEpoch = await code(OfflineMailbox.open({ userId: "review-old-state", key: new Uint8Array(key), expectedEpoch: epoch }));
+    return out;
+  }, [key, oldState]);
+  await page.close();
+  assert.deepEqual(result, { readUnderOpen: "Rollback", writeUnderOpen: "Closed", openWithEpoch: "Rollback" });
+});
