@@ -119,6 +119,32 @@ async fn small_mailbox(user: &str) -> JsValue {
     JsValue::from(a)
 }
 
+/// Asserts that a round-by-round run found no failing call, then wipes `user`.
+async fn every_round_passed(user: &str, result: &JsValue) {
+    let round = get(result, "round").as_f64().unwrap();
+    let log = stringify(&get(result, "log"));
+    wait(OfflineMailbox::wipe_user(user.into())).await;
+    assert_eq!(round, -1.0, "a call failed in one round: {log}");
+}
+
+/// A key change whose keyring reload starts at `at` (ms, or event-loop turns
+/// when negative) with `unwrapKey` `slow` ms slower, in a fresh mailbox of
+/// `messages` messages (one tampered); what it and the calls after it gave.
+/// The mailbox is wiped.
+async fn key_change_with_reload(
+    user: &str,
+    messages: u32,
+    at: i32,
+    slow: u32,
+) -> (JsValue, JsValue) {
+    let a = JsValue::from(open(key_options(user, 1)).await);
+    wait(mailbox_with_tampered(&a, &db_name(user), 1, messages)).await;
+    let result = wait(change_key_with_reload_at(&a, "t0", &key(2), at, slow)).await;
+    let after = wait(afterwards(&a, &key(3))).await;
+    wait(OfflineMailbox::wipe_user(user.into())).await;
+    (result, after)
+}
+
 fn outcome_codes(result: &JsValue) -> Vec<String> {
     js_sys::Object::values(result.unchecked_ref())
         .iter()
@@ -139,10 +165,7 @@ async fn a_write_during_a_keyring_reload_on_a_slow_device_is_not_taken_for_a_rol
     let user = "review-reload-rollback-slow";
     let (a, b) = two_tabs(user).await;
     let result = wait(write_while_reads_reload_slow_unwrap(&a, &b, 10, 60, 2)).await;
-    let round = get(&result, "round").as_f64().unwrap();
-    let log = stringify(&get(&result, "log"));
-    wait(OfflineMailbox::wipe_user(user.into())).await;
-    assert_eq!(round, -1.0, "a call failed in one round: {log}");
+    every_round_passed(user, &result).await;
 }
 
 /// Finding 2. One rotation per delay, each with one read (of a record whose
@@ -164,7 +187,10 @@ async fn a_single_keyring_reload_during_a_rotation_never_leaves_records_under_th
         let good = ids_range("m", 0, 300);
         let here = wait(readable(&a, &good)).await.as_f64().unwrap();
         let other = open(key_options(&user, 1)).await;
-        let there = wait(readable(&JsValue::from(other), &good)).await.as_f64().unwrap();
+        let there = wait(readable(&JsValue::from(other), &good))
+            .await
+            .as_f64()
+            .unwrap();
         let text = format!(
             "delay {delay}: {} messages {ids} bodies {bodies} readable here {here} in a new tab {there}",
             stringify(&result)
@@ -212,7 +238,10 @@ async fn a_rotation_left_unfinished_by_a_reload_is_finished_by_the_next_call() {
         }
         wait(OfflineMailbox::wipe_user(user.as_str().into())).await;
     }
-    assert!(failures.is_empty(), "{unfinished} races left it unfinished; {failures:#?}");
+    assert!(
+        failures.is_empty(),
+        "{unfinished} races left it unfinished; {failures:#?}"
+    );
 }
 
 /// Finding 3. One key change per delay, with one read that reloads the keyring
@@ -223,18 +252,18 @@ async fn a_single_keyring_reload_during_a_key_change_leaves_the_tab_working() {
     let mut failures = Vec::new();
     for delay in 0i32..10 {
         let user = format!("review-one-reload-change-{delay}");
-        let a = JsValue::from(open(key_options(&user, 1)).await);
-        wait(mailbox_with_tampered(&a, &db_name(&user), 1, 20)).await;
-        let result = wait(change_key_with_reload_at(&a, "t0", &key(2), delay, SLOW)).await;
-        let after = wait(afterwards(&a, &key(3))).await;
-        let text = format!("delay {delay}: {} then {}", stringify(&result), stringify(&after));
+        let (result, after) = key_change_with_reload(&user, 20, delay, SLOW).await;
+        let text = format!(
+            "delay {delay}: {} then {}",
+            stringify(&result),
+            stringify(&after)
+        );
         if get(&result, "changed") != "ok"
             || get(&after, "rotated") != "ok"
             || get(&after, "changed") != "ok"
         {
             failures.push(text);
         }
-        wait(OfflineMailbox::wipe_user(user.as_str().into())).await;
     }
     assert!(failures.is_empty(), "{failures:#?}");
 }
@@ -249,10 +278,7 @@ async fn a_write_during_a_keyring_reload_is_not_taken_for_a_rollback() {
     let user = "review-reload-rollback";
     let (a, b) = two_tabs(user).await;
     let result = wait(write_while_reads_reload(&a, &b, 40, 80, "reset")).await;
-    let round = get(&result, "round").as_f64().unwrap();
-    let log = stringify(&get(&result, "log"));
-    wait(OfflineMailbox::wipe_user(user.into())).await;
-    assert_eq!(round, -1.0, "a call failed in one round: {log}");
+    every_round_passed(user, &result).await;
 }
 
 /// The same, while a third tab keeps WebCrypto busy (a large listing): a keyring
@@ -266,10 +292,7 @@ async fn a_write_during_a_slow_keyring_reload_is_not_taken_for_a_rollback() {
     let c = open(key_options(user, 1)).await;
     let (a, b, c) = (JsValue::from(a), JsValue::from(b), JsValue::from(c));
     let result = wait(write_while_reads_reload_under_load(&a, &b, &c, 8, 80)).await;
-    let round = get(&result, "round").as_f64().unwrap();
-    let log = stringify(&get(&result, "log"));
-    wait(OfflineMailbox::wipe_user(user.into())).await;
-    assert_eq!(round, -1.0, "a call failed in one round: {log}");
+    every_round_passed(user, &result).await;
 }
 
 /// Findings 2 and 3 without any added latency: the read starts after a number
@@ -286,11 +309,18 @@ async fn a_rotation_finishes_whatever_turn_of_the_event_loop_a_keyring_reload_st
         let result = wait(rotate_with_reload_at(&a, "t0", -turns, 0)).await;
         let ids = stringify(&wait(key_ids(&db_name(&user), "messages")).await);
         if ids != "[2]" {
-            failures.push(format!("turns {turns}: {} messages {ids}", stringify(&result)));
+            failures.push(format!(
+                "turns {turns}: {} messages {ids}",
+                stringify(&result)
+            ));
         }
         wait(OfflineMailbox::wipe_user(user.as_str().into())).await;
     }
-    assert!(failures.is_empty(), "{} of {runs}: {failures:#?}", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {runs}: {failures:#?}",
+        failures.len()
+    );
 }
 
 #[wasm_bindgen_test]
@@ -300,16 +330,20 @@ async fn a_key_change_leaves_the_tab_working_whatever_turn_a_keyring_reload_star
     for turns in (1i32..80).step_by(3) {
         runs += 1;
         let user = format!("review-natural-change-{turns}");
-        let a = JsValue::from(open(key_options(&user, 1)).await);
-        wait(mailbox_with_tampered(&a, &db_name(&user), 1, 10)).await;
-        let result = wait(change_key_with_reload_at(&a, "t0", &key(2), -turns, 0)).await;
-        let after = wait(afterwards(&a, &key(3))).await;
+        let (result, after) = key_change_with_reload(&user, 10, -turns, 0).await;
         if get(&after, "rotated") != "ok" || get(&after, "changed") != "ok" {
-            failures.push(format!("turns {turns}: {} then {}", stringify(&result), stringify(&after)));
+            failures.push(format!(
+                "turns {turns}: {} then {}",
+                stringify(&result),
+                stringify(&after)
+            ));
         }
-        wait(OfflineMailbox::wipe_user(user.as_str().into())).await;
     }
-    assert!(failures.is_empty(), "{} of {runs}: {failures:#?}", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {runs}: {failures:#?}",
+        failures.len()
+    );
 }
 
 /// Every kind of call at once in one tab, several times: nothing may trap or
@@ -337,12 +371,23 @@ async fn many_calls_at_once_in_one_tab_lose_nothing_and_never_trap() {
         js_sys::Array::from(&written).length()
     );
     wait(OfflineMailbox::wipe_user(user.into())).await;
-    assert!(!log.contains("unreachable") && !log.contains("RuntimeError"), "{text}");
+    assert!(
+        !log.contains("unreachable") && !log.contains("RuntimeError"),
+        "{text}"
+    );
     assert_eq!(get(&count, "listed").as_f64(), Some(total as f64), "{text}");
     assert_eq!(get(&count, "total").as_f64(), Some(total as f64), "{text}");
-    assert_eq!(here, js_sys::Array::from(&written).length() as f64, "{text}");
+    assert_eq!(
+        here,
+        js_sys::Array::from(&written).length() as f64,
+        "{text}"
+    );
     assert_eq!(there, here, "{text}");
-    assert!(log.chars().all(|c| c == '"' || c == ',' || c == '[' || c == ']'), "{text}");
+    assert!(
+        log.chars()
+            .all(|c| c == '"' || c == ',' || c == '[' || c == ']'),
+        "{text}"
+    );
 }
 
 /// Two tabs, each with many calls at once (puts, delta pages, reads, rotations):
@@ -365,9 +410,15 @@ async fn two_tabs_with_many_calls_and_rotations_stay_consistent() {
     let there = wait(readable(&other, &written)).await.as_f64().unwrap();
     let count = wait(inbox_count(&other)).await;
     let keys = stringify(&wait(key_ids(&db_name(user), "messages")).await);
-    let text = format!("log {log}; {there} of {n} read back; counts {}; key ids {keys}", stringify(&count));
+    let text = format!(
+        "log {log}; {there} of {n} read back; counts {}; key ids {keys}",
+        stringify(&count)
+    );
     wait(OfflineMailbox::wipe_user(user.into())).await;
-    assert!(!log.contains(":get") && !log.contains("unreachable"), "{text}");
+    assert!(
+        !log.contains(":get") && !log.contains("unreachable"),
+        "{text}"
+    );
     assert_eq!(there, n as f64, "{text}");
     assert_eq!(get(&count, "listed"), get(&count, "total"), "{text}");
 }
@@ -389,10 +440,27 @@ async fn an_altered_state_is_integrity_for_every_call_never_busy() {
     );
     // Reads of records alone (getMessage, quarantine) may answer; anything that
     // takes in the state or writes must not.
-    for name in ["listMessages", "folders", "putMessages", "applyDelta", "resetScope", "rotateDataKey", "changeKey"] {
-        assert!(get(&result, name).as_string().unwrap().starts_with("Integrity"), "{name}: {text}");
+    for name in [
+        "listMessages",
+        "folders",
+        "putMessages",
+        "applyDelta",
+        "resetScope",
+        "rotateDataKey",
+        "changeKey",
+    ] {
+        assert!(
+            get(&result, name)
+                .as_string()
+                .unwrap()
+                .starts_with("Integrity"),
+            "{name}: {text}"
+        );
     }
-    assert_eq!(rejection_code(OfflineMailbox::open(key_options(user, 1))).await, "Integrity");
+    assert_eq!(
+        rejection_code(OfflineMailbox::open(key_options(user, 1))).await,
+        "Integrity"
+    );
     wait(OfflineMailbox::wipe_user(user.into())).await;
 }
 
@@ -405,10 +473,27 @@ async fn a_state_naming_an_unknown_data_key_is_integrity_never_busy() {
     wait(set_meta_byte(&db_name(user), "state", 4, 9)).await;
     let result = wait(every_call(&a)).await;
     let text = stringify(&result);
-    for name in ["listMessages", "folders", "putMessages", "applyDelta", "resetScope", "rotateDataKey", "changeKey"] {
-        assert!(get(&result, name).as_string().unwrap().starts_with("Integrity"), "{name}: {text}");
+    for name in [
+        "listMessages",
+        "folders",
+        "putMessages",
+        "applyDelta",
+        "resetScope",
+        "rotateDataKey",
+        "changeKey",
+    ] {
+        assert!(
+            get(&result, name)
+                .as_string()
+                .unwrap()
+                .starts_with("Integrity"),
+            "{name}: {text}"
+        );
     }
-    assert_eq!(rejection_code(OfflineMailbox::open(key_options(user, 1))).await, "Integrity");
+    assert_eq!(
+        rejection_code(OfflineMailbox::open(key_options(user, 1))).await,
+        "Integrity"
+    );
     wait(OfflineMailbox::wipe_user(user.into())).await;
 }
 
@@ -432,7 +517,12 @@ async fn a_keyring_relabelled_as_format_2_or_4_is_refused() {
         // Put back, everything reads: nothing was rewritten on the way.
         wait(set_meta_byte(&db_name(&user), "keyring", 0, 3)).await;
         let reopened = JsValue::from(open(key_options(&user, 1)).await);
-        assert_eq!(wait(readable(&reopened, &ids_range("m", 0, 20))).await.as_f64(), Some(20.0));
+        assert_eq!(
+            wait(readable(&reopened, &ids_range("m", 0, 20)))
+                .await
+                .as_f64(),
+            Some(20.0)
+        );
         wait(OfflineMailbox::wipe_user(user.as_str().into())).await;
     }
 }
@@ -462,14 +552,35 @@ async fn a_pre_rotation_keyring_put_back_under_an_open_tab_seals_nothing_under_t
     wait(set_key_id(&db, "messages", 1, 99)).await;
     let result = wait(every_call(&a)).await;
     let text = stringify(&result);
-    assert!(!stringify(&wait(key_ids(&db, "messages")).await).contains('1'), "{text}");
-    assert!(!stringify(&wait(key_ids(&db, "messageBodies")).await).contains('1'), "{text}");
-    for name in ["putMessages", "applyDelta", "resetScope", "rotateDataKey", "changeKey"] {
-        assert!(!get(&result, name).as_string().unwrap().starts_with("ok"), "{name}: {text}");
+    assert!(
+        !stringify(&wait(key_ids(&db, "messages")).await).contains('1'),
+        "{text}"
+    );
+    assert!(
+        !stringify(&wait(key_ids(&db, "messageBodies")).await).contains('1'),
+        "{text}"
+    );
+    for name in [
+        "putMessages",
+        "applyDelta",
+        "resetScope",
+        "rotateDataKey",
+        "changeKey",
+    ] {
+        assert!(
+            !get(&result, name).as_string().unwrap().starts_with("ok"),
+            "{name}: {text}"
+        );
     }
     wait(set_meta_value(&db, "keyring", &current)).await;
     let reopened = JsValue::from(open(key_options(user, 1)).await);
     // 19: the one record given an unknown key id is lost to the attacker's edit.
-    assert_eq!(wait(readable(&reopened, &ids_range("m", 0, 20))).await.as_f64(), Some(19.0), "{text}");
+    assert_eq!(
+        wait(readable(&reopened, &ids_range("m", 0, 20)))
+            .await
+            .as_f64(),
+        Some(19.0),
+        "{text}"
+    );
     wait(OfflineMailbox::wipe_user(user.into())).await;
 }

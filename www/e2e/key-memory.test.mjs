@@ -86,6 +86,20 @@ async function newPage() {
       }
       return { format: header[0], blindKey: hex(plain.slice(0, 32)), dataKeys };
     };
+    // The bytes of the `meta` record `name`; with `bytes`, replaced by them first.
+    window.rawMeta = async (dbName, name, bytes) => {
+      const db = await new Promise((ok, fail) => { const r = indexedDB.open(dbName); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+      const tx = db.transaction("meta", "readwrite");
+      const store = tx.objectStore("meta");
+      const keys = await new Promise((ok) => { const r = store.getAllKeys(); r.onsuccess = () => ok(r.result); });
+      const values = await new Promise((ok) => { const r = store.getAll(); r.onsuccess = () => ok(r.result); });
+      const i = keys.findIndex((k) => new TextDecoder().decode(k) === name);
+      const old = [...new Uint8Array(values[i].v)];
+      if (bytes) { values[i].v = new Uint8Array(bytes); store.put(values[i], keys[i]); }
+      await new Promise((ok) => { tx.oncomplete = ok; });
+      db.close();
+      return old;
+    };
     // Which of the hex needles occur anywhere in `memory`.
     window.foundIn = (memory, needles) => {
       const bytes = new Uint8Array(memory.buffer);
@@ -263,22 +277,7 @@ test("no data key in WebAssembly memory after key changes and rotations overlapp
 
 test("a format-2 keyring put back after the upgrade and a rotation is refused, and nothing is lost", async () => {
   const key = Array(32).fill(0).map((_, i) => (i * 5 + 7) & 255);
-  const raw = `
-    window.rawMeta = async (dbName, name, bytes) => {
-      const db = await new Promise((ok, fail) => { const r = indexedDB.open(dbName); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
-      const tx = db.transaction("meta", "readwrite");
-      const store = tx.objectStore("meta");
-      const keys = await new Promise((ok) => { const r = store.getAllKeys(); r.onsuccess = () => ok(r.result); });
-      const values = await new Promise((ok) => { const r = store.getAll(); r.onsuccess = () => ok(r.result); });
-      const i = keys.findIndex((k) => new TextDecoder().decode(k) === name);
-      const old = [...new Uint8Array(values[i].v)];
-      if (bytes) { values[i].v = new Uint8Array(bytes); store.put(values[i], keys[i]); }
-      await new Promise((ok) => { tx.oncomplete = ok; });
-      db.close();
-      return old;
-    };`;
   const oldPage = await newPage();
-  await oldPage.evaluate(raw);
   const format2 = await oldPage.evaluate(async (key) => {
     const release = await import("/old/offline_mailbox.js");
     await release.default();
@@ -292,7 +291,6 @@ test("a format-2 keyring put back after the upgrade and a rotation is refused, a
   assert.equal(format2[0], 2);
 
   const page = await newPage();
-  await page.evaluate(raw);
   const result = await page.evaluate(async ([key, format2]) => {
     const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
     await init();
@@ -329,22 +327,7 @@ test("a format-2 keyring put back after the upgrade and a rotation is refused, a
 
 test("a state sealed under the data key by the old release, put back later, is a rollback", async () => {
   const key = Array(32).fill(0).map((_, i) => (i * 3 + 1) & 255);
-  const raw = `
-    window.rawMeta = async (dbName, name, bytes) => {
-      const db = await new Promise((ok, fail) => { const r = indexedDB.open(dbName); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
-      const tx = db.transaction("meta", "readwrite");
-      const store = tx.objectStore("meta");
-      const keys = await new Promise((ok) => { const r = store.getAllKeys(); r.onsuccess = () => ok(r.result); });
-      const values = await new Promise((ok) => { const r = store.getAll(); r.onsuccess = () => ok(r.result); });
-      const i = keys.findIndex((k) => new TextDecoder().decode(k) === name);
-      const old = [...new Uint8Array(values[i].v)];
-      if (bytes) { values[i].v = new Uint8Array(bytes); store.put(values[i], keys[i]); }
-      await new Promise((ok) => { tx.oncomplete = ok; });
-      db.close();
-      return old;
-    };`;
   const oldPage = await newPage();
-  await oldPage.evaluate(raw);
   const oldState = await oldPage.evaluate(async (key) => {
     const release = await import("/old/offline_mailbox.js");
     await release.default();
@@ -357,7 +340,6 @@ test("a state sealed under the data key by the old release, put back later, is a
   await oldPage.close();
 
   const page = await newPage();
-  await page.evaluate(raw);
   const result = await page.evaluate(async ([key, oldState]) => {
     const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
     await init();
