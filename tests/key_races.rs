@@ -423,6 +423,33 @@ async fn two_tabs_with_many_calls_and_rotations_stay_consistent() {
     assert_eq!(get(&count, "listed"), get(&count, "total"), "{text}");
 }
 
+/// Every call that takes in the state or writes gave `Integrity` in `result`
+/// (from `every_call`), and a new tab is refused too; then the user is wiped.
+async fn state_calls_are_integrity(user: &str, result: &JsValue, text: &str) {
+    for name in [
+        "listMessages",
+        "folders",
+        "putMessages",
+        "applyDelta",
+        "resetScope",
+        "rotateDataKey",
+        "changeKey",
+    ] {
+        assert!(
+            get(result, name)
+                .as_string()
+                .unwrap()
+                .starts_with("Integrity"),
+            "{name}: {text}"
+        );
+    }
+    assert_eq!(
+        rejection_code(OfflineMailbox::open(key_options(user, 1))).await,
+        "Integrity"
+    );
+    wait(OfflineMailbox::wipe_user(user.into())).await;
+}
+
 /// A state record altered in place (one bit of its ciphertext), under an open
 /// mailbox: every call that needs the state fails with `Integrity` at once; none
 /// loops until `Storage` (busy), none succeeds, and a new tab is refused too.
@@ -440,28 +467,7 @@ async fn an_altered_state_is_integrity_for_every_call_never_busy() {
     );
     // Reads of records alone (getMessage, quarantine) may answer; anything that
     // takes in the state or writes must not.
-    for name in [
-        "listMessages",
-        "folders",
-        "putMessages",
-        "applyDelta",
-        "resetScope",
-        "rotateDataKey",
-        "changeKey",
-    ] {
-        assert!(
-            get(&result, name)
-                .as_string()
-                .unwrap()
-                .starts_with("Integrity"),
-            "{name}: {text}"
-        );
-    }
-    assert_eq!(
-        rejection_code(OfflineMailbox::open(key_options(user, 1))).await,
-        "Integrity"
-    );
-    wait(OfflineMailbox::wipe_user(user.into())).await;
+    state_calls_are_integrity(user, &result, &text).await;
 }
 
 /// The state's envelope made to name a data key no keyring holds: the tab loads
@@ -473,28 +479,7 @@ async fn a_state_naming_an_unknown_data_key_is_integrity_never_busy() {
     wait(set_meta_byte(&db_name(user), "state", 4, 9)).await;
     let result = wait(every_call(&a)).await;
     let text = stringify(&result);
-    for name in [
-        "listMessages",
-        "folders",
-        "putMessages",
-        "applyDelta",
-        "resetScope",
-        "rotateDataKey",
-        "changeKey",
-    ] {
-        assert!(
-            get(&result, name)
-                .as_string()
-                .unwrap()
-                .starts_with("Integrity"),
-            "{name}: {text}"
-        );
-    }
-    assert_eq!(
-        rejection_code(OfflineMailbox::open(key_options(user, 1))).await,
-        "Integrity"
-    );
-    wait(OfflineMailbox::wipe_user(user.into())).await;
+    state_calls_are_integrity(user, &result, &text).await;
 }
 
 /// Downgrade of the keyring header: its format byte changed from 3 to 2 (the
