@@ -1,10 +1,12 @@
-//! Applying server changes: Graph delta pages, and the folder counts every write
-//! keeps right. Pure Rust.
+//! Applying server changes: Graph delta pages, the folder counts every write keeps
+//! right, and the outbox of actions taken offline. Pure Rust.
 
 mod counts;
 mod delta;
+mod outbox;
 mod state;
 
 pub use counts::{count_changes, CountChange, FolderCounts, Placement};
 pub use delta::{Change, DeltaPage, RemovalReason};
+pub use outbox::{Action, Entry, EventResponse, GraphRequest, Outbox};
 pub use state::{Epoch, MailboxState, RotationCursor, INSTANCE_LEN};

@@ -1,0 +1,573 @@
+//! The outbox: what the user did offline, in order, until the server has it.
+//!
+//! Each action applies to the stored item at once ([`Action::apply`]) and is queued
+//! ([`Outbox::push`]); actions on the same item coalesce where the result is the
+//! same (read then unread again is nothing; two moves keep the last; a delete
+//! supersedes what came before it). Until the server acknowledges an action, it
+//! is applied again over every version of the item the server sends
+//! ([`Outbox::reapply`]), so a delta page never undoes it. [`Action::request`]
+//! is the Graph call that carries it. Pure Rust: the store seals the queue.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+/// How the user answered a meeting request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum EventResponse {
+    /// `accept`.
+    Accept,
+    /// `tentativelyAccept`.
+    TentativelyAccept,
+    /// `decline`.
+    Decline,
+}
+
+impl EventResponse {
+    /// The Graph action's name, as in `POST /me/events/{id}/accept`.
+    pub fn graph_name(self) -> &'static str {
+        match self {
+            Self::Accept => "accept",
+            Self::TentativelyAccept => "tentativelyAccept",
+            Self::Decline => "decline",
+        }
+    }
+}
+
+/// One thing the user did to one item while offline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Action {
+    /// Marked a message read or unread; `was` is the stored value before the first
+    /// queued change, so changing it back cancels out.
+    MarkRead {
+        /// Message id.
+        id: String,
+        /// The new value.
+        is_read: bool,
+        /// The value before the first pending change.
+        was: Option<bool>,
+    },
+    /// Set a message's follow-up flag (a Graph `followupFlag` object).
+    SetFlag {
+        /// Message id.
+        id: String,
+        /// The new flag.
+        flag: Value,
+        /// The flag before the first pending change.
+        was: Option<Value>,
+    },
+    /// Set a message's categories.
+    SetCategories {
+        /// Message id.
+        id: String,
+        /// The new categories.
+        categories: Vec<String>,
+        /// The categories before the first pending change.
+        was: Option<Vec<String>>,
+    },
+    /// Moved a message to another folder.
+    Move {
+        /// Message id.
+        id: String,
+        /// The destination folder id.
+        folder_id: String,
+        /// The folder before the first pending move.
+        was: Option<String>,
+    },
+    /// Deleted a message: to Deleted Items, or for good.
+    Delete {
+        /// Message id.
+        id: String,
+        /// Whether it skips Deleted Items.
+        permanent: bool,
+    },
+    /// Answered a meeting request.
+    RespondToEvent {
+        /// Event id.
+        id: String,
+        /// The answer.
+        response: EventResponse,
+        /// The comment sent with it.
+        comment: String,
+    },
+}
+
+impl Action {
+    /// The id of the item the action is about.
+    pub fn item_id(&self) -> &str {
+        match self {
+            Self::MarkRead { id, .. }
+            | Self::SetFlag { id, .. }
+            | Self::SetCategories { id, .. }
+            | Self::Move { id, .. }
+            | Self::Delete { id, .. }
+            | Self::RespondToEvent { id, .. } => id,
+        }
+    }
+
+    /// Applies the action to a stored item's fields; `false` means the item is
+    /// gone (deleted).
+    pub fn apply(&self, item: &mut Map<String, Value>) -> bool {
+        match self {
+            Self::MarkRead { is_read, .. } => {
+                item.insert("isRead".into(), Value::Bool(*is_read));
+            }
+            Self::SetFlag { flag, .. } => {
+                item.insert("flag".into(), flag.clone());
+            }
+            Self::SetCategories { categories, .. } => {
+                item.insert("categories".into(), json!(categories));
+            }
+            Self::Move { folder_id, .. } => {
+                item.insert("parentFolderId".into(), Value::String(folder_id.clone()));
+            }
+            Self::Delete { .. } => return false,
+            Self::RespondToEvent { response, .. } => {
+                let status = json!({ "response": response_status(*response) });
+                item.insert("responseStatus".into(), status);
+            }
+        }
+        true
+    }
+
+    /// The Graph call that carries the action to the server: method, path (under
+    /// the API root, e.g. `/me/messages/{id}`) and JSON body.
+    pub fn request(&self) -> GraphRequest {
+        let message = |id: &str| format!("/me/messages/{}", encode_segment(id));
+        match self {
+            Self::MarkRead { id, is_read, .. } => {
+                GraphRequest::patch(message(id), json!({ "isRead": is_read }))
+            }
+            Self::SetFlag { id, flag, .. } => {
+                GraphRequest::patch(message(id), json!({ "flag": flag }))
+            }
+            Self::SetCategories { id, categories, .. } => {
+                GraphRequest::patch(message(id), json!({ "categories": categories }))
+            }
+            Self::Move { id, folder_id, .. } => GraphRequest {
+                method: "POST",
+                path: format!("{}/move", message(id)),
+                body: Some(json!({ "destinationId": folder_id })),
+            },
+            Self::Delete {
+                id,
+                permanent: false,
+            } => GraphRequest {
+                method: "DELETE",
+                path: message(id),
+                body: None,
+            },
+            Self::Delete {
+                id,
+                permanent: true,
+            } => GraphRequest {
+                method: "POST",
+                path: format!("{}/permanentDelete", message(id)),
+                body: None,
+            },
+            Self::RespondToEvent {
+                id,
+                response,
+                comment,
+            } => GraphRequest {
+                method: "POST",
+                path: format!(
+                    "/me/events/{}/{}",
+                    encode_segment(id),
+                    response.graph_name()
+                ),
+                body: Some(json!({ "comment": comment, "sendResponse": true })),
+            },
+        }
+    }
+}
+
+/// An HTTP request to Graph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GraphRequest {
+    /// `GET`, `PATCH`, `POST` or `DELETE`.
+    pub method: &'static str,
+    /// The path under the API root, segments percent-encoded.
+    pub path: String,
+    /// The JSON body, if any.
+    pub body: Option<Value>,
+}
+
+impl GraphRequest {
+    fn patch(path: String, body: Value) -> Self {
+        Self {
+            method: "PATCH",
+            path,
+            body: Some(body),
+        }
+    }
+}
+
+/// One queued action and its place in the queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Increases with every action queued; orders the queue.
+    pub seq: u64,
+    /// What was done.
+    pub action: Action,
+}
+
+/// The queue of actions the server does not have yet, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Outbox {
+    /// The pending entries, in order.
+    pub entries: Vec<Entry>,
+    /// The sequence number the next entry gets.
+    pub next_seq: u64,
+}
+
+impl Outbox {
+    /// Queues `action`, coalescing it with what is already pending for its item.
+    /// `stored` is the item as stored before the action applies (for the value a
+    /// change would return to).
+    pub fn push(&mut self, action: Action, stored: Option<&Map<String, Value>>) {
+        let action = remember_previous(action, stored);
+        let id = action.item_id().to_owned();
+        if let Action::Delete { .. } = action {
+            // A delete supersedes everything before it on the item.
+            self.entries.retain(|entry| entry.action.item_id() != id);
+            self.append(action);
+            return;
+        }
+        let same = self
+            .entries
+            .iter()
+            .position(|entry| replaces(&entry.action, &action));
+        let Some(at) = same else {
+            self.append(action);
+            return;
+        };
+        match coalesce(&self.entries[at].action, action) {
+            Some(merged) => self.entries[at].action = merged,
+            None => {
+                self.entries.remove(at);
+            }
+        }
+    }
+
+    /// Re-applies the pending actions on `id` to a version of the item the server
+    /// sent, so they are not undone before the server has them; `false` means a
+    /// pending delete removes it.
+    pub fn reapply(&self, id: &str, item: &mut Map<String, Value>) -> bool {
+        self.entries
+            .iter()
+            .filter(|entry| entry.action.item_id() == id)
+            .all(|entry| entry.action.apply(item))
+    }
+
+    /// Drops the entry the server acknowledged (or refused for good).
+    pub fn acknowledge(&mut self, seq: u64) {
+        self.entries.retain(|entry| entry.seq != seq);
+    }
+
+    /// Whether any action on `id` is pending (retention never drops such an item).
+    pub fn has_pending(&self, id: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|entry| entry.action.item_id() == id)
+    }
+
+    fn append(&mut self, action: Action) {
+        self.entries.push(Entry {
+            seq: self.next_seq,
+            action,
+        });
+        self.next_seq += 1;
+    }
+}
+
+/// Fills in the value the action changes, as stored before it, unless the caller did.
+fn remember_previous(action: Action, stored: Option<&Map<String, Value>>) -> Action {
+    let field = |name: &str| stored.and_then(|item| item.get(name)).cloned();
+    match action {
+        Action::MarkRead {
+            id,
+            is_read,
+            was: None,
+        } => Action::MarkRead {
+            id,
+            is_read,
+            was: field("isRead").and_then(|v| v.as_bool()),
+        },
+        Action::SetFlag {
+            id,
+            flag,
+            was: None,
+        } => Action::SetFlag {
+            id,
+            flag,
+            was: field("flag"),
+        },
+        Action::SetCategories {
+            id,
+            categories,
+            was: None,
+        } => Action::SetCategories {
+            id,
+            categories,
+            was: field("categories").and_then(|v| serde_json::from_value(v).ok()),
+        },
+        Action::Move {
+            id,
+            folder_id,
+            was: None,
+        } => Action::Move {
+            id,
+            folder_id,
+            was: field("parentFolderId").and_then(|v| v.as_str().map(str::to_owned)),
+        },
+        other => other,
+    }
+}
+
+/// Whether `pending` and `new` change the same thing of the same item.
+fn replaces(pending: &Action, new: &Action) -> bool {
+    pending.item_id() == new.item_id()
+        && std::mem::discriminant(pending) == std::mem::discriminant(new)
+}
+
+/// The one action that has the effect of `pending` then `new` (same kind, same
+/// item), or `None` when together they change nothing.
+fn coalesce(pending: &Action, new: Action) -> Option<Action> {
+    match (pending, new) {
+        (Action::MarkRead { was, .. }, Action::MarkRead { id, is_read, .. }) => {
+            (*was != Some(is_read)).then(|| Action::MarkRead {
+                id,
+                is_read,
+                was: *was,
+            })
+        }
+        (Action::SetFlag { was, .. }, Action::SetFlag { id, flag, .. }) => {
+            (was.as_ref() != Some(&flag)).then(|| Action::SetFlag {
+                id,
+                flag,
+                was: was.clone(),
+            })
+        }
+        (Action::SetCategories { was, .. }, Action::SetCategories { id, categories, .. }) => {
+            (was.as_ref() != Some(&categories)).then(|| Action::SetCategories {
+                id,
+                categories,
+                was: was.clone(),
+            })
+        }
+        (Action::Move { was, .. }, Action::Move { id, folder_id, .. }) => {
+            (was.as_ref() != Some(&folder_id)).then(|| Action::Move {
+                id,
+                folder_id,
+                was: was.clone(),
+            })
+        }
+        (_, new) => Some(new),
+    }
+}
+
+fn response_status(response: EventResponse) -> &'static str {
+    match response {
+        EventResponse::Accept => "accepted",
+        EventResponse::TentativelyAccept => "tentativelyAccepted",
+        EventResponse::Decline => "declined",
+    }
+}
+
+/// Percent-encodes a path segment (Graph ids hold `/`, `+` and `=`).
+fn encode_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stored(value: Value) -> Map<String, Value> {
+        value.as_object().unwrap().clone()
+    }
+
+    fn read(id: &str, is_read: bool) -> Action {
+        Action::MarkRead {
+            id: id.into(),
+            is_read,
+            was: None,
+        }
+    }
+
+    fn moved(id: &str, folder: &str) -> Action {
+        Action::Move {
+            id: id.into(),
+            folder_id: folder.into(),
+            was: None,
+        }
+    }
+
+    #[test]
+    fn read_then_unread_again_is_nothing() {
+        let message = stored(json!({"id": "m", "isRead": false}));
+        let mut outbox = Outbox::default();
+        outbox.push(read("m", true), Some(&message));
+        outbox.push(
+            read("m", false),
+            Some(&stored(json!({"id": "m", "isRead": true}))),
+        );
+        assert!(outbox.entries.is_empty());
+    }
+
+    #[test]
+    fn two_moves_keep_the_last_and_a_move_back_is_nothing() {
+        let message = stored(json!({"id": "m", "parentFolderId": "inbox"}));
+        let mut outbox = Outbox::default();
+        outbox.push(moved("m", "archive"), Some(&message));
+        outbox.push(moved("m", "projects"), None);
+        assert_eq!(outbox.entries.len(), 1);
+        assert_eq!(
+            outbox.entries[0].action,
+            Action::Move {
+                id: "m".into(),
+                folder_id: "projects".into(),
+                was: Some("inbox".into())
+            }
+        );
+        outbox.push(moved("m", "inbox"), None);
+        assert!(outbox.entries.is_empty());
+    }
+
+    #[test]
+    fn a_delete_supersedes_earlier_actions_on_that_item_only() {
+        let mut outbox = Outbox::default();
+        outbox.push(read("m", true), None);
+        outbox.push(moved("m", "archive"), None);
+        outbox.push(read("other", true), None);
+        outbox.push(
+            Action::Delete {
+                id: "m".into(),
+                permanent: false,
+            },
+            None,
+        );
+        let ids: Vec<&str> = outbox.entries.iter().map(|e| e.action.item_id()).collect();
+        assert_eq!(ids, ["other", "m"]);
+        assert!(matches!(outbox.entries[1].action, Action::Delete { .. }));
+    }
+
+    #[test]
+    fn entries_keep_their_order_and_sequence_numbers_grow() {
+        let mut outbox = Outbox::default();
+        for id in ["a", "b", "c"] {
+            outbox.push(read(id, true), None);
+        }
+        let seqs: Vec<u64> = outbox.entries.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [0, 1, 2]);
+        outbox.acknowledge(1);
+        outbox.push(read("d", true), None);
+        let seqs: Vec<u64> = outbox.entries.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [0, 2, 3]);
+    }
+
+    #[test]
+    fn pending_actions_are_reapplied_over_the_servers_version() {
+        let mut outbox = Outbox::default();
+        outbox.push(read("m", true), None);
+        outbox.push(moved("m", "archive"), None);
+        let mut from_server = stored(
+            json!({"id": "m", "isRead": false, "parentFolderId": "inbox", "subject": "new"}),
+        );
+        assert!(outbox.reapply("m", &mut from_server));
+        assert_eq!(
+            Value::Object(from_server),
+            json!({"id": "m", "isRead": true, "parentFolderId": "archive", "subject": "new"})
+        );
+        outbox.push(
+            Action::Delete {
+                id: "m".into(),
+                permanent: true,
+            },
+            None,
+        );
+        assert!(!outbox.reapply("m", &mut stored(json!({"id": "m"}))));
+        assert!(outbox.has_pending("m") && !outbox.has_pending("x"));
+    }
+
+    #[test]
+    fn each_action_becomes_its_graph_call_with_the_id_encoded() {
+        let id = "AAMk+a/b=";
+        let cases = [
+            (
+                read(id, true),
+                "PATCH",
+                "/me/messages/AAMk%2Ba%2Fb%3D",
+                Some(json!({"isRead": true})),
+            ),
+            (
+                moved(id, "archive"),
+                "POST",
+                "/me/messages/AAMk%2Ba%2Fb%3D/move",
+                Some(json!({"destinationId": "archive"})),
+            ),
+            (
+                Action::Delete {
+                    id: id.into(),
+                    permanent: false,
+                },
+                "DELETE",
+                "/me/messages/AAMk%2Ba%2Fb%3D",
+                None,
+            ),
+            (
+                Action::Delete {
+                    id: id.into(),
+                    permanent: true,
+                },
+                "POST",
+                "/me/messages/AAMk%2Ba%2Fb%3D/permanentDelete",
+                None,
+            ),
+            (
+                Action::RespondToEvent {
+                    id: "e1".into(),
+                    response: EventResponse::TentativelyAccept,
+                    comment: "maybe".into(),
+                },
+                "POST",
+                "/me/events/e1/tentativelyAccept",
+                Some(json!({"comment": "maybe", "sendResponse": true})),
+            ),
+        ];
+        for (action, method, path, body) in cases {
+            let request = action.request();
+            assert_eq!(
+                (request.method, request.path.as_str(), request.body),
+                (method, path, body)
+            );
+        }
+    }
+
+    #[test]
+    fn an_outbox_survives_serialization() {
+        let mut outbox = Outbox::default();
+        outbox.push(read("m", true), None);
+        outbox.push(
+            Action::SetFlag {
+                id: "m".into(),
+                flag: json!({"flagStatus": "flagged"}),
+                was: None,
+            },
+            None,
+        );
+        let text = serde_json::to_vec(&outbox).unwrap();
+        assert_eq!(serde_json::from_slice::<Outbox>(&text).unwrap(), outbox);
+    }
+}
