@@ -337,7 +337,7 @@ fn replaces(pending: &Action, new: &Action) -> bool {
 fn coalesce(pending: &Action, new: Action) -> Option<Action> {
     match (pending, new) {
         (Action::MarkRead { was, .. }, Action::MarkRead { id, is_read, .. }) => {
-            (*was != Some(is_read)).then(|| Action::MarkRead {
+            (*was != Some(is_read)).then_some(Action::MarkRead {
                 id,
                 is_read,
                 was: *was,
