@@ -3,10 +3,12 @@
 
 mod counts;
 mod delta;
+mod http;
 mod outbox;
 mod state;
 
 pub use counts::{count_changes, CountChange, FolderCounts, Placement};
 pub use delta::{Change, DeltaPage, RemovalReason};
+pub use http::{outcome, Outcome};
 pub use outbox::{Action, Entry, EventResponse, GraphRequest, Outbox};
 pub use state::{Epoch, MailboxState, RotationCursor, INSTANCE_LEN};
