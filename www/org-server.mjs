@@ -14,8 +14,13 @@
 // Addresses are matched case-insensitively in ASCII only, as a directory does: a
 // look-alike such as KELVIN SIGN K is a different (unknown) address. People marked
 // `noStore` are served with `Cache-Control: no-store`.
+// Given `graph` data ({ mailFolders, messages, contacts, events }), it also serves a
+// Microsoft Graph subset with server-side state under /v1.0/me/... (graph-routes.mjs:
+// delta queries, the calls an outbox sends, fault injection under /control/...).
 import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
+import { createGraphState } from "./graph-state.mjs";
+import { graphRoutes } from "./graph-routes.mjs";
 
 export const PHOTO_SIZES = ["HR48x48", "HR64x64", "HR96x96", "HR120x120", "HR240x240", "HR360x360", "HR432x432", "HR504x504", "HR648x648"];
 
@@ -70,9 +75,20 @@ function servedSize(person, wanted) {
 }
 
 /** Starts the stand-in on 127.0.0.1:`port` (0 = any free port). */
-export async function startOrgServer({ port = 0, appOrigin, secret = "offline-mailbox demo org secret" } = {}) {
+export async function startOrgServer({ port = 0, appOrigin, secret = "offline-mailbox demo org secret", graph } = {}) {
   const requests = [];
+  const graphState = graph ? createGraphState(graph) : null;
+  const graphLog = [];
+  const graphHandler = graphState ? graphRoutes(graphState, graphLog) : null;
   const server = createServer((req, res) => {
+    const path = new URL(req.url, "http://127.0.0.1").pathname;
+    if (graphHandler && (path.startsWith("/v1.0/") || path.startsWith("/control/"))) {
+      requests.push({ method: req.method, path, query: "", origin: req.headers.origin ?? null, referer: req.headers.referer ?? null, ifNoneMatch: null, status: null });
+      graphHandler(req, res, corsHeaders(req)).catch(() => {
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+      return;
+    }
     try {
       handle(req, res);
     } catch {
@@ -92,13 +108,7 @@ export async function startOrgServer({ port = 0, appOrigin, secret = "offline-ma
       status: null,
     };
     requests.push(entry);
-    const headers = { "cache-control": "no-cache" };
-    if (appOrigin && req.headers.origin === appOrigin) {
-      headers["access-control-allow-origin"] = appOrigin;
-      headers["access-control-allow-credentials"] = "true";
-      headers["access-control-expose-headers"] = "ETag, Cache-Control";
-      headers["vary"] = "Origin";
-    }
+    const headers = { "cache-control": "no-cache", ...corsHeaders(req) };
     const send = (status, extra = {}, body = "") => {
       entry.status = status;
       res.writeHead(status, { ...headers, ...extra });
@@ -144,7 +154,17 @@ export async function startOrgServer({ port = 0, appOrigin, secret = "offline-ma
     }
     json(404, { error: { code: "NotFound", message: `no route for ${url.pathname}` } });
   };
+  /** CORS headers for the demo app's origin (no other origin may read answers). */
+  function corsHeaders(req) {
+    if (!appOrigin || req.headers.origin !== appOrigin) return {};
+    return {
+      "access-control-allow-origin": appOrigin,
+      "access-control-allow-credentials": "true",
+      "access-control-expose-headers": "ETag, Cache-Control, Retry-After",
+      vary: "Origin",
+    };
+  }
   await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
   const origin = `http://127.0.0.1:${server.address().port}`;
-  return { origin, requests, close: () => new Promise((resolve) => server.close(resolve)) };
+  return { origin, requests, graph: graphState, graphLog, close: () => new Promise((resolve) => server.close(resolve)) };
 }
