@@ -310,6 +310,36 @@ fn element(array: &JsValue, index: u32, field: &str) -> Result<JsValue, Error> {
     })
 }
 
+/// Reads an array of item ids: each a non-empty string of at most
+/// [`MAX_STRING_ARG`] characters, at most [`MAX_BATCH_ITEMS`] of them.
+pub fn ids(value: &JsValue, field: &str) -> Result<Vec<String>, Error> {
+    let length = array_length(value, field)?;
+    let mut ids = Vec::new();
+    for index in 0..length {
+        let id = element(value, index, field)?
+            .as_string()
+            .filter(|id| !id.is_empty() && id.chars().count() <= MAX_STRING_ARG as usize)
+            .ok_or_else(|| Error::InvalidInput {
+                index: Some(index as usize),
+                field: field.into(),
+                reason: format!(
+                    "must be a non-empty string of at most {MAX_STRING_ARG} characters"
+                ),
+            })?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Reads one JSON-serialisable argument (an object or an array) as JSON.
+pub fn json_arg(value: &JsValue, field: &str) -> Result<serde_json::Value, Error> {
+    let mut budget = MAX_CALL_COST;
+    to_json(0, value, &mut budget).map_err(|error| match error {
+        Error::InvalidInput { reason, .. } => Error::invalid(field, &reason),
+        other => other,
+    })
+}
+
 /// Reads a kind argument: `"messages"`, `"mailFolders"`, `"contacts"` or `"events"`.
 pub fn kind(value: &JsValue) -> Result<Kind, Error> {
     let name = string_arg(value, "kind")?;

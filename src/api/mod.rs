@@ -1,6 +1,7 @@
 //! The JavaScript surface: the `OfflineMailbox` class. The only layer that touches
 //! `JsValue`; every error leaves through [`error::to_js`].
 
+mod actions;
 mod convert;
 mod error;
 mod types;

@@ -221,6 +221,33 @@ export interface ContactQuery {
   limit?: number;
 }
 
+/** Graph `followupFlag`, as `setFlag` takes it. */
+export interface FollowupFlag {
+  flagStatus: "notFlagged" | "complete" | "flagged";
+  startDateTime?: DateTimeTimeZone | null;
+  dueDateTime?: DateTimeTimeZone | null;
+  completedDateTime?: DateTimeTimeZone | null;
+}
+
+/** Options of `delete`. */
+export interface DeleteOptions {
+  /** Delete for good rather than move to Deleted Items (default false). */
+  permanent?: boolean;
+}
+
+/** How a meeting request is answered. */
+export type EventResponse = "accept" | "tentativelyAccept" | "decline";
+
+/** An action waiting in the outbox for the server, oldest first. */
+export type PendingAction = { seq: number; id: string } & (
+  | { kind: "markRead"; isRead: boolean }
+  | { kind: "setFlag"; flag: FollowupFlag }
+  | { kind: "setCategories"; categories: string[] }
+  | { kind: "move"; folderId: string }
+  | { kind: "delete"; permanent: boolean }
+  | { kind: "respondToEvent"; response: EventResponse; comment: string }
+);
+
 /** A record that failed its integrity check and was set aside. */
 export interface QuarantineEntry {
   /** The kind of item, or "syncState" for a stored delta link (its id is then the scope). */

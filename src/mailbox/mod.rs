@@ -4,6 +4,7 @@
 //! after a read transaction completes, so no IndexedDB transaction ever waits on
 //! cryptography; the one exception, the state record, is sealed synchronously.
 
+mod actions;
 mod directory;
 mod layout;
 mod read;

@@ -13,7 +13,7 @@ use crate::store::{
     fields, indexes, Key, KeyPart, QuarantinedRecord, Query, Record, STORE_MESSAGE_BODIES,
     STORE_QUARANTINE, STORE_SYNC_STATE,
 };
-use crate::sync::{Change, DeltaPage, Placement, RemovalReason};
+use crate::sync::{Change, DeltaPage, Outbox, Placement, RemovalReason};
 use crate::Error;
 
 use super::records::{stored_placement, SealedItem, Sealing, DEFAULT_SCOPE};
@@ -32,7 +32,7 @@ pub struct DeltaSummary {
 }
 
 /// One change to apply inside the write transaction.
-enum Op {
+pub(super) enum Op {
     Put(SealedItem),
     Remove {
         key: Vec<u8>,
@@ -84,7 +84,10 @@ impl Mailbox {
             let base = self.base();
             let ops = self.delta_ops(kind, scope, &page.changes).await?;
             let link = match page.delta_link.as_deref() {
-                Some(link) => Some(self.sealed_sync_state(kind, scope, link).await?),
+                Some(link) => {
+                    let (key, record) = self.sealed_sync_state(kind, scope, link).await?;
+                    Some(Beside::DeltaLink(key, record))
+                }
                 None => None,
             };
             if let Some(summary) = self.commit(kind, ops, link, base, None).await? {
@@ -191,6 +194,12 @@ impl Mailbox {
             }
         }
         let (mut merged, _) = self.stored_versions(kind, &ids, &need_rest).await?;
+        // What the user did offline is applied again over the server's versions
+        // until the server has it.
+        let outbox = match kind {
+            Kind::Message | Kind::Event => self.read_outbox().await?,
+            Kind::MailFolder | Kind::Contact => Outbox::default(),
+        };
         // Protection outlives a removal entry: an id stored (or earlier in this page
         // written) as protected stays protected for the rest of the page.
         let mut protected: HashMap<String, Protection> = HashMap::new();
@@ -213,6 +222,14 @@ impl Mailbox {
                     merge(&mut stored.fields, fields.clone());
                     if let Some(how) = protected.get(&id) {
                         withhold_body(&mut stored.fields, *how);
+                    }
+                    if !outbox.reapply(&id, &mut stored.fields) {
+                        // Deleted here and not yet on the server: its version stays out.
+                        ops.push(Planned::Remove(Op::Remove {
+                            key: self.record_key(kind, &id).to_vec(),
+                            only_in_scopes: None,
+                        }));
+                        continue;
                     }
                     let item = Item::validate(kind, *index, Value::Object(stored.fields))?;
                     if let Some(how) = (kind == Kind::Message)
@@ -281,7 +298,7 @@ impl Mailbox {
     /// The stored JSON of the items with these ids, as stored. For a split
     /// message, only the summary is read unless its id is in `need_rest`; then the
     /// body record is read in the same transaction and joined to it.
-    async fn stored_versions(
+    pub(super) async fn stored_versions(
         &self,
         kind: Kind,
         ids: &[String],
@@ -362,11 +379,11 @@ impl Mailbox {
     /// holds the records under every key the ops touch when they were read after
     /// `base` was taken (then still current if the commit goes ahead); without
     /// it, they are read inside the transaction.
-    async fn commit(
+    pub(super) async fn commit(
         &self,
         kind: Kind,
         ops: Vec<Op>,
-        sync_state: Option<(Vec<u8>, Record)>,
+        beside: Option<Beside>,
         base: u64,
         stored: Option<StoredRecords>,
     ) -> Result<Option<DeltaSummary>, Error> {
@@ -443,8 +460,14 @@ impl Mailbox {
             }
         }
         txn.count_moves(moves);
-        if let Some((key, record)) = sync_state {
-            txn.tx.put(STORE_SYNC_STATE, &key, &record)?;
+        match beside {
+            Some(Beside::DeltaLink(key, record)) => txn.tx.put(STORE_SYNC_STATE, &key, &record)?,
+            Some(Beside::Outbox(key, record)) => {
+                txn.tx.put(STORE_SYNC_STATE, &key, &record)?;
+                // The counter this transaction commits at, which the outbox carries.
+                txn.state.outbox_at = txn.state.counter + 1;
+            }
+            None => {}
         }
         self.finish(txn).await?;
         Ok(Some(summary))
@@ -460,16 +483,24 @@ enum Planned {
 }
 
 /// Stored records by key, as read (`None`: nothing stored under the key).
-type StoredRecords = HashMap<Vec<u8>, Option<Record>>;
+pub(super) type StoredRecords = HashMap<Vec<u8>, Option<Record>>;
+
+/// A `syncState` record written in the same transaction as the ops.
+pub(super) enum Beside {
+    /// A scope's sealed delta link.
+    DeltaLink(Vec<u8>, Record),
+    /// The sealed outbox (the state records the counter it was written at).
+    Outbox(Vec<u8>, Record),
+}
 
 /// A stored item as an update starts from.
 #[derive(Default)]
-struct Stored {
+pub(super) struct Stored {
     /// Its fields: a whole item, or a split message's summary alone.
-    fields: Map<String, Value>,
+    pub(super) fields: Map<String, Value>,
     /// For a split message read without its body: the body record's write
     /// counter; such an item may only be updated in summary fields.
-    body_at: Option<f64>,
+    pub(super) body_at: Option<f64>,
 }
 
 /// `stores`, plus the body store when writing messages.

@@ -36,7 +36,11 @@ impl EventResponse {
 
 /// One thing the user did to one item while offline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase")]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Action {
     /// Marked a message read or unread; `was` is the stored value before the first
     /// queued change, so changing it back cancels out.

@@ -55,6 +55,9 @@ pub struct MailboxState {
     pub floors: BTreeMap<Vec<u8>, u64>,
     /// A data key rotation in progress.
     pub rotation: Option<RotationCursor>,
+    /// The write counter the outbox was last stored at (0: never), so an older
+    /// copy of it put back is recognized.
+    pub outbox_at: u64,
 }
 
 /// The epoch the host keeps: which database instance, and how far its writes had got.
@@ -118,6 +121,7 @@ impl MailboxState {
             counts: BTreeMap::new(),
             floors: BTreeMap::new(),
             rotation: None,
+            outbox_at: 0,
         }
     }
 
@@ -187,6 +191,10 @@ impl MailboxState {
                 }
             }
         }
+        // Written only once there is an outbox, so states without one keep their form.
+        if self.outbox_at != 0 {
+            out.extend_from_slice(&self.outbox_at.to_be_bytes());
+        }
         out
     }
 
@@ -230,6 +238,10 @@ impl MailboxState {
             }
             _ => return None,
         };
+        let outbox_at = match reader.0.is_empty() {
+            true => 0,
+            false => reader.u64()?,
+        };
         reader.0.is_empty().then_some(Self {
             instance,
             counter,
@@ -238,6 +250,7 @@ impl MailboxState {
             counts,
             floors,
             rotation,
+            outbox_at,
         })
     }
 }
@@ -306,6 +319,17 @@ mod tests {
         assert_eq!(MailboxState::decode(&state.encode()), Some(state));
         let empty = MailboxState::new([0; INSTANCE_LEN]);
         assert_eq!(MailboxState::decode(&empty.encode()), Some(empty));
+    }
+
+    #[test]
+    fn the_outbox_counter_round_trips_and_takes_no_bytes_until_there_is_an_outbox() {
+        let mut state = sample();
+        let without = state.encode();
+        state.outbox_at = 77;
+        let with = state.encode();
+        assert_eq!(with.len(), without.len() + 8);
+        assert_eq!(MailboxState::decode(&with), Some(state));
+        assert_eq!(MailboxState::decode(&with[..with.len() - 1]), None);
     }
 
     #[test]

@@ -1,0 +1,251 @@
+//! The offline actions of [`OfflineMailbox`]: what the user does to mail and
+//! meetings, applied to the offline copy at once and queued in the sealed outbox.
+
+use js_sys::Promise;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+use crate::model::Kind;
+use crate::sync::{Action, EventResponse};
+use crate::Error;
+
+use super::{convert, promise, OfflineMailbox};
+
+#[wasm_bindgen]
+impl OfflineMailbox {
+    /// Marks messages read (`true`) or unread (`false`). Listings and folder
+    /// counts show it at once; the change waits in the outbox for the server.
+    /// Marking a message back before the server has it cancels both.
+    ///
+    /// ```js
+    /// await mailbox.markRead(["AAMk1", "AAMk2"], true);
+    /// ```
+    #[wasm_bindgen(js_name = markRead, unchecked_return_type = "Promise<void>")]
+    pub fn mark_read(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
+        #[wasm_bindgen(js_name = isRead, unchecked_param_type = "boolean")] is_read: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let ids = convert::ids(&ids, "ids")?;
+            let is_read = is_read
+                .as_bool()
+                .ok_or_else(|| Error::invalid("isRead", "must be true or false"))?;
+            let actions = ids
+                .into_iter()
+                .map(|id| Action::MarkRead {
+                    id,
+                    is_read,
+                    was: None,
+                })
+                .collect();
+            act(&session, Kind::Message, actions).await
+        })
+    }
+
+    /// Sets messages' follow-up flag (a Graph `followupFlag`, such as
+    /// `{ flagStatus: "flagged" }`).
+    ///
+    /// ```js
+    /// await mailbox.setFlag(["AAMk1"], { flagStatus: "flagged" });
+    /// ```
+    #[wasm_bindgen(js_name = setFlag, unchecked_return_type = "Promise<void>")]
+    pub fn set_flag(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "FollowupFlag")] flag: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let ids = convert::ids(&ids, "ids")?;
+            let flag = convert::json_arg(&flag, "flag")?;
+            if !flag.is_object() {
+                return Err(Error::invalid("flag", "must be a followupFlag object"));
+            }
+            let actions = ids
+                .into_iter()
+                .map(|id| Action::SetFlag {
+                    id,
+                    flag: flag.clone(),
+                    was: None,
+                })
+                .collect();
+            act(&session, Kind::Message, actions).await
+        })
+    }
+
+    /// Replaces messages' categories.
+    ///
+    /// ```js
+    /// await mailbox.setCategories(["AAMk1"], ["Blue category"]);
+    /// ```
+    #[wasm_bindgen(js_name = setCategories, unchecked_return_type = "Promise<void>")]
+    pub fn set_categories(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] categories: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let ids = convert::ids(&ids, "ids")?;
+            let categories = convert::ids(&categories, "categories")?;
+            let actions = ids
+                .into_iter()
+                .map(|id| Action::SetCategories {
+                    id,
+                    categories: categories.clone(),
+                    was: None,
+                })
+                .collect();
+            act(&session, Kind::Message, actions).await
+        })
+    }
+
+    /// Moves messages to another folder (by its id). Two moves of a message keep
+    /// the last; moving it back cancels both.
+    ///
+    /// ```js
+    /// await mailbox.move(["AAMk1"], archiveFolderId);
+    /// ```
+    #[wasm_bindgen(js_name = move, unchecked_return_type = "Promise<void>")]
+    pub fn move_to(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
+        #[wasm_bindgen(js_name = folderId, unchecked_param_type = "string")] folder_id: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let ids = convert::ids(&ids, "ids")?;
+            let folder_id = convert::string_arg(&folder_id, "folderId")?;
+            if folder_id.is_empty() {
+                return Err(Error::invalid("folderId", "must not be empty"));
+            }
+            let actions = ids
+                .into_iter()
+                .map(|id| Action::Move {
+                    id,
+                    folder_id: folder_id.clone(),
+                    was: None,
+                })
+                .collect();
+            act(&session, Kind::Message, actions).await
+        })
+    }
+
+    /// Deletes messages: the server moves them to Deleted Items, or with
+    /// `{ permanent: true }` deletes them for good. They leave the offline copy
+    /// at once, and a delete replaces any earlier pending action on them.
+    ///
+    /// ```js
+    /// await mailbox.delete(["AAMk1"]);
+    /// await mailbox.delete(["AAMk2"], { permanent: true });
+    /// ```
+    #[wasm_bindgen(js_name = delete, unchecked_return_type = "Promise<void>")]
+    pub fn delete(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "DeleteOptions | undefined")] options: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let ids = convert::ids(&ids, "ids")?;
+            let permanent = convert::optional_bool(&options, "permanent")?.unwrap_or(false);
+            let actions = ids
+                .into_iter()
+                .map(|id| Action::Delete { id, permanent })
+                .collect();
+            act(&session, Kind::Message, actions).await
+        })
+    }
+
+    /// Answers a meeting request: `"accept"`, `"tentativelyAccept"` or
+    /// `"decline"`, with an optional comment for the organizer. The stored
+    /// event's `responseStatus` shows it at once.
+    ///
+    /// ```js
+    /// await mailbox.respondToEvent(eventId, "accept", "See you there");
+    /// ```
+    #[wasm_bindgen(js_name = respondToEvent, unchecked_return_type = "Promise<void>")]
+    pub fn respond_to_event(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "EventResponse")] response: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | undefined")] comment: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let id = convert::string_arg(&id, "id")?;
+            let response = match convert::string_arg(&response, "response")?.as_str() {
+                "accept" => EventResponse::Accept,
+                "tentativelyAccept" => EventResponse::TentativelyAccept,
+                "decline" => EventResponse::Decline,
+                _ => {
+                    return Err(Error::invalid(
+                        "response",
+                        "must be \"accept\", \"tentativelyAccept\" or \"decline\"",
+                    ))
+                }
+            };
+            let comment = match comment.is_undefined() {
+                true => String::new(),
+                false => convert::string_arg(&comment, "comment")?,
+            };
+            let action = Action::RespondToEvent {
+                id,
+                response,
+                comment,
+            };
+            act(&session, Kind::Event, vec![action]).await
+        })
+    }
+
+    /// The actions waiting for the server, oldest first: `{ seq, kind, id, ... }`
+    /// with the action's own fields (`isRead`, `flag`, `categories`, `folderId`,
+    /// `permanent`, `response`, `comment`).
+    ///
+    /// ```js
+    /// const pending = await mailbox.pendingActions();
+    /// badge.textContent = pending.length ? String(pending.length) : "";
+    /// ```
+    #[wasm_bindgen(js_name = pendingActions, unchecked_return_type = "Promise<PendingAction[]>")]
+    pub fn pending_actions(&self) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let Some(mailbox) = session.store()? else {
+                return convert::from_json(b"[]");
+            };
+            let entries: Vec<Value> = mailbox
+                .pending_actions()
+                .await?
+                .into_iter()
+                .map(|entry| {
+                    let mut action = serde_json::to_value(&entry.action).unwrap_or_default();
+                    if let Value::Object(fields) = &mut action {
+                        // What the item was before is the outbox's own business.
+                        fields.remove("was");
+                        fields.insert("seq".into(), entry.seq.into());
+                    }
+                    action
+                })
+                .collect();
+            convert::from_json(&serde_json::to_vec(&entries).unwrap_or_default())
+        })
+    }
+}
+
+/// Applies and queues `actions` in the offline copy; while offline is off there
+/// is nowhere to keep them sealed.
+async fn act(
+    session: &crate::session::Session,
+    kind: Kind,
+    actions: Vec<Action>,
+) -> Result<JsValue, Error> {
+    let Some(mailbox) = session.store()? else {
+        return Err(Error::PolicyDenied(
+            "offline actions are kept only while offline is on (enableOffline)".into(),
+        ));
+    };
+    mailbox.act(kind, actions).await?;
+    Ok(JsValue::UNDEFINED)
+}

@@ -1,0 +1,171 @@
+//! Offline actions: each applies to the stored items at once and is queued in the
+//! sealed outbox, in the same transaction (see [`crate::sync::Outbox`]).
+//!
+//! The outbox is one sealed record in `syncState`, so it rotates with the data
+//! key and goes with the database. It carries the write counter it was stored at,
+//! and the state records that counter: an older copy put back is recognized and
+//! quarantined rather than sent again.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use crate::crypto::Aad;
+use crate::model::{Item, Kind};
+use crate::store::{fields, Record, STORE_META, STORE_SYNC_STATE};
+use crate::sync::{Action, Entry, Outbox};
+use crate::Error;
+
+use super::records::Sealing;
+use super::state::{busy, WRITE_ATTEMPTS};
+use super::write::{Beside, Op, Stored};
+use super::Mailbox;
+
+/// What the outbox record is blinded from (no sync scope has this form).
+const OUTBOX_NAME: &[u8] = b"outbox";
+
+impl Mailbox {
+    /// The actions not yet acknowledged by the server, oldest first.
+    pub async fn pending_actions(&self) -> Result<Vec<Entry>, Error> {
+        Ok(self.read_outbox().await?.entries)
+    }
+
+    /// Applies `actions` (all on items of `kind`) to the stored items and queues
+    /// them, in one transaction. An action on an item not stored offline is
+    /// queued all the same: the server has it.
+    pub async fn act(&self, kind: Kind, actions: Vec<Action>) -> Result<(), Error> {
+        let ids: Vec<String> = actions.iter().map(|a| a.item_id().to_owned()).collect();
+        for _ in 0..WRITE_ATTEMPTS {
+            let base = self.base();
+            let mut outbox = self.read_outbox().await?;
+            let (mut stored, records) = self.stored_versions(kind, &ids, &HashSet::new()).await?;
+            let mut changed = Vec::new();
+            let mut removed = HashSet::new();
+            for action in actions.iter().cloned() {
+                let id = action.item_id().to_owned();
+                outbox.push(action.clone(), stored.get(&id).map(|s| &s.fields));
+                let Some(item) = stored.get_mut(&id) else {
+                    continue;
+                };
+                match action.apply(&mut item.fields) {
+                    true => changed.push(id),
+                    false => {
+                        removed.insert(id);
+                    }
+                }
+            }
+            let ops = self
+                .action_ops(kind, &mut stored, &changed, &removed, &records)
+                .await?;
+            let outbox = self.sealed_outbox(&outbox).await?;
+            if self
+                .commit(kind, ops, Some(outbox), base, Some(records))
+                .await?
+                .is_some()
+            {
+                return Ok(());
+            }
+        }
+        Err(busy())
+    }
+
+    /// The writes that store the items `changed` (in their order, each once) and
+    /// drop those `removed`, every seal started before any is awaited.
+    async fn action_ops(
+        &self,
+        kind: Kind,
+        stored: &mut HashMap<String, Stored>,
+        changed: &[String],
+        removed: &HashSet<String>,
+        records: &super::write::StoredRecords,
+    ) -> Result<Vec<Op>, Error> {
+        let mut sealing: Vec<Sealing> = Vec::new();
+        let mut done = HashSet::new();
+        for id in changed {
+            if removed.contains(id) || !done.insert(id.clone()) {
+                continue;
+            }
+            let Some(item) = stored.remove(id) else {
+                continue;
+            };
+            let key = self.record_key(kind, id).to_vec();
+            let scope = records
+                .get(&key)
+                .cloned()
+                .flatten()
+                .and_then(|r| r.bytes(fields::SCOPE).map(<[u8]>::to_vec))
+                .unwrap_or_default();
+            let body_at = item.body_at;
+            let validated = Item::validate(kind, 0, Value::Object(item.fields))?;
+            sealing.push(match body_at {
+                Some(body_at) => self.seal_summary(&scope, &validated, &validated.fields, body_at),
+                None => self.seal_item(kind, &scope, &validated),
+            });
+        }
+        let mut ops: Vec<Op> = removed
+            .iter()
+            .map(|id| Op::Remove {
+                key: self.record_key(kind, id).to_vec(),
+                only_in_scopes: None,
+            })
+            .collect();
+        for item in sealing {
+            ops.push(Op::Put(item.await?));
+        }
+        Ok(ops)
+    }
+
+    /// The key of the outbox record in `syncState`.
+    fn outbox_key(&self) -> Vec<u8> {
+        self.blind.blind(STORE_SYNC_STATE, OUTBOX_NAME).to_vec()
+    }
+
+    /// Reads the outbox with the state, in one transaction. A record that fails
+    /// authentication, or is not the one the state says was stored last (an older
+    /// copy put back), is quarantined and reported as `Integrity`; a missing one
+    /// is an empty outbox (records deleted are not detected, see SECURITY.md).
+    pub(super) async fn read_outbox(&self) -> Result<Outbox, Error> {
+        let key = self.outbox_key();
+        let tx = self.db.begin_read(&[STORE_SYNC_STATE, STORE_META])?;
+        let (state, record) = futures_util::future::try_join(self.state_in(&tx), async {
+            Ok(tx.get(STORE_SYNC_STATE, &key).await?)
+        })
+        .await?;
+        let state = self.take_state(state).await?;
+        let Some(record) = record else {
+            return Ok(Outbox::default());
+        };
+        let sealed = record.value.as_deref().unwrap_or_default();
+        let opened = self
+            .keys()
+            .open(Aad::at(STORE_SYNC_STATE, &key), sealed)
+            .await
+            .ok()
+            .and_then(|plaintext| parse_outbox(&plaintext));
+        match opened {
+            Some((written, outbox)) if written == state.outbox_at => Ok(outbox),
+            _ => Err(self
+                .quarantine(STORE_SYNC_STATE, &record, Some("outbox"))
+                .await),
+        }
+    }
+
+    /// The outbox sealed for the transaction about to be prepared: `n ‖ JSON`.
+    async fn sealed_outbox(&self, outbox: &Outbox) -> Result<Beside, Error> {
+        let key = self.outbox_key();
+        let mut plaintext = self.next_counter().to_be_bytes().to_vec();
+        plaintext.extend_from_slice(&serde_json::to_vec(outbox).unwrap_or_default());
+        let sealed = self
+            .keys()
+            .seal(Aad::at(STORE_SYNC_STATE, &key), &plaintext)
+            .await?;
+        Ok(Beside::Outbox(key, Record::sealed(sealed)))
+    }
+}
+
+/// Splits an opened outbox into the write counter it was stored at and the queue.
+fn parse_outbox(plaintext: &[u8]) -> Option<(u64, Outbox)> {
+    let (written, json) = plaintext.split_at_checked(8)?;
+    let written = u64::from_be_bytes(written.try_into().ok()?);
+    Some((written, serde_json::from_slice(json).ok()?))
+}
