@@ -41,7 +41,7 @@ impl Mailbox {
             let (mut stored, records) = self.stored_versions(kind, &ids, &HashSet::new()).await?;
             let mut changed = Vec::new();
             let mut removed = HashSet::new();
-            for action in actions.iter().cloned() {
+            for action in &actions {
                 let id = action.item_id().to_owned();
                 outbox.push(action.clone(), stored.get(&id).map(|s| &s.fields));
                 let Some(item) = stored.get_mut(&id) else {
