@@ -64,6 +64,10 @@ pub enum Error {
     /// The browser lacks something the library needs (IndexedDB, WebCrypto).
     #[error("this environment cannot run offline-mailbox: {0}")]
     Unsupported(String),
+    /// The app aborted the operation (its `AbortSignal`); what was done before
+    /// stays done.
+    #[error("the operation was aborted")]
+    Aborted,
     /// IndexedDB failed in a way not listed above; the message is the browser's.
     #[error("the browser's storage failed: {0}")]
     Storage(String),
@@ -83,6 +87,7 @@ impl Error {
             Self::PolicyDenied(_) => "PolicyDenied",
             Self::Network(_) => "Network",
             Self::Unsupported(_) => "Unsupported",
+            Self::Aborted => "Aborted",
             Self::Storage(_) => "Storage",
         }
     }

@@ -225,6 +225,10 @@ impl OfflineMailbox {
                         // What the item was before is the outbox's own business.
                         fields.remove("was");
                         fields.insert("seq".into(), entry.seq.into());
+                        if let Some(failure) = &entry.failure {
+                            let failure = serde_json::to_value(failure).unwrap_or_default();
+                            fields.insert("failure".into(), failure);
+                        }
                     }
                     action
                 })

@@ -353,12 +353,17 @@ pub fn kind(value: &JsValue) -> Result<Kind, Error> {
 
 /// Reads an optional positive integer option with a default and a ceiling.
 pub fn limit(options: &JsValue, default: u32, max: u32) -> Result<u32, Error> {
-    match property(options, "limit")? {
+    limit_named(options, "limit", default, max)
+}
+
+/// Reads the optional positive integer option `name` with a default and a ceiling.
+pub fn limit_named(options: &JsValue, name: &str, default: u32, max: u32) -> Result<u32, Error> {
+    match property(options, name)? {
         None => Ok(default),
         Some(value) => match value.as_f64() {
             Some(n) if n.fract() == 0.0 && n >= 1.0 && n <= f64::from(max) => Ok(n as u32),
             _ => Err(Error::invalid(
-                "limit",
+                name,
                 &format!("must be an integer from 1 to {max}"),
             )),
         },

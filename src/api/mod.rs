@@ -2,6 +2,7 @@
 //! `JsValue`; every error leaves through [`error::to_js`].
 
 mod actions;
+mod sync;
 mod convert;
 mod error;
 mod types;

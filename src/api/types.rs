@@ -238,8 +238,8 @@ export interface DeleteOptions {
 /** How a meeting request is answered. */
 export type EventResponse = "accept" | "tentativelyAccept" | "decline";
 
-/** An action waiting in the outbox for the server, oldest first. */
-export type PendingAction = { seq: number; id: string } & (
+/** An action waiting in the outbox for the server, oldest first; `failure` once the server refused it. */
+export type PendingAction = { seq: number; id: string; failure?: { status: number; message: string } } & (
   | { kind: "markRead"; isRead: boolean }
   | { kind: "setFlag"; flag: FollowupFlag }
   | { kind: "setCategories"; categories: string[] }
@@ -247,6 +247,42 @@ export type PendingAction = { seq: number; id: string } & (
   | { kind: "delete"; permanent: boolean }
   | { kind: "respondToEvent"; response: EventResponse; comment: string }
 );
+
+/** Options of `sync`. */
+export interface SyncOptions {
+  /** Resolves to an access token for the organization's server (called before each request; cache it). */
+  getAccessToken: () => string | Promise<string>;
+  /** Mail folders (ids or well-known names) whose messages are kept offline; default ["inbox"]. */
+  folders?: string[];
+  /** Whether contacts are kept offline (default true). */
+  contacts?: boolean;
+  /** The calendar window kept offline (calendarView, in UTC); none by default. */
+  calendarWindow?: { start: Date | string | number; end: Date | string | number };
+  /** Graph's base URL on orgServer (default `${orgServer}/v1.0`); anywhere else is refused. */
+  baseUrl?: string;
+  /** Items per delta page asked for (default 100, at most 1000). */
+  pageSize?: number;
+  /** Aborts between requests: the sync rejects with `Aborted`, what was stored stays. */
+  signal?: AbortSignal;
+  /** Called after each action sent and each page applied. */
+  onProgress?: (progress: SyncReport) => void;
+}
+
+/** What a sync did (and, in progress reports, where it is). */
+export interface SyncReport {
+  phase: "push" | "pull" | "done";
+  kind: ItemKind | null;
+  scope: string;
+  /** Actions the server took. */
+  pushed: number;
+  /** Actions the server refused (they stay in pendingActions, with the refusal). */
+  failed: number;
+  /** Delta pages applied, and the items they created, updated and removed. */
+  pages: number;
+  created: number;
+  updated: number;
+  removed: number;
+}
 
 /** A record that failed its integrity check and was set aside. */
 export interface QuarantineEntry {
@@ -262,11 +298,13 @@ export type ErrorCode =
   | "Integrity"
   | "QuotaExceeded"
   | "VersionTooNew"
+  | "Rollback"
   | "Closed"
   | "InvalidInput"
   | "PolicyDenied"
   | "Network"
   | "Unsupported"
+  | "Aborted"
   | "Storage";
 
 /** The error every rejected promise carries (`error.name === "OfflineMailboxError"`). */

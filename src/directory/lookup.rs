@@ -27,7 +27,7 @@ use crate::Error;
 extern "C" {
     /// The global `fetch`, in a window or a worker.
     #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(request: &Request) -> Promise;
+    pub(crate) fn global_fetch(request: &Request) -> Promise;
 }
 
 /// A directory answer: the body and its content type.

@@ -20,3 +20,5 @@ pub use config::{
 };
 #[cfg(target_arch = "wasm32")]
 pub use lookup::{Answer, Directory};
+#[cfg(target_arch = "wasm32")]
+pub(crate) use lookup::global_fetch;

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::crypto::Aad;
 use crate::model::{Item, Kind};
 use crate::store::{fields, Record, STORE_META, STORE_SYNC_STATE};
-use crate::sync::{Action, Entry, Outbox};
+use crate::sync::{Action, Entry, Failure, Outbox};
 use crate::Error;
 
 use super::records::Sealing;
@@ -113,6 +113,56 @@ impl Mailbox {
             ops.push(Op::Put(item.await?));
         }
         Ok(ops)
+    }
+
+    /// The actions a sync sends now, in order, marked as sent first (in the
+    /// outbox), so that later actions on their items queue after them instead of
+    /// merging into what the server may already have.
+    pub async fn begin_push(&self) -> Result<Vec<Entry>, Error> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let base = self.base();
+            let mut outbox = self.read_outbox().await?;
+            let sending = outbox.start_sending();
+            if sending.is_empty() {
+                return Ok(sending);
+            }
+            let sealed = self.sealed_outbox(&outbox).await?;
+            if self
+                .commit(Kind::Message, Vec::new(), Some(sealed), base, None)
+                .await?
+                .is_some()
+            {
+                return Ok(sending);
+            }
+        }
+        Err(busy())
+    }
+
+    /// Records what the server did with sent actions: `done` ones leave the
+    /// outbox, `failed` ones stay with the server's refusal.
+    pub async fn settle_actions(&self, done: &[u64], failed: Vec<(u64, Failure)>) -> Result<(), Error> {
+        if done.is_empty() && failed.is_empty() {
+            return Ok(());
+        }
+        for _ in 0..WRITE_ATTEMPTS {
+            let base = self.base();
+            let mut outbox = self.read_outbox().await?;
+            for seq in done {
+                outbox.acknowledge(*seq);
+            }
+            for (seq, failure) in failed.iter().cloned() {
+                outbox.fail(seq, failure);
+            }
+            let sealed = self.sealed_outbox(&outbox).await?;
+            if self
+                .commit(Kind::Message, Vec::new(), Some(sealed), base, None)
+                .await?
+                .is_some()
+            {
+                return Ok(());
+            }
+        }
+        Err(busy())
     }
 
     /// The key of the outbox record in `syncState`.

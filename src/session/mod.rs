@@ -11,6 +11,8 @@
 //! The host's secret is kept only until the store is unlocked; after that the
 //! store holds derived keys only.
 
+mod sync;
+
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -23,6 +25,7 @@ use crate::sync::Epoch;
 use crate::Error;
 
 pub use crate::mailbox::{RotationProgress, UpgradeProgress};
+pub use sync::{SyncHooks, SyncOptions, SyncReport};
 
 /// What the host knows about the offline copy from its own records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,6 +136,28 @@ impl Session {
             return Err(Error::Closed);
         }
         Ok(self.mailbox.borrow().clone())
+    }
+
+    /// The organization's server (`orgServer`), if one was configured.
+    pub fn org_origin(&self) -> Option<String> {
+        self.directory.as_ref().map(|d| d.config().origin.clone())
+    }
+
+    /// Syncs the offline copy with Microsoft Graph on the organization's server
+    /// (see [`sync`]): pushes the outbox, then pulls every delta query.
+    pub async fn sync(&self, options: &SyncOptions, hooks: &SyncHooks) -> Result<SyncReport, Error> {
+        let Some(origin) = self.org_origin() else {
+            return Err(Error::invalid(
+                "orgServer",
+                "sync talks only to the organization's server: pass orgServer to open",
+            ));
+        };
+        let Some(mailbox) = self.store()? else {
+            return Err(Error::PolicyDenied(
+                "sync stores into the offline copy: turn offline on (enableOffline)".into(),
+            ));
+        };
+        sync::run(&mailbox, &origin, options, hooks).await
     }
 
     /// Turns offline on (the user's choice): creates and unlocks the store. `unlock`

@@ -1,14 +1,17 @@
 //! Applying server changes: Graph delta pages, the folder counts every write keeps
-//! right, and the outbox of actions taken offline. Pure Rust.
+//! right, the outbox of actions taken offline, and what a sync asks the server for
+//! and does with its answers. Pure Rust; the sync itself runs in the session.
 
 mod counts;
 mod delta;
 mod http;
 mod outbox;
+mod plan;
 mod state;
 
 pub use counts::{count_changes, CountChange, FolderCounts, Placement};
 pub use delta::{Change, DeltaPage, RemovalReason};
 pub use http::{outcome, Outcome};
-pub use outbox::{Action, Entry, EventResponse, GraphRequest, Outbox};
+pub use outbox::{Action, Entry, EventResponse, Failure, GraphRequest, Outbox};
+pub use plan::{encode_segment, on_origin, pulls, CalendarWindow, Pull};
 pub use state::{Epoch, MailboxState, RotationCursor, INSTANCE_LEN};

@@ -11,6 +11,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use super::plan::encode_segment;
+
 /// How the user answered a meeting request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -215,6 +217,22 @@ pub struct Entry {
     pub seq: u64,
     /// What was done.
     pub action: Action,
+    /// Why the server refused it, once it did (the entry is then not sent again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+    /// Whether a sync has sent it: later actions on the item no longer merge
+    /// into it (the server may have it already), they queue after it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sent: bool,
+}
+
+/// The server's refusal of an action: its status and what it said.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failure {
+    /// The HTTP status (a 4xx other than 404).
+    pub status: u16,
+    /// The server's error message, if it gave one.
+    pub message: String,
 }
 
 /// The queue of actions the server does not have yet, oldest first.
@@ -242,7 +260,7 @@ impl Outbox {
         let same = self
             .entries
             .iter()
-            .position(|entry| replaces(&entry.action, &action));
+            .position(|entry| !entry.sent && replaces(&entry.action, &action));
         let Some(at) = same else {
             self.append(action);
             return;
@@ -265,9 +283,29 @@ impl Outbox {
             .all(|entry| entry.action.apply(item))
     }
 
-    /// Drops the entry the server acknowledged (or refused for good).
+    /// Drops the entry the server acknowledged (or no longer has the item of).
     pub fn acknowledge(&mut self, seq: u64) {
         self.entries.retain(|entry| entry.seq != seq);
+    }
+
+    /// Marks every entry not yet refused as sent and returns them, in order: what
+    /// a sync sends now.
+    pub fn start_sending(&mut self) -> Vec<Entry> {
+        self.entries
+            .iter_mut()
+            .filter(|entry| entry.failure.is_none())
+            .map(|entry| {
+                entry.sent = true;
+                entry.clone()
+            })
+            .collect()
+    }
+
+    /// Records the server's refusal of an entry; it stays, for the app to show.
+    pub fn fail(&mut self, seq: u64, failure: Failure) {
+        if let Some(entry) = self.entries.iter_mut().find(|entry| entry.seq == seq) {
+            entry.failure = Some(failure);
+        }
     }
 
     /// Whether any action on `id` is pending (retention never drops such an item).
@@ -281,6 +319,8 @@ impl Outbox {
         self.entries.push(Entry {
             seq: self.next_seq,
             action,
+            failure: None,
+            sent: false,
         });
         self.next_seq += 1;
     }
@@ -378,20 +418,6 @@ fn response_status(response: EventResponse) -> &'static str {
         EventResponse::TentativelyAccept => "tentativelyAccepted",
         EventResponse::Decline => "declined",
     }
-}
-
-/// Percent-encodes a path segment (Graph ids hold `/`, `+` and `=`).
-fn encode_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

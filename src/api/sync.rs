@@ -1,0 +1,151 @@
+//! `OfflineMailbox.sync`: the options and hooks read from JavaScript, and the
+//! progress and report handed back.
+
+use futures_util::FutureExt;
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::session::{SyncHooks, SyncOptions, SyncReport};
+use crate::sync::CalendarWindow;
+use crate::Error;
+
+use super::{convert, promise, set, OfflineMailbox};
+
+/// Items per delta page asked for by default, and at most.
+const PAGE_SIZE: (u32, u32) = (100, 1000);
+
+#[wasm_bindgen]
+impl OfflineMailbox {
+    /// Syncs the offline copy with Microsoft Graph on the organization's server
+    /// (`orgServer`, and nowhere else): first sends the outbox's actions in
+    /// order, then pulls the delta of the mail folders, of each folder in
+    /// `folders`, of contacts and of the `calendarWindow`, storing each
+    /// `@odata.deltaLink` so the next sync asks only for what changed.
+    /// Throttling (`429`, `503`) waits as `Retry-After` says; `410 Gone` starts the
+    /// scope over; an action the server refuses stays in `pendingActions` with the
+    /// refusal; a network failure rejects with `Network` and keeps the outbox.
+    /// `signal` aborts between requests (`Aborted`); what was stored stays.
+    ///
+    /// ```js
+    /// const report = await mailbox.sync({
+    ///   getAccessToken: () => msal.acquireTokenSilent(request).then((r) => r.accessToken),
+    ///   folders: ["inbox", "sentitems"],
+    ///   calendarWindow: { start: "2024-05-01T00:00:00Z", end: "2024-06-01T00:00:00Z" },
+    ///   signal: controller.signal,
+    ///   onProgress: ({ phase, pages }) => console.log(phase, pages),
+    /// });
+    /// ```
+    #[wasm_bindgen(unchecked_return_type = "Promise<SyncReport>")]
+    pub fn sync(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "SyncOptions")] options: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let origin = session.org_origin().unwrap_or_default();
+            let sync_options = sync_options(&options, &origin)?;
+            let hooks = hooks(&options)?;
+            let report = session.sync(&sync_options, &hooks).await?;
+            Ok(report_object(&report))
+        })
+    }
+}
+
+fn sync_options(options: &JsValue, origin: &str) -> Result<SyncOptions, Error> {
+    let folders = match convert::property(options, "folders")? {
+        Some(folders) => convert::ids(&folders, "folders")?,
+        None => vec!["inbox".to_owned()],
+    };
+    let calendar = match convert::property(options, "calendarWindow")? {
+        Some(window) => Some(CalendarWindow {
+            start: iso(&window, "start")?,
+            end: iso(&window, "end")?,
+        }),
+        None => None,
+    };
+    let base_url = convert::optional_string(options, "baseUrl")?
+        .unwrap_or_else(|| format!("{origin}/v1.0"));
+    Ok(SyncOptions {
+        base_url: base_url.trim_end_matches('/').to_owned(),
+        folders,
+        contacts: convert::optional_bool(options, "contacts")?.unwrap_or(true),
+        calendar,
+        page_size: convert::limit_named(options, "pageSize", PAGE_SIZE.0, PAGE_SIZE.1)?,
+    })
+}
+
+/// A calendar window bound as an ISO 8601 UTC text.
+fn iso(window: &JsValue, name: &str) -> Result<String, Error> {
+    let field = format!("calendarWindow.{name}");
+    let value = convert::property(window, name)?
+        .ok_or_else(|| Error::invalid(&field, "is required"))?;
+    let date = js_sys::Date::new(&value);
+    if date.get_time().is_nan() {
+        return Err(Error::invalid(&field, "must be a date, a date string or a time in ms"));
+    }
+    Ok(String::from(date.to_iso_string()))
+}
+
+fn hooks(options: &JsValue) -> Result<SyncHooks, Error> {
+    let get_token = convert::optional_function(options, "getAccessToken")?
+        .ok_or_else(|| Error::invalid("getAccessToken", "is required: a function resolving to an access token"))?;
+    let signal = convert::property(options, "signal")?;
+    let on_progress = convert::optional_function(options, "onProgress")?;
+    Ok(SyncHooks {
+        token: Box::new(move || token(get_token.clone()).boxed_local()),
+        aborted: Box::new(move || {
+            signal.as_ref().is_some_and(|signal| {
+                Reflect::get(signal, &JsValue::from_str("aborted"))
+                    .ok()
+                    .and_then(|aborted| aborted.as_bool())
+                    .unwrap_or(false)
+            })
+        }),
+        progress: Box::new(move |report| {
+            if let Some(callback) = &on_progress {
+                // A throwing progress handler must not stop the sync.
+                let _ = callback.call1(&JsValue::UNDEFINED, &report_object(report));
+            }
+        }),
+    })
+}
+
+/// Calls the app's `getAccessToken` and awaits its answer: a non-empty token of
+/// printable ASCII (it goes into a header).
+async fn token(get_token: Function) -> Result<String, Error> {
+    let invalid = || Error::invalid("getAccessToken", "must resolve to a non-empty access token string");
+    let answer = get_token
+        .call0(&JsValue::UNDEFINED)
+        .map_err(|_| Error::invalid("getAccessToken", "threw"))?;
+    let token = JsFuture::from(Promise::resolve(&answer))
+        .await
+        .map_err(|_| Error::invalid("getAccessToken", "rejected"))?
+        .as_string()
+        .ok_or_else(invalid)?;
+    let printable = !token.is_empty() && token.bytes().all(|b| (0x21..0x7f).contains(&b));
+    printable.then_some(token).ok_or_else(invalid)
+}
+
+/// `{ phase, kind, scope, pushed, failed, pages, created, updated, removed }`.
+fn report_object(report: &SyncReport) -> JsValue {
+    let object = Object::new();
+    set(&object, "phase", &JsValue::from_str(report.phase));
+    set(
+        &object,
+        "kind",
+        &report.kind.map_or(JsValue::NULL, |kind| JsValue::from_str(kind.api_name())),
+    );
+    set(&object, "scope", &JsValue::from_str(&report.scope));
+    for (name, value) in [
+        ("pushed", report.pushed),
+        ("failed", report.failed),
+        ("pages", report.pages),
+        ("created", report.created),
+        ("updated", report.updated),
+        ("removed", report.removed),
+    ] {
+        set(&object, name, &value.into());
+    }
+    object.into()
+}

@@ -1,0 +1,342 @@
+//! Syncing with Microsoft Graph on the organization's server: the outbox is
+//! pushed first (in order), then each delta query is pulled page by page into the
+//! offline copy. Every request goes to `orgServer` and nowhere else: links the
+//! server sends are followed only if they stay on it.
+//!
+//! What to do with each answer is decided by [`crate::sync::outcome`]: throttling
+//! and server errors wait as `Retry-After` says (capped) and try again, `410 Gone`
+//! resets the scope and starts it over, `404` on an action drops it (the item is
+//! gone), any other `4xx` on an action is recorded on it for the app to show, and a
+//! network failure stops the sync with the outbox kept.
+
+use std::time::Duration;
+
+use futures_util::future::LocalBoxFuture;
+use js_sys::{Promise, Reflect};
+use serde_json::Value;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    Request, RequestCache, RequestCredentials, RequestInit, RequestMode, RequestRedirect, Response,
+    ResponseType,
+};
+
+use crate::directory::global_fetch;
+use crate::mailbox::Mailbox;
+use crate::model::Kind;
+use crate::sync::{on_origin, outcome, pulls, CalendarWindow, DeltaPage, Failure, Outcome, Pull};
+use crate::Error;
+
+/// Requests tried per call before a sync gives up (throttling, server errors,
+/// network failures).
+const ATTEMPTS: u32 = 5;
+/// How often a wait checks the abort signal.
+const ABORT_POLL: Duration = Duration::from_millis(100);
+
+/// What to sync.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Graph's base URL on the organization's server, such as
+    /// `https://mail.contoso.com/v1.0` (checked to be on it).
+    pub base_url: String,
+    /// The mail folders whose messages are kept offline.
+    pub folders: Vec<String>,
+    /// Whether contacts are kept offline.
+    pub contacts: bool,
+    /// The calendar window kept offline, if any.
+    pub calendar: Option<CalendarWindow>,
+    /// Items per page asked for (`Prefer: odata.maxpagesize`).
+    pub page_size: u32,
+}
+
+/// What the app lends a sync: access tokens, an abort check and a progress report.
+pub struct SyncHooks {
+    /// A fresh (or cached) access token for the organization's server.
+    pub token: Box<dyn Fn() -> LocalBoxFuture<'static, Result<String, Error>>>,
+    /// Whether the app aborted the sync (checked between requests and pages).
+    pub aborted: Box<dyn Fn() -> bool>,
+    /// Called after each action sent and each page applied.
+    pub progress: Box<dyn Fn(&SyncReport)>,
+}
+
+/// How far a sync has got, and what it did; reported as it goes, and at the end.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// `"push"`, `"pull"` or `"done"`.
+    pub phase: &'static str,
+    /// The kind being pulled (pull phase).
+    pub kind: Option<Kind>,
+    /// The scope being pulled (pull phase).
+    pub scope: String,
+    /// Actions the server took.
+    pub pushed: u32,
+    /// Actions the server refused (kept, with the refusal, in `pendingActions`).
+    pub failed: u32,
+    /// Delta pages applied.
+    pub pages: u32,
+    /// Items created, updated and removed by those pages.
+    pub created: u32,
+    /// See `created`.
+    pub updated: u32,
+    /// See `created`.
+    pub removed: u32,
+}
+
+/// A server answer: its status and body text.
+struct Reply {
+    status: u16,
+    body: String,
+}
+
+/// Runs one sync of `mailbox` against `origin` (the organization's server).
+pub async fn run(
+    mailbox: &Mailbox,
+    origin: &str,
+    options: &SyncOptions,
+    hooks: &SyncHooks,
+) -> Result<SyncReport, Error> {
+    if !on_origin(&options.base_url, origin) && options.base_url != origin {
+        return Err(Error::invalid(
+            "baseUrl",
+            "must be on the organization's server (orgServer)",
+        ));
+    }
+    let client = Client {
+        origin,
+        hooks,
+        page_size: options.page_size,
+    };
+    let mut report = SyncReport {
+        phase: "push",
+        ..SyncReport::default()
+    };
+    push(mailbox, &client, &options.base_url, &mut report).await?;
+    report.phase = "pull";
+    for pull in pulls(&options.folders, options.contacts, options.calendar.as_ref()) {
+        pull_scope(mailbox, &client, &options.base_url, &pull, &mut report).await?;
+    }
+    report.phase = "done";
+    report.kind = None;
+    report.scope.clear();
+    (hooks.progress)(&report);
+    Ok(report)
+}
+
+/// Sends the outbox's actions in order. Each answer is recorded at once, so a
+/// sync cut short sends again at most the action it was waiting on.
+async fn push(
+    mailbox: &Mailbox,
+    client: &Client<'_>,
+    base: &str,
+    report: &mut SyncReport,
+) -> Result<(), Error> {
+    for entry in mailbox.begin_push().await? {
+        let request = entry.action.request();
+        let url = format!("{base}{}", request.path);
+        let reply = client.call(request.method, &url, request.body.as_ref()).await?;
+        match outcome(Some(reply.status), 0, None) {
+            Outcome::Done | Outcome::Gone => {
+                mailbox.settle_actions(&[entry.seq], Vec::new()).await?;
+                report.pushed += 1;
+            }
+            _ => {
+                let failure = Failure {
+                    status: reply.status,
+                    message: graph_message(&reply.body),
+                };
+                mailbox.settle_actions(&[], vec![(entry.seq, failure)]).await?;
+                report.failed += 1;
+            }
+        }
+        (client.hooks.progress)(report);
+    }
+    Ok(())
+}
+
+/// Pulls one delta query to its end, from the stored delta link when there is
+/// one on the organization's server. A `410 Gone` resets the scope and starts it
+/// over, once per sync.
+async fn pull_scope(
+    mailbox: &Mailbox,
+    client: &Client<'_>,
+    base: &str,
+    pull: &Pull,
+    report: &mut SyncReport,
+) -> Result<(), Error> {
+    report.kind = Some(pull.kind);
+    report.scope.clone_from(&pull.scope);
+    let first = format!("{base}{}", pull.path);
+    let mut url = match mailbox.delta_link(pull.kind, &pull.scope).await? {
+        Some(link) if on_origin(&link, client.origin) => link,
+        _ => first.clone(),
+    };
+    let mut restarted = false;
+    loop {
+        let reply = client.call("GET", &url, None).await?;
+        match outcome(Some(reply.status), 0, None) {
+            Outcome::Done => {}
+            Outcome::ResetScope if !restarted => {
+                mailbox.reset_scope(pull.kind, &pull.scope).await?;
+                restarted = true;
+                url.clone_from(&first);
+                continue;
+            }
+            _ => {
+                return Err(Error::Network(format!(
+                    "the organization's server answered {} to the {} delta query: {}",
+                    reply.status,
+                    pull.kind.api_name(),
+                    graph_message(&reply.body)
+                )))
+            }
+        }
+        let json: Value = serde_json::from_str(&reply.body)
+            .map_err(|_| Error::Network("the server's delta page is not JSON".into()))?;
+        let next = json
+            .get("@odata.nextLink")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let page = DeltaPage::parse(json).map_err(|error| {
+            Error::Network(format!("the server's delta page does not validate: {error}"))
+        })?;
+        let summary = mailbox.apply_delta(pull.kind, &pull.scope, page).await?;
+        report.pages += 1;
+        report.created += summary.created;
+        report.updated += summary.updated;
+        report.removed += summary.removed;
+        (client.hooks.progress)(report);
+        let Some(next) = next else {
+            return Ok(());
+        };
+        if !on_origin(&next, client.origin) {
+            return Err(Error::Network(
+                "the server sent a link to another host; it is not followed".into(),
+            ));
+        }
+        url = next;
+    }
+}
+
+/// The error message of a Graph error body (`{ error: { message } }`), or "".
+fn graph_message(body: &str) -> String {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|json| json.pointer("/error/message")?.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Requests to the organization's server, with the app's tokens, retried as
+/// [`outcome`] says.
+struct Client<'a> {
+    origin: &'a str,
+    hooks: &'a SyncHooks,
+    page_size: u32,
+}
+
+impl Client<'_> {
+    /// One call, tried again after throttling, server errors and network
+    /// failures (at most [`ATTEMPTS`] times). Aborting stops it between tries.
+    async fn call(&self, method: &str, url: &str, body: Option<&Value>) -> Result<Reply, Error> {
+        for attempt in 0..ATTEMPTS {
+            if (self.hooks.aborted)() {
+                return Err(Error::Aborted);
+            }
+            let token = (self.hooks.token)().await?;
+            let (status, retry_after, reply) = match self.send(method, url, &token, body).await {
+                Ok((reply, retry_after)) => (Some(reply.status), retry_after, Some(reply)),
+                Err(_) => (None, None, None),
+            };
+            let wait = match outcome(status, attempt, retry_after.as_deref()) {
+                Outcome::RetryAfter(wait) => wait,
+                _ => return reply.ok_or_else(unreachable_server),
+            };
+            if attempt + 1 < ATTEMPTS {
+                self.sleep(wait).await?;
+            } else if let Some(reply) = reply {
+                return Ok(reply);
+            }
+        }
+        Err(unreachable_server())
+    }
+
+    /// One request: the bearer token, JSON in and out, no cookies, no referrer,
+    /// no redirect followed, no HTTP cache in between.
+    async fn send(
+        &self,
+        method: &str,
+        url: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Result<(Reply, Option<String>), Error> {
+        let init = RequestInit::new();
+        init.set_method(method);
+        init.set_mode(RequestMode::Cors);
+        init.set_credentials(RequestCredentials::Omit);
+        init.set_cache(RequestCache::NoStore);
+        init.set_redirect(RequestRedirect::Manual);
+        init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
+        if let Some(body) = body {
+            init.set_body(&JsValue::from_str(&body.to_string()));
+        }
+        let request = Request::new_with_str_and_init(url, &init).map_err(|_| unreachable_server())?;
+        let headers = request.headers();
+        let set = |name: &str, value: &str| headers.set(name, value).map_err(|_| unreachable_server());
+        set("Authorization", &format!("Bearer {token}"))?;
+        set("Prefer", &format!("odata.maxpagesize={}", self.page_size))?;
+        if body.is_some() {
+            set("Content-Type", "application/json")?;
+        }
+        let response: Response = JsFuture::from(global_fetch(&request))
+            .await
+            .map_err(|_| unreachable_server())?
+            .unchecked_into();
+        if response.type_() == ResponseType::Opaqueredirect {
+            return Err(Error::Network(
+                "the organization's server answered with a redirect, which is not followed".into(),
+            ));
+        }
+        let retry_after = response.headers().get("Retry-After").ok().flatten();
+        let text = response.text().map_err(|_| unreachable_server())?;
+        let text = JsFuture::from(text).await.map_err(|_| unreachable_server())?;
+        let reply = Reply {
+            status: response.status(),
+            body: text.as_string().unwrap_or_default(),
+        };
+        Ok((reply, retry_after))
+    }
+
+    /// Waits `wait`, checking the abort signal every [`ABORT_POLL`].
+    async fn sleep(&self, wait: Duration) -> Result<(), Error> {
+        let mut left = wait;
+        while !left.is_zero() {
+            if (self.hooks.aborted)() {
+                return Err(Error::Aborted);
+            }
+            let step = left.min(ABORT_POLL);
+            timeout(step).await;
+            left -= step;
+        }
+        Ok(())
+    }
+}
+
+fn unreachable_server() -> Error {
+    Error::Network("the organization's server could not be reached; the outbox is kept".into())
+}
+
+/// Resolves after `wait`, through the global `setTimeout` (window or worker).
+async fn timeout(wait: Duration) {
+    let promise = Promise::new(&mut |resolve, _| {
+        let set_timeout = Reflect::get(&js_sys::global(), &JsValue::from_str("setTimeout"))
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        if let Some(set_timeout) = set_timeout {
+            let _ = set_timeout.call2(
+                &JsValue::UNDEFINED,
+                &resolve,
+                &JsValue::from(wait.as_millis() as f64),
+            );
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
