@@ -4,7 +4,8 @@
 //
 // Faults are queued with POST /control/faults `[{ status, retryAfter? } | { drop: true }]`
 // and consumed, one per request, by the next Graph requests: a status answers
-// with that error, `drop` destroys the connection without an answer.
+// with that error, `drop` destroys the connection without an answer (a browser
+// may retry a dropped request once by itself). DELETE /control/faults clears them.
 // POST /control/expire-tokens makes every delta token issued so far answer 410.
 
 const JSON_TYPE = { "content-type": "application/json" };
@@ -60,6 +61,11 @@ export function graphRoutes(state, log = []) {
     }
     if (path === "/control/faults" && req.method === "POST") {
       faults.push(...(await readJson(req)));
+      send(204, null);
+      return true;
+    }
+    if (path === "/control/faults" && req.method === "DELETE") {
+      faults.length = 0;
       send(204, null);
       return true;
     }

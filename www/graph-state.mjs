@@ -89,7 +89,10 @@ export function createGraphState(data) {
     expireTokens() { oldestValid = version + 1; },
 
     mailFoldersDelta: (options) => delta("mailFolders", () => true, options),
-    messagesDelta: (folderId, options) => delta("messages", (m) => m.parentFolderId === folderId, options),
+    messagesDelta: (folderId, options) => {
+      const folder = wellKnownFolder(folderId);
+      return delta("messages", (m) => m.parentFolderId === folder, options);
+    },
     contactsDelta: (options) => delta("contacts", () => true, options),
     /** calendarView delta: instances overlapping [start, end) (ISO strings in UTC). */
     eventsDelta: (start, end, options) =>

@@ -2,9 +2,9 @@
 //! `JsValue`; every error leaves through [`error::to_js`].
 
 mod actions;
-mod sync;
 mod convert;
 mod error;
+mod sync;
 mod types;
 
 use std::future::Future;

@@ -64,8 +64,8 @@ fn sync_options(options: &JsValue, origin: &str) -> Result<SyncOptions, Error> {
         }),
         None => None,
     };
-    let base_url = convert::optional_string(options, "baseUrl")?
-        .unwrap_or_else(|| format!("{origin}/v1.0"));
+    let base_url =
+        convert::optional_string(options, "baseUrl")?.unwrap_or_else(|| format!("{origin}/v1.0"));
     Ok(SyncOptions {
         base_url: base_url.trim_end_matches('/').to_owned(),
         folders,
@@ -78,18 +78,25 @@ fn sync_options(options: &JsValue, origin: &str) -> Result<SyncOptions, Error> {
 /// A calendar window bound as an ISO 8601 UTC text.
 fn iso(window: &JsValue, name: &str) -> Result<String, Error> {
     let field = format!("calendarWindow.{name}");
-    let value = convert::property(window, name)?
-        .ok_or_else(|| Error::invalid(&field, "is required"))?;
+    let value =
+        convert::property(window, name)?.ok_or_else(|| Error::invalid(&field, "is required"))?;
     let date = js_sys::Date::new(&value);
     if date.get_time().is_nan() {
-        return Err(Error::invalid(&field, "must be a date, a date string or a time in ms"));
+        return Err(Error::invalid(
+            &field,
+            "must be a date, a date string or a time in ms",
+        ));
     }
     Ok(String::from(date.to_iso_string()))
 }
 
 fn hooks(options: &JsValue) -> Result<SyncHooks, Error> {
-    let get_token = convert::optional_function(options, "getAccessToken")?
-        .ok_or_else(|| Error::invalid("getAccessToken", "is required: a function resolving to an access token"))?;
+    let get_token = convert::optional_function(options, "getAccessToken")?.ok_or_else(|| {
+        Error::invalid(
+            "getAccessToken",
+            "is required: a function resolving to an access token",
+        )
+    })?;
     let signal = convert::property(options, "signal")?;
     let on_progress = convert::optional_function(options, "onProgress")?;
     Ok(SyncHooks {
@@ -114,7 +121,12 @@ fn hooks(options: &JsValue) -> Result<SyncHooks, Error> {
 /// Calls the app's `getAccessToken` and awaits its answer: a non-empty token of
 /// printable ASCII (it goes into a header).
 async fn token(get_token: Function) -> Result<String, Error> {
-    let invalid = || Error::invalid("getAccessToken", "must resolve to a non-empty access token string");
+    let invalid = || {
+        Error::invalid(
+            "getAccessToken",
+            "must resolve to a non-empty access token string",
+        )
+    };
     let answer = get_token
         .call0(&JsValue::UNDEFINED)
         .map_err(|_| Error::invalid("getAccessToken", "threw"))?;
@@ -134,7 +146,9 @@ fn report_object(report: &SyncReport) -> JsValue {
     set(
         &object,
         "kind",
-        &report.kind.map_or(JsValue::NULL, |kind| JsValue::from_str(kind.api_name())),
+        &report
+            .kind
+            .map_or(JsValue::NULL, |kind| JsValue::from_str(kind.api_name())),
     );
     set(&object, "scope", &JsValue::from_str(&report.scope));
     for (name, value) in [

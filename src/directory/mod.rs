@@ -19,6 +19,6 @@ pub use config::{
     DEFAULT_CARD_PATH, DEFAULT_PHOTO_SIZE, PHOTO_SIZES,
 };
 #[cfg(target_arch = "wasm32")]
-pub use lookup::{Answer, Directory};
-#[cfg(target_arch = "wasm32")]
 pub(crate) use lookup::global_fetch;
+#[cfg(target_arch = "wasm32")]
+pub use lookup::{Answer, Directory};

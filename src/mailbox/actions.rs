@@ -140,7 +140,11 @@ impl Mailbox {
 
     /// Records what the server did with sent actions: `done` ones leave the
     /// outbox, `failed` ones stay with the server's refusal.
-    pub async fn settle_actions(&self, done: &[u64], failed: Vec<(u64, Failure)>) -> Result<(), Error> {
+    pub async fn settle_actions(
+        &self,
+        done: &[u64],
+        failed: Vec<(u64, Failure)>,
+    ) -> Result<(), Error> {
         if done.is_empty() && failed.is_empty() {
             return Ok(());
         }

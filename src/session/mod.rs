@@ -145,7 +145,11 @@ impl Session {
 
     /// Syncs the offline copy with Microsoft Graph on the organization's server
     /// (see [`sync`]): pushes the outbox, then pulls every delta query.
-    pub async fn sync(&self, options: &SyncOptions, hooks: &SyncHooks) -> Result<SyncReport, Error> {
+    pub async fn sync(
+        &self,
+        options: &SyncOptions,
+        hooks: &SyncHooks,
+    ) -> Result<SyncReport, Error> {
         let Some(origin) = self.org_origin() else {
             return Err(Error::invalid(
                 "orgServer",

@@ -112,7 +112,11 @@ pub async fn run(
     };
     push(mailbox, &client, &options.base_url, &mut report).await?;
     report.phase = "pull";
-    for pull in pulls(&options.folders, options.contacts, options.calendar.as_ref()) {
+    for pull in pulls(
+        &options.folders,
+        options.contacts,
+        options.calendar.as_ref(),
+    ) {
         pull_scope(mailbox, &client, &options.base_url, &pull, &mut report).await?;
     }
     report.phase = "done";
@@ -133,7 +137,9 @@ async fn push(
     for entry in mailbox.begin_push().await? {
         let request = entry.action.request();
         let url = format!("{base}{}", request.path);
-        let reply = client.call(request.method, &url, request.body.as_ref()).await?;
+        let reply = client
+            .call(request.method, &url, request.body.as_ref())
+            .await?;
         match outcome(Some(reply.status), 0, None) {
             Outcome::Done | Outcome::Gone => {
                 mailbox.settle_actions(&[entry.seq], Vec::new()).await?;
@@ -144,7 +150,9 @@ async fn push(
                     status: reply.status,
                     message: graph_message(&reply.body),
                 };
-                mailbox.settle_actions(&[], vec![(entry.seq, failure)]).await?;
+                mailbox
+                    .settle_actions(&[], vec![(entry.seq, failure)])
+                    .await?;
                 report.failed += 1;
             }
         }
@@ -197,7 +205,9 @@ async fn pull_scope(
             .and_then(Value::as_str)
             .map(str::to_owned);
         let page = DeltaPage::parse(json).map_err(|error| {
-            Error::Network(format!("the server's delta page does not validate: {error}"))
+            Error::Network(format!(
+                "the server's delta page does not validate: {error}"
+            ))
         })?;
         let summary = mailbox.apply_delta(pull.kind, &pull.scope, page).await?;
         report.pages += 1;
@@ -278,9 +288,11 @@ impl Client<'_> {
         if let Some(body) = body {
             init.set_body(&JsValue::from_str(&body.to_string()));
         }
-        let request = Request::new_with_str_and_init(url, &init).map_err(|_| unreachable_server())?;
+        let request =
+            Request::new_with_str_and_init(url, &init).map_err(|_| unreachable_server())?;
         let headers = request.headers();
-        let set = |name: &str, value: &str| headers.set(name, value).map_err(|_| unreachable_server());
+        let set =
+            |name: &str, value: &str| headers.set(name, value).map_err(|_| unreachable_server());
         set("Authorization", &format!("Bearer {token}"))?;
         set("Prefer", &format!("odata.maxpagesize={}", self.page_size))?;
         if body.is_some() {
@@ -297,7 +309,9 @@ impl Client<'_> {
         }
         let retry_after = response.headers().get("Retry-After").ok().flatten();
         let text = response.text().map_err(|_| unreachable_server())?;
-        let text = JsFuture::from(text).await.map_err(|_| unreachable_server())?;
+        let text = JsFuture::from(text)
+            .await
+            .map_err(|_| unreachable_server())?;
         let reply = Reply {
             status: response.status(),
             body: text.as_string().unwrap_or_default(),

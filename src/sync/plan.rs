@@ -107,7 +107,10 @@ mod tests {
         };
         let plan = pulls(&["in/box+1".into()], true, Some(&window));
         let kinds: Vec<Kind> = plan.iter().map(|p| p.kind).collect();
-        assert_eq!(kinds, [Kind::MailFolder, Kind::Message, Kind::Contact, Kind::Event]);
+        assert_eq!(
+            kinds,
+            [Kind::MailFolder, Kind::Message, Kind::Contact, Kind::Event]
+        );
         assert_eq!(plan[1].path, "/me/mailFolders/in%2Fbox%2B1/messages/delta");
         assert_eq!(plan[1].scope, "in/box+1");
         assert_eq!(
@@ -121,7 +124,10 @@ mod tests {
     #[test]
     fn only_links_on_the_organizations_server_are_followed() {
         let origin = "https://mail.contoso.com";
-        assert!(on_origin("https://mail.contoso.com/v1.0/me/mailFolders/delta?$deltatoken=1", origin));
+        assert!(on_origin(
+            "https://mail.contoso.com/v1.0/me/mailFolders/delta?$deltatoken=1",
+            origin
+        ));
         for link in [
             "https://mail.contoso.com.evil.example/v1.0",
             "https://mail.contoso.com@evil.example/v1.0",
