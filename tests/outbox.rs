@@ -279,3 +279,55 @@ async fn actions_need_offline_on() {
     );
     assert!(pending(&mailbox).await.is_empty());
 }
+
+#[wasm_bindgen_test]
+async fn a_draft_is_stored_at_once_and_sending_it_leaves_one_action() {
+    let mailbox = mailbox("outbox-drafts").await;
+    let draft = json!({"subject": "Minutes", "body": {"contentType": "text", "content": "First version"},
+        "toRecipients": [{"emailAddress": {"address": "adele@contoso.example"}}]});
+    let id = wait(mailbox.save_draft(js(&draft)))
+        .await
+        .as_string()
+        .unwrap();
+    assert!(id.starts_with("offline-draft-"), "{id}");
+    let drafts = listed(&mailbox, "drafts").await;
+    assert_eq!(drafts.len(), 1);
+    assert_eq!(drafts[0]["isDraft"], true);
+    let mut second = draft.clone();
+    second["id"] = json!(id);
+    second["body"]["content"] = json!("Second version");
+    let same = wait(mailbox.save_draft(js(&second)))
+        .await
+        .as_string()
+        .unwrap();
+    assert_eq!(same, id);
+    let stored = to_value(&wait(mailbox.get_message(id.as_str().into())).await);
+    assert_eq!(stored["body"]["content"], "Second version");
+    let queued = pending(&mailbox).await;
+    assert_eq!(queued.len(), 1, "two saves keep the last: {queued:?}");
+    assert_eq!(queued[0]["kind"], "saveDraft");
+    wait(mailbox.send(js(&second))).await;
+    assert!(listed(&mailbox, "drafts").await.is_empty());
+    let queued = pending(&mailbox).await;
+    assert_eq!(
+        queued.len(),
+        1,
+        "sending a draft the server never had needs only the send"
+    );
+    assert_eq!(queued[0]["kind"], "send");
+    assert_eq!(queued[0]["message"]["body"]["content"], "Second version");
+}
+
+#[wasm_bindgen_test]
+async fn a_malformed_draft_is_invalid_input_and_stores_nothing() {
+    let mailbox = mailbox("outbox-bad-draft").await;
+    let error = rejection(mailbox.save_draft(js(&json!({"subject": 5})))).await;
+    assert_eq!(field(&error, "code"), "InvalidInput");
+    assert_eq!(field(&error, "field"), "subject");
+    assert_eq!(
+        rejection_code(mailbox.save_draft("text".into())).await,
+        "InvalidInput"
+    );
+    assert!(pending(&mailbox).await.is_empty());
+    assert!(listed(&mailbox, "drafts").await.is_empty());
+}

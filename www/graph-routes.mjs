@@ -156,6 +156,8 @@ export function graphRoutes(state, log = []) {
     }
     if (collection === "messages" && method === "POST" && action === "move") return state.moveMessage(id, body?.destinationId);
     if (collection === "messages" && method === "POST" && action === "permanentDelete") return state.permanentlyDeleteMessage(id);
+    if (collection === "messages" && method === "POST" && !id) return state.createDraft(body);
+    if (collection === "messages" && method === "POST" && action === "send") return state.sendDraft(id);
     if (collection === "sendMail" && method === "POST") return state.sendMail(body?.message);
     if (collection === "events" && method === "POST" && action) return state.respondToEvent(id, action);
     return null;

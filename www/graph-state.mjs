@@ -161,6 +161,26 @@ export function createGraphState(data) {
       return { status: 202, body: null };
     },
 
+    /** POST /me/messages: a new draft in Drafts, with an id of the server's. */
+    createDraft(message) {
+      if (!message || typeof message !== "object") return error(400, "ErrorInvalidRequest", "a message is required");
+      sequence += 1;
+      const draft = { ...structuredClone(message), id: `draft-${sequence}`, parentFolderId: wellKnownFolder("drafts"), isDraft: true };
+      put("messages", draft);
+      return { status: 201, body: structuredClone(draft) };
+    },
+
+    /** POST /me/messages/{id}/send: the draft leaves Drafts for Sent Items. */
+    sendDraft(id) {
+      const entry = liveMessage(id);
+      if (!entry) return error(404, "ErrorItemNotFound", "no such message");
+      if (!entry.item.isDraft) return error(400, "ErrorInvalidOperation", "only a draft can be sent");
+      const message = structuredClone(entry.item);
+      remove("messages", entry, "deleted");
+      const { id: _, ...rest } = message;
+      return this.sendMail(rest);
+    },
+
     /** POST /me/events/{id}/accept | tentativelyAccept | decline. */
     respondToEvent(id, response) {
       const entry = items.events.get(id);

@@ -6,7 +6,7 @@ use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 use crate::model::Kind;
-use crate::sync::{Action, EventResponse};
+use crate::sync::{Action, EventResponse, LOCAL_ID_PREFIX};
 use crate::Error;
 
 use super::{convert, promise, OfflineMailbox};
@@ -159,6 +159,52 @@ impl OfflineMailbox {
         })
     }
 
+    /// Saves a draft (a Graph message): stored at once (in `parentFolderId`, by
+    /// default the well-known `"drafts"`), created or updated on the server at
+    /// the next sync. Resolves to its id: for a new draft a local one
+    /// (`offline-draft-…`), which the server's id replaces once it has created
+    /// it (the outbox's later actions on it follow).
+    ///
+    /// ```js
+    /// const id = await mailbox.saveDraft({ subject: "Minutes", body: { contentType: "text", content: "…" },
+    ///   toRecipients: [{ emailAddress: { address: "adele@contoso.example" } }] });
+    /// ```
+    #[wasm_bindgen(js_name = saveDraft, unchecked_return_type = "Promise<string>")]
+    pub fn save_draft(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Message")] message: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let (id, message) = message_with_id(&message)?;
+            let action = Action::SaveDraft {
+                id: id.clone(),
+                message,
+            };
+            act(&session, Kind::Message, vec![action]).await?;
+            Ok(JsValue::from_str(&id))
+        })
+    }
+
+    /// Sends a message: a saved draft (by its `id`) or a new message. It leaves
+    /// the offline copy's drafts at once and goes to the server at the next sync
+    /// (the server files it in Sent Items).
+    ///
+    /// ```js
+    /// await mailbox.send({ id: draftId, subject: "Minutes", toRecipients: [...] });
+    /// ```
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn send(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Message")] message: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let (id, message) = message_with_id(&message)?;
+            act(&session, Kind::Message, vec![Action::Send { id, message }]).await
+        })
+    }
+
     /// Answers a meeting request: `"accept"`, `"tentativelyAccept"` or
     /// `"decline"`, with an optional comment for the organizer. The stored
     /// event's `responseStatus` shows it at once.
@@ -236,6 +282,35 @@ impl OfflineMailbox {
             convert::from_json(&serde_json::to_vec(&entries).unwrap_or_default())
         })
     }
+}
+
+/// A message argument as JSON with its id (a new local one if it has none) and
+/// its folder (Drafts if it names none).
+fn message_with_id(message: &JsValue) -> Result<(String, Value), Error> {
+    let mut message = convert::json_arg(message, "message")?;
+    let Value::Object(fields) = &mut message else {
+        return Err(Error::invalid("message", "must be a Graph message object"));
+    };
+    let id = match fields.get("id") {
+        Some(Value::String(id)) if !id.is_empty() => id.clone(),
+        None | Some(Value::Null) => {
+            let random: [u8; 16] = crate::crypto::random_bytes()?;
+            let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+            format!("{LOCAL_ID_PREFIX}{hex}")
+        }
+        Some(_) => {
+            return Err(Error::invalid(
+                "message.id",
+                "must be a non-empty string when given",
+            ))
+        }
+    };
+    fields.insert("id".into(), Value::String(id.clone()));
+    fields
+        .entry("parentFolderId")
+        .or_insert_with(|| Value::String("drafts".into()));
+    fields.insert("isDraft".into(), Value::Bool(true));
+    Ok((id, message))
 }
 
 /// Applies and queues `actions` in the offline copy; while offline is off there

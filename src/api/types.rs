@@ -246,6 +246,8 @@ export type PendingAction = { seq: number; id: string; failure?: { status: numbe
   | { kind: "move"; folderId: string }
   | { kind: "delete"; permanent: boolean }
   | { kind: "respondToEvent"; response: EventResponse; comment: string }
+  | { kind: "saveDraft"; message: Message }
+  | { kind: "send"; message: Message }
 );
 
 /** Options of `sync`. */

@@ -16,7 +16,7 @@ use crate::store::{fields, Record, STORE_META, STORE_SYNC_STATE};
 use crate::sync::{Action, Entry, Failure, Outbox};
 use crate::Error;
 
-use super::records::Sealing;
+use super::records::{Sealing, DEFAULT_SCOPE};
 use super::state::{busy, WRITE_ATTEMPTS};
 use super::write::{Beside, Op, Stored};
 use super::Mailbox;
@@ -44,6 +44,10 @@ impl Mailbox {
             for action in &actions {
                 let id = action.item_id().to_owned();
                 outbox.push(action.clone(), stored.get(&id).map(|s| &s.fields));
+                if let Action::SaveDraft { .. } = action {
+                    // A draft is stored whole (its body changes with it), new or not.
+                    stored.entry(id.clone()).or_default().body_at = None;
+                }
                 let Some(item) = stored.get_mut(&id) else {
                     continue;
                 };
@@ -94,7 +98,7 @@ impl Mailbox {
                 .cloned()
                 .flatten()
                 .and_then(|r| r.bytes(fields::SCOPE).map(<[u8]>::to_vec))
-                .unwrap_or_default();
+                .unwrap_or_else(|| self.scope_key(kind, DEFAULT_SCOPE));
             let body_at = item.body_at;
             let validated = Item::validate(kind, 0, Value::Object(item.fields))?;
             sealing.push(match body_at {
@@ -113,6 +117,36 @@ impl Mailbox {
             ops.push(Op::Put(item.await?));
         }
         Ok(ops)
+    }
+
+    /// Replaces a draft made offline (stored under its local id) with the
+    /// message the server created from it, and gives the outbox's later actions
+    /// on it the server's id, in one transaction.
+    pub async fn adopt_draft(&self, local: &str, created: Value) -> Result<(), Error> {
+        let item = Item::validate(Kind::Message, 0, created)?;
+        let scope = self.scope_key(Kind::Message, DEFAULT_SCOPE);
+        for _ in 0..WRITE_ATTEMPTS {
+            let base = self.base();
+            let mut outbox = self.read_outbox().await?;
+            outbox.adopt_id(local, &item.id);
+            let sealing = self.seal_item(Kind::Message, &scope, &item);
+            let sealed = self.sealed_outbox(&outbox).await?;
+            let ops = vec![
+                Op::Remove {
+                    key: self.record_key(Kind::Message, local).to_vec(),
+                    only_in_scopes: None,
+                },
+                Op::Put(sealing.await?),
+            ];
+            if self
+                .commit(Kind::Message, ops, Some(sealed), base, None)
+                .await?
+                .is_some()
+            {
+                return Ok(());
+            }
+        }
+        Err(busy())
     }
 
     /// The actions a sync sends now, in order, marked as sent first (in the

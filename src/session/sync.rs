@@ -24,7 +24,10 @@ use web_sys::{
 use crate::directory::global_fetch;
 use crate::mailbox::Mailbox;
 use crate::model::Kind;
-use crate::sync::{on_origin, outcome, pulls, CalendarWindow, DeltaPage, Failure, Outcome, Pull};
+use crate::sync::{
+    is_local_id, on_origin, outcome, pulls, Action, CalendarWindow, DeltaPage, Failure, Outcome,
+    Pull,
+};
 use crate::Error;
 
 /// Requests tried per call before a sync gives up (throttling, server errors,
@@ -141,7 +144,14 @@ async fn push(
             .call(request.method, &url, request.body.as_ref())
             .await?;
         match outcome(Some(reply.status), 0, None) {
-            Outcome::Done | Outcome::Gone => {
+            Outcome::Done => {
+                if let Action::SaveDraft { id, .. } = &entry.action {
+                    adopt_created(mailbox, id, &reply.body).await?;
+                }
+                mailbox.settle_actions(&[entry.seq], Vec::new()).await?;
+                report.pushed += 1;
+            }
+            Outcome::Gone => {
                 mailbox.settle_actions(&[entry.seq], Vec::new()).await?;
                 report.pushed += 1;
             }
@@ -159,6 +169,17 @@ async fn push(
         (client.hooks.progress)(report);
     }
     Ok(())
+}
+
+/// After the server created a draft made offline, stores its version under the
+/// server's id in place of the local one.
+async fn adopt_created(mailbox: &Mailbox, id: &str, body: &str) -> Result<(), Error> {
+    if !is_local_id(id) {
+        return Ok(());
+    }
+    let created: Value = serde_json::from_str(body)
+        .map_err(|_| Error::Network("the server's answer to a new draft is not JSON".into()))?;
+    mailbox.adopt_draft(id, created).await
 }
 
 /// Pulls one delta query to its end, from the stored delta link when there is

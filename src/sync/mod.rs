@@ -12,6 +12,8 @@ mod state;
 pub use counts::{count_changes, CountChange, FolderCounts, Placement};
 pub use delta::{Change, DeltaPage, RemovalReason};
 pub use http::{outcome, Outcome};
-pub use outbox::{Action, Entry, EventResponse, Failure, GraphRequest, Outbox};
+pub use outbox::{
+    is_local_id, Action, Entry, EventResponse, Failure, GraphRequest, Outbox, LOCAL_ID_PREFIX,
+};
 pub use plan::{encode_segment, on_origin, pulls, CalendarWindow, Pull};
 pub use state::{Epoch, MailboxState, RotationCursor, INSTANCE_LEN};

@@ -88,6 +88,22 @@ pub enum Action {
         /// Whether it skips Deleted Items.
         permanent: bool,
     },
+    /// Saved a draft: created on the server when its id is a local one (see
+    /// [`is_local_id`]), updated otherwise.
+    SaveDraft {
+        /// The draft's id (local until the server has created it).
+        id: String,
+        /// The whole draft, as a Graph message.
+        message: Value,
+    },
+    /// Sent a message: a draft the server has, by its id, or else the message
+    /// itself.
+    Send {
+        /// The message's id (local for a message the server has never seen).
+        id: String,
+        /// The whole message, as a Graph message.
+        message: Value,
+    },
     /// Answered a meeting request.
     RespondToEvent {
         /// Event id.
@@ -100,6 +116,23 @@ pub enum Action {
 }
 
 impl Action {
+    /// Renames the item this action is on, from `from` to `to`.
+    fn rename(&mut self, from: &str, to: &str) {
+        let id = match self {
+            Self::MarkRead { id, .. }
+            | Self::SetFlag { id, .. }
+            | Self::SetCategories { id, .. }
+            | Self::Move { id, .. }
+            | Self::Delete { id, .. }
+            | Self::SaveDraft { id, .. }
+            | Self::Send { id, .. }
+            | Self::RespondToEvent { id, .. } => id,
+        };
+        if id == from {
+            *id = to.to_owned();
+        }
+    }
+
     /// The id of the item the action is about.
     pub fn item_id(&self) -> &str {
         match self {
@@ -108,6 +141,8 @@ impl Action {
             | Self::SetCategories { id, .. }
             | Self::Move { id, .. }
             | Self::Delete { id, .. }
+            | Self::SaveDraft { id, .. }
+            | Self::Send { id, .. }
             | Self::RespondToEvent { id, .. } => id,
         }
     }
@@ -128,7 +163,13 @@ impl Action {
             Self::Move { folder_id, .. } => {
                 item.insert("parentFolderId".into(), Value::String(folder_id.clone()));
             }
-            Self::Delete { .. } => return false,
+            Self::SaveDraft { message, .. } => {
+                if let Value::Object(draft) = message {
+                    *item = draft.clone();
+                    item.insert("isDraft".into(), Value::Bool(true));
+                }
+            }
+            Self::Delete { .. } | Self::Send { .. } => return false,
             Self::RespondToEvent { response, .. } => {
                 let status = json!({ "response": response_status(*response) });
                 item.insert("responseStatus".into(), status);
@@ -140,7 +181,7 @@ impl Action {
     /// The Graph call that carries the action to the server: method, path (under
     /// the API root, e.g. `/me/messages/{id}`) and JSON body.
     pub fn request(&self) -> GraphRequest {
-        let message = |id: &str| format!("/me/messages/{}", encode_segment(id));
+        let message = message_path;
         match self {
             Self::MarkRead { id, is_read, .. } => {
                 GraphRequest::patch(message(id), json!({ "isRead": is_read }))
@@ -172,6 +213,24 @@ impl Action {
                 path: format!("{}/permanentDelete", message(id)),
                 body: None,
             },
+            Self::SaveDraft { id, message } if is_local_id(id) => GraphRequest {
+                method: "POST",
+                path: "/me/messages".into(),
+                body: Some(without_id(message)),
+            },
+            Self::SaveDraft { id, message } => {
+                GraphRequest::patch(message_path(id), without_id(message))
+            }
+            Self::Send { id, message } if is_local_id(id) => GraphRequest {
+                method: "POST",
+                path: "/me/sendMail".into(),
+                body: Some(json!({ "message": without_id(message), "saveToSentItems": true })),
+            },
+            Self::Send { id, .. } => GraphRequest {
+                method: "POST",
+                path: format!("{}/send", message_path(id)),
+                body: None,
+            },
             Self::RespondToEvent {
                 id,
                 response,
@@ -187,6 +246,31 @@ impl Action {
             },
         }
     }
+}
+
+/// What the ids of messages created offline start with: the server has not
+/// given them an id yet.
+pub const LOCAL_ID_PREFIX: &str = "offline-draft-";
+
+/// Whether `id` is a local id (a message created offline that the server has
+/// not seen).
+pub fn is_local_id(id: &str) -> bool {
+    id.starts_with(LOCAL_ID_PREFIX)
+}
+
+fn message_path(id: &str) -> String {
+    format!("/me/messages/{}", encode_segment(id))
+}
+
+/// A message without its `id` (the server assigns or knows it) and without
+/// this library's own markers.
+fn without_id(message: &Value) -> Value {
+    let mut message = message.clone();
+    if let Value::Object(fields) = &mut message {
+        fields.remove("id");
+        fields.retain(|name, _| !name.starts_with("@offlineMailbox."));
+    }
+    message
 }
 
 /// An HTTP request to Graph.
@@ -252,8 +336,28 @@ impl Outbox {
         let action = remember_previous(action, stored);
         let id = action.item_id().to_owned();
         if let Action::Delete { .. } = action {
-            // A delete supersedes everything before it on the item.
+            // A delete supersedes everything before it on the item; a message the
+            // server never had is simply forgotten.
+            let sent = self
+                .entries
+                .iter()
+                .any(|e| e.sent && e.action.item_id() == id);
             self.entries.retain(|entry| entry.action.item_id() != id);
+            if sent || !is_local_id(&id) {
+                self.append(action);
+            }
+            return;
+        }
+        if let Action::Send { .. } = action {
+            // Sending carries the message itself: unsent saves of a draft the
+            // server never had are not needed any more.
+            if is_local_id(&id) {
+                self.entries.retain(|e| {
+                    e.sent
+                        || e.action.item_id() != id
+                        || !matches!(e.action, Action::SaveDraft { .. })
+                });
+            }
             self.append(action);
             return;
         }
@@ -286,6 +390,14 @@ impl Outbox {
     /// Drops the entry the server acknowledged (or no longer has the item of).
     pub fn acknowledge(&mut self, seq: u64) {
         self.entries.retain(|entry| entry.seq != seq);
+    }
+
+    /// Gives every entry on the local id `local` the id the server gave the
+    /// message when it created it.
+    pub fn adopt_id(&mut self, local: &str, server: &str) {
+        for entry in &mut self.entries {
+            entry.action.rename(local, server);
+        }
     }
 
     /// Marks every entry not yet refused as sent and returns them, in order: what
@@ -529,6 +641,106 @@ mod tests {
         );
         assert!(!outbox.reapply("m", &mut stored(json!({"id": "m"}))));
         assert!(outbox.has_pending("m") && !outbox.has_pending("x"));
+    }
+
+    fn draft(id: &str, subject: &str) -> Value {
+        json!({"id": id, "subject": subject, "@offlineMailbox.bodyWithheld": false})
+    }
+
+    #[test]
+    fn a_draft_made_offline_is_created_then_its_later_actions_follow_the_server_id() {
+        let local = format!("{LOCAL_ID_PREFIX}1");
+        let mut outbox = Outbox::default();
+        outbox.push(
+            Action::SaveDraft {
+                id: local.clone(),
+                message: draft(&local, "v1"),
+            },
+            None,
+        );
+        outbox.push(
+            Action::SaveDraft {
+                id: local.clone(),
+                message: draft(&local, "v2"),
+            },
+            None,
+        );
+        assert_eq!(outbox.entries.len(), 1, "two saves keep the last");
+        let request = outbox.entries[0].action.request();
+        assert_eq!(
+            (request.method, request.path.as_str()),
+            ("POST", "/me/messages")
+        );
+        assert_eq!(
+            request.body,
+            Some(json!({"subject": "v2"})),
+            "no local id, no markers"
+        );
+        outbox.start_sending();
+        outbox.push(read(&local, true), None);
+        outbox.adopt_id(&local, "AAMk=");
+        let request = outbox.entries[1].action.request();
+        assert_eq!(request.path, "/me/messages/AAMk%3D");
+    }
+
+    #[test]
+    fn sending_a_draft_made_offline_sends_the_message_and_drops_its_saves() {
+        let local = format!("{LOCAL_ID_PREFIX}2");
+        let mut outbox = Outbox::default();
+        outbox.push(
+            Action::SaveDraft {
+                id: local.clone(),
+                message: draft(&local, "hello"),
+            },
+            None,
+        );
+        outbox.push(
+            Action::Send {
+                id: local.clone(),
+                message: draft(&local, "hello"),
+            },
+            None,
+        );
+        assert_eq!(outbox.entries.len(), 1);
+        let request = outbox.entries[0].action.request();
+        assert_eq!(
+            (request.method, request.path.as_str()),
+            ("POST", "/me/sendMail")
+        );
+        assert_eq!(
+            request.body,
+            Some(json!({"message": {"subject": "hello"}, "saveToSentItems": true}))
+        );
+        let sent = Action::Send {
+            id: "AAMk1".into(),
+            message: draft("AAMk1", "x"),
+        }
+        .request();
+        assert_eq!(
+            (sent.method, sent.path.as_str(), sent.body),
+            ("POST", "/me/messages/AAMk1/send", None)
+        );
+    }
+
+    #[test]
+    fn deleting_a_draft_the_server_never_had_leaves_nothing_to_send() {
+        let local = format!("{LOCAL_ID_PREFIX}3");
+        let mut outbox = Outbox::default();
+        outbox.push(
+            Action::SaveDraft {
+                id: local.clone(),
+                message: draft(&local, "x"),
+            },
+            None,
+        );
+        outbox.push(
+            Action::Delete {
+                id: local.clone(),
+                permanent: false,
+            },
+            None,
+        );
+        assert!(outbox.entries.is_empty());
     }
 
     #[test]

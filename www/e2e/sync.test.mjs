@@ -21,6 +21,8 @@ const graph = {
     { id: INBOX, displayName: "Inbox", wellKnownName: "inbox" },
     { id: ARCHIVE, displayName: "Archive", wellKnownName: "archive" },
     { id: "AAMkDeleted", displayName: "Deleted Items", wellKnownName: "deleteditems" },
+    { id: "AAMkDrafts", displayName: "Drafts", wellKnownName: "drafts" },
+    { id: "AAMkSent", displayName: "Sent Items", wellKnownName: "sentitems" },
   ],
   messages: [...Array(230).keys()].map((i) => ({
     id: `msg-${i}`, parentFolderId: INBOX, conversationId: `conv-${i % 40}`, subject: `Message ${i}`,
@@ -98,7 +100,7 @@ test("a first sync pulls folders, messages, contacts and the calendar window, pa
   const { report, progress, error } = await sync();
   assert.equal(error, undefined, error);
   assert.equal(report.phase, "done");
-  assert.equal(report.created, 3 + 230 + 12 + 15);
+  assert.equal(report.created, 5 + 230 + 12 + 15);
   assert.ok(report.pages >= 1 + 5 + 1 + 1, `pages: ${report.pages}`);
   assert.ok(progress.some((p) => p.startsWith("pull:messages:")), progress.join(" "));
   const now = await state();
@@ -226,6 +228,24 @@ test("bad options are InvalidInput naming the option", async () => {
     "InvalidInput:getAccessToken", "InvalidInput:folders", "InvalidInput:baseUrl",
     "InvalidInput:getAccessToken", "InvalidInput:calendarWindow.start", "InvalidInput:pageSize",
   ]);
+});
+
+test("a draft made offline is created on the server and takes its id; a new message is sent", async () => {
+  const local = await page.evaluate(() => mailbox.saveDraft({ subject: "Offline draft", body: { contentType: "text", content: "Written on the train" } }));
+  assert.match(local, /^offline-draft-/);
+  await page.evaluate(() => mailbox.send({ subject: "Sent offline", toRecipients: [{ emailAddress: { address: "adele@contoso.example" } }] }));
+  const { report, error } = await sync();
+  assert.equal(error, undefined, error);
+  assert.equal(report.pushed, 2);
+  const server = [...org.graph.live("messages").values()];
+  const draft = server.find((m) => m.subject === "Offline draft");
+  assert.equal(draft.parentFolderId, "AAMkDrafts");
+  assert.notEqual(draft.id, local);
+  assert.equal(server.find((m) => m.subject === "Sent offline").parentFolderId, "AAMkSent");
+  const here = await page.evaluate(([local, id]) => Promise.all([mailbox.getMessage(local), mailbox.getMessage(id), mailbox.pendingActions()]), [local, draft.id]);
+  assert.equal(here[0], null, "the local id is gone");
+  assert.equal(here[1].subject, "Offline draft", "stored under the server's id");
+  assert.deepEqual(here[2].filter((p) => !p.failure), [], "only the refused move of an earlier test is left");
 });
 
 test("no request left the organization's server", () => {
