@@ -75,10 +75,14 @@ impl OfflineMailbox {
             let expected = convert::expected_epoch(&options)?;
             let on_upgrade =
                 upgrade_reporter(convert::optional_function(&options, "onUpgradeProgress")?);
+            let retention = sync::retention(&options)?;
             let session = Session::open(
                 user_id, unlock, policy, computer, directory, expected, on_upgrade,
             )
             .await?;
+            if let Some(retention) = retention {
+                session.set_retention(retention);
+            }
             Ok(OfflineMailbox { session }.into())
         })
     }

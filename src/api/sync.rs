@@ -7,16 +7,40 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::session::{SyncHooks, SyncOptions, SyncReport};
-use crate::sync::CalendarWindow;
+use crate::sync::{CalendarWindow, Retention};
 use crate::Error;
 
 use super::{convert, promise, set, OfflineMailbox};
+
+/// The longest retention setting in days (a century).
+const MAX_DAYS: u32 = 36_500;
 
 /// Items per delta page asked for by default, and at most.
 const PAGE_SIZE: (u32, u32) = (100, 1000);
 
 #[wasm_bindgen]
 impl OfflineMailbox {
+    /// Removes from the offline copy what the `retention` option of `open` does
+    /// not keep (sync does this at its end): messages older than `mailDays` or
+    /// beyond the newest `maxMessagesPerFolder` of their folder, events outside
+    /// `calendarPastDays` behind and `calendarFutureDays` ahead. Items with
+    /// actions waiting in the outbox stay. Resolves to what it removed.
+    ///
+    /// ```js
+    /// const { messages, events } = await mailbox.prune();
+    /// ```
+    #[wasm_bindgen(unchecked_return_type = "Promise<PruneReport>")]
+    pub fn prune(&self) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let report = session.prune(js_sys::Date::now() as i64).await?;
+            let object = Object::new();
+            set(&object, "messages", &report.messages.into());
+            set(&object, "events", &report.events.into());
+            Ok(object.into())
+        })
+    }
+
     /// Syncs the offline copy with Microsoft Graph on the organization's server
     /// (`orgServer`, and nowhere else): first sends the outbox's actions in
     /// order, then pulls the delta of the mail folders, of each folder in
@@ -44,7 +68,7 @@ impl OfflineMailbox {
         let session = self.session.clone();
         promise(async move {
             let origin = session.org_origin().unwrap_or_default();
-            let sync_options = sync_options(&options, &origin)?;
+            let sync_options = sync_options(&options, &origin, session.retention())?;
             let hooks = hooks(&options)?;
             let report = session.sync(&sync_options, &hooks).await?;
             Ok(report_object(&report))
@@ -52,7 +76,43 @@ impl OfflineMailbox {
     }
 }
 
-fn sync_options(options: &JsValue, origin: &str) -> Result<SyncOptions, Error> {
+/// Reads the `retention` option of `open`: each setting a whole number in its
+/// range, the defaults for those left out.
+pub fn retention(options: &JsValue) -> Result<Option<Retention>, Error> {
+    let Some(value) = convert::property(options, "retention")? else {
+        return Ok(None);
+    };
+    let defaults = Retention::default();
+    let setting = |name: &str, default: u32, max: u32| {
+        convert::limit_named(&value, name, default, max).map_err(|_| {
+            Error::invalid(
+                &format!("retention.{name}"),
+                &format!("must be a whole number from 1 to {max}"),
+            )
+        })
+    };
+    Ok(Some(Retention {
+        mail_days: setting("mailDays", defaults.mail_days, MAX_DAYS)?,
+        max_messages_per_folder: setting(
+            "maxMessagesPerFolder",
+            defaults.max_messages_per_folder,
+            1_000_000,
+        )?,
+        calendar_past_days: setting("calendarPastDays", defaults.calendar_past_days, MAX_DAYS)?,
+        calendar_future_days: setting(
+            "calendarFutureDays",
+            defaults.calendar_future_days,
+            MAX_DAYS,
+        )?,
+    }))
+}
+
+fn sync_options(
+    options: &JsValue,
+    origin: &str,
+    retention: Retention,
+) -> Result<SyncOptions, Error> {
+    let now_ms = js_sys::Date::now() as i64;
     let folders = match convert::property(options, "folders")? {
         Some(folders) => convert::ids(&folders, "folders")?,
         None => vec!["inbox".to_owned()],
@@ -62,7 +122,14 @@ fn sync_options(options: &JsValue, origin: &str) -> Result<SyncOptions, Error> {
             start: iso(&window, "start")?,
             end: iso(&window, "end")?,
         }),
-        None => None,
+        // By default the calendar that retention keeps.
+        None => {
+            let (start, end) = retention.calendar_window(now_ms);
+            Some(CalendarWindow {
+                start: iso_of(start),
+                end: iso_of(end),
+            })
+        }
     };
     let base_url =
         convert::optional_string(options, "baseUrl")?.unwrap_or_else(|| format!("{origin}/v1.0"));
@@ -72,7 +139,14 @@ fn sync_options(options: &JsValue, origin: &str) -> Result<SyncOptions, Error> {
         contacts: convert::optional_bool(options, "contacts")?.unwrap_or(true),
         calendar,
         page_size: convert::limit_named(options, "pageSize", PAGE_SIZE.0, PAGE_SIZE.1)?,
+        retention,
+        now_ms,
     })
+}
+
+/// An instant (ms since the epoch) as an ISO 8601 UTC text.
+fn iso_of(ms: i64) -> String {
+    String::from(js_sys::Date::new(&JsValue::from(ms as f64)).to_iso_string())
 }
 
 /// A calendar window bound as an ISO 8601 UTC text.
@@ -158,6 +232,7 @@ fn report_object(report: &SyncReport) -> JsValue {
         ("created", report.created),
         ("updated", report.updated),
         ("removed", report.removed),
+        ("pruned", report.pruned),
     ] {
         set(&object, name, &value.into());
     }

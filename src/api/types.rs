@@ -36,6 +36,8 @@ export interface OpenOptions extends KeyOptions {
   policy?: MailboxPolicy;
   /** What the user chose at sign-in (default "public", the safe choice). */
   computer?: "private" | "public";
+  /** What the offline copy keeps, applied at the end of each sync and by prune(). */
+  retention?: Retention;
   /** Photo API of the org server: "ews" (GetUserPhoto, default) or "graph" (/users/{email}/photos/{size}/$value). */
   photoApi?: "ews" | "graph";
   /** Path of the contact card endpoint on the org server, with {email} (default "/users/{email}"). */
@@ -250,6 +252,20 @@ export type PendingAction = { seq: number; id: string; failure?: { status: numbe
   | { kind: "send"; message: Message }
 );
 
+/** What the offline copy keeps; items with pending actions always stay. */
+export interface Retention {
+  /** Days of mail kept, by received time (default 31). */
+  mailDays?: number;
+  /** Newest messages kept per folder (default 5000). */
+  maxMessagesPerFolder?: number;
+  /** Days of calendar kept behind (default 31) and ahead (default 365). */
+  calendarPastDays?: number;
+  calendarFutureDays?: number;
+}
+
+/** What `prune` removed. */
+export interface PruneReport { messages: number; events: number }
+
 /** Options of `sync`. */
 export interface SyncOptions {
   /** Resolves to an access token for the organization's server (called before each request; cache it). */
@@ -258,7 +274,7 @@ export interface SyncOptions {
   folders?: string[];
   /** Whether contacts are kept offline (default true). */
   contacts?: boolean;
-  /** The calendar window kept offline (calendarView, in UTC); none by default. */
+  /** The calendar window pulled (calendarView, in UTC); by default the one retention keeps. */
   calendarWindow?: { start: Date | string | number; end: Date | string | number };
   /** Graph's base URL on orgServer (default `${orgServer}/v1.0`); anywhere else is refused. */
   baseUrl?: string;
@@ -284,6 +300,8 @@ export interface SyncReport {
   created: number;
   updated: number;
   removed: number;
+  /** Messages and events pruned at the end, beyond the retention window. */
+  pruned: number;
 }
 
 /** A record that failed its integrity check and was set aside. */

@@ -9,6 +9,7 @@ mod directory;
 mod layout;
 mod read;
 mod records;
+mod retention;
 mod rotate;
 mod state;
 mod unlock;
@@ -27,6 +28,7 @@ use crate::sync::MailboxState;
 use crate::Error;
 
 pub use layout::UpgradeProgress;
+pub use retention::PruneReport;
 pub use rotate::RotationProgress;
 pub use unlock::{Unlock, DEFAULT_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS};
 pub use write::DeltaSummary;

@@ -21,10 +21,10 @@ use crate::directory::{Answer, Directory, LookupKind, LookupTarget};
 use crate::mailbox::{wipe_user, Mailbox, Unlock};
 use crate::policy::{decide, Computer, Decision, Policy};
 use crate::store::database_exists;
-use crate::sync::Epoch;
+use crate::sync::{Epoch, Retention};
 use crate::Error;
 
-pub use crate::mailbox::{RotationProgress, UpgradeProgress};
+pub use crate::mailbox::{PruneReport, RotationProgress, UpgradeProgress};
 pub use sync::{SyncHooks, SyncOptions, SyncReport};
 
 /// What the host knows about the offline copy from its own records.
@@ -49,6 +49,8 @@ pub struct Session {
     closed: Cell<bool>,
     /// Told how far moving data stored by an older layout has got, when opening the store.
     on_upgrade: Box<dyn Fn(UpgradeProgress)>,
+    /// What the offline copy keeps (applied by `sync` and `prune`).
+    retention: Cell<Retention>,
 }
 
 impl Session {
@@ -78,6 +80,7 @@ impl Session {
             policy: Cell::new(policy),
             computer,
             mailbox: RefCell::new(None),
+            retention: Cell::new(Retention::default()),
             directory,
             closed: Cell::new(false),
             on_upgrade,
@@ -136,6 +139,25 @@ impl Session {
             return Err(Error::Closed);
         }
         Ok(self.mailbox.borrow().clone())
+    }
+
+    /// What the offline copy keeps.
+    pub fn retention(&self) -> Retention {
+        self.retention.get()
+    }
+
+    /// Sets what the offline copy keeps from now on.
+    pub fn set_retention(&self, retention: Retention) {
+        self.retention.set(retention);
+    }
+
+    /// Removes from the offline copy what the retention does not keep at
+    /// `now_ms`; nothing while offline is off.
+    pub async fn prune(&self, now_ms: i64) -> Result<PruneReport, Error> {
+        match self.store()? {
+            Some(mailbox) => mailbox.prune(&self.retention(), now_ms).await,
+            None => Ok(PruneReport::default()),
+        }
     }
 
     /// The organization's server (`orgServer`), if one was configured.

@@ -26,7 +26,7 @@ use crate::mailbox::Mailbox;
 use crate::model::Kind;
 use crate::sync::{
     is_local_id, on_origin, outcome, pulls, Action, CalendarWindow, DeltaPage, Failure, Outcome,
-    Pull,
+    Pull, Retention,
 };
 use crate::Error;
 
@@ -50,6 +50,10 @@ pub struct SyncOptions {
     pub calendar: Option<CalendarWindow>,
     /// Items per page asked for (`Prefer: odata.maxpagesize`).
     pub page_size: u32,
+    /// What the offline copy keeps once the pages are applied.
+    pub retention: Retention,
+    /// Now, in ms since the epoch (for the retention window).
+    pub now_ms: i64,
 }
 
 /// What the app lends a sync: access tokens, an abort check and a progress report.
@@ -83,6 +87,8 @@ pub struct SyncReport {
     pub updated: u32,
     /// See `created`.
     pub removed: u32,
+    /// Messages and events pruned at the end, beyond the retention window.
+    pub pruned: u32,
 }
 
 /// A server answer: its status and body text.
@@ -122,6 +128,8 @@ pub async fn run(
     ) {
         pull_scope(mailbox, &client, &options.base_url, &pull, &mut report).await?;
     }
+    let pruned = mailbox.prune(&options.retention, options.now_ms).await?;
+    report.pruned = pruned.messages + pruned.events;
     report.phase = "done";
     report.kind = None;
     report.scope.clear();

@@ -205,6 +205,38 @@ impl Database {
             .await
     }
 
+    /// The keys of the records of `store` whose `index` entry matches `query`, in
+    /// ascending index order, without reading the records (keys this library
+    /// does not write are left out).
+    pub async fn query_keys(
+        &self,
+        store: &str,
+        index: &str,
+        query: &Query,
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        let tx = self.begin_read(&[store])?;
+        let object_store = tx.tx.object_store(store).map_err(map_error)?;
+        let keys = object_store
+            .index(index)
+            .map_err(map_error)?
+            .get_all_keys::<JsValue>()
+            .with_query::<JsValue, _>(key_range(query))
+            .primitive()
+            .map_err(map_error)?
+            .await
+            .map_err(map_error)?;
+        let mut out = Vec::new();
+        for key in keys {
+            let key = key.map_err(map_error)?;
+            if let Some(buffer) = key.dyn_ref::<js_sys::ArrayBuffer>() {
+                if buffer.byte_length() <= MAX_KEY_LEN {
+                    out.push(Uint8Array::new(buffer).to_vec());
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Every quarantined record (entries too malformed to describe are left out).
     pub async fn quarantined(&self) -> Result<Vec<QuarantinedRecord>, StoreError> {
         let records = self.get_all(STORE_QUARANTINE).await?;

@@ -7,6 +7,7 @@ mod delta;
 mod http;
 mod outbox;
 mod plan;
+mod retention;
 mod state;
 
 pub use counts::{count_changes, CountChange, FolderCounts, Placement};
@@ -16,4 +17,5 @@ pub use outbox::{
     is_local_id, Action, Entry, EventResponse, Failure, GraphRequest, Outbox, LOCAL_ID_PREFIX,
 };
 pub use plan::{encode_segment, on_origin, pulls, CalendarWindow, Pull};
+pub use retention::Retention;
 pub use state::{Epoch, MailboxState, RotationCursor, INSTANCE_LEN};

@@ -57,7 +57,9 @@ before(async () => {
   await page.evaluate(async ({ orgServer, WINDOW }) => {
     const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
     await init();
-    const mailbox = await OfflineMailbox.open({ userId: "sync-user", key: new Uint8Array(32).fill(4), orgServer, orgDomains: ["contoso.example"] });
+    const mailbox = await OfflineMailbox.open({ userId: "sync-user", key: new Uint8Array(32).fill(4), orgServer, orgDomains: ["contoso.example"],
+      // The fixture's mail is from May 2024: kept whole, whatever today is.
+      retention: { mailDays: 36500, calendarPastDays: 36500 } });
     await mailbox.enableOffline();
     window.mailbox = mailbox;
     window.tokens = 0;
@@ -246,6 +248,21 @@ test("a draft made offline is created on the server and takes its id; a new mess
   assert.equal(here[0], null, "the local id is gone");
   assert.equal(here[1].subject, "Offline draft", "stored under the server's id");
   assert.deepEqual(here[2].filter((p) => !p.failure), [], "only the refused move of an earlier test is left");
+});
+
+test("a sync ends by pruning to the retention window", async () => {
+  const result = await page.evaluate(async ({ orgServer, WINDOW }) => {
+    const { OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    const small = await OfflineMailbox.open({ userId: "sync-retention", key: new Uint8Array(32).fill(4), orgServer,
+      retention: { maxMessagesPerFolder: 100, mailDays: 36500, calendarPastDays: 36500 } });
+    await small.enableOffline();
+    const report = await small.sync({ getAccessToken: () => "token", folders: ["inbox"], calendarWindow: WINDOW, contacts: false });
+    const inbox = (await small.listMessages("AAMkInbox", { limit: 1000 })).value;
+    await small.wipe();
+    return { report, inbox: inbox.length, newest: inbox[0].receivedDateTime };
+  }, { orgServer: org.origin, WINDOW });
+  assert.equal(result.inbox, 100);
+  assert.equal(result.report.pruned, 228 - 100, "the server's inbox (228 by now) beyond the newest 100");
 });
 
 test("no request left the organization's server", () => {

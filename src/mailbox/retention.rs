@@ -1,0 +1,182 @@
+//! Pruning the offline copy to its retention window (see [`Retention`]).
+//!
+//! Messages are found through the folder index by recency, reading keys only:
+//! per folder, those received before the cutoff and those beyond the newest
+//! `max_messages_per_folder`. Events are found through the start index. Items
+//! with actions waiting in the outbox stay. Removals go in transactions of
+//! [`BATCH`], each a compare-and-swap write like any other, so folder counts
+//! stay right and other tabs are never blocked long.
+
+use std::collections::HashSet;
+
+use crate::model::Kind;
+use crate::store::{fields, indexes, Key, KeyPart, Query};
+use crate::sync::Retention;
+use crate::Error;
+
+use super::state::{busy, WRITE_ATTEMPTS};
+use super::write::Op;
+use super::Mailbox;
+
+/// Items removed per transaction.
+const BATCH: usize = 500;
+
+/// What a prune removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PruneReport {
+    /// Messages removed (their summaries and bodies).
+    pub messages: u32,
+    /// Events removed.
+    pub events: u32,
+}
+
+impl Mailbox {
+    /// Removes what `retention` does not keep at `now_ms` (ms since the epoch).
+    pub async fn prune(&self, retention: &Retention, now_ms: i64) -> Result<PruneReport, Error> {
+        let keep = self.keys_with_pending_actions().await?;
+        let messages = self.messages_beyond(retention, now_ms, &keep).await?;
+        let events = self.events_beyond(retention, now_ms, &keep).await?;
+        Ok(PruneReport {
+            messages: self.remove_keys(Kind::Message, &messages).await?,
+            events: self.remove_keys(Kind::Event, &events).await?,
+        })
+    }
+
+    /// The record keys of the messages and events the outbox has actions on.
+    async fn keys_with_pending_actions(&self) -> Result<HashSet<Vec<u8>>, Error> {
+        let outbox = self.read_outbox().await?;
+        let mut keys = HashSet::new();
+        for entry in &outbox.entries {
+            for kind in [Kind::Message, Kind::Event] {
+                keys.insert(self.record_key(kind, entry.action.item_id()).to_vec());
+            }
+        }
+        Ok(keys)
+    }
+
+    async fn messages_beyond(
+        &self,
+        retention: &Retention,
+        now_ms: i64,
+        keep: &HashSet<Vec<u8>>,
+    ) -> Result<Vec<Vec<u8>>, Error> {
+        let state = self.current_state().await?;
+        // Recency is minus the received time: older messages sort after the cutoff.
+        let cutoff = -(retention.mail_cutoff(now_ms) as f64);
+        let limit = retention.max_messages_per_folder as usize;
+        let mut out = Vec::new();
+        for folder in state.counts.keys() {
+            let folder = KeyPart::Bytes(folder.clone());
+            let upper = Key::Array(vec![folder.clone(), KeyPart::Number(f64::INFINITY)]);
+            let newest_first = self
+                .db
+                .query_keys(
+                    Kind::Message.store(),
+                    indexes::BY_FOLDER_RECENCY,
+                    &Query::Range {
+                        lower: Key::Array(vec![folder.clone()]),
+                        upper: upper.clone(),
+                        lower_open: false,
+                        upper_open: false,
+                    },
+                )
+                .await?;
+            let old = self
+                .db
+                .query_keys(
+                    Kind::Message.store(),
+                    indexes::BY_FOLDER_RECENCY,
+                    &Query::Range {
+                        lower: Key::Array(vec![folder, KeyPart::Number(cutoff)]),
+                        upper,
+                        lower_open: true,
+                        upper_open: false,
+                    },
+                )
+                .await?;
+            let beyond = newest_first.into_iter().skip(limit);
+            let mut seen = HashSet::new();
+            for key in old.into_iter().chain(beyond) {
+                if !keep.contains(&key) && seen.insert(key.clone()) {
+                    out.push(key);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn events_beyond(
+        &self,
+        retention: &Retention,
+        now_ms: i64,
+        keep: &HashSet<Vec<u8>>,
+    ) -> Result<Vec<Vec<u8>>, Error> {
+        let (start, end) = retention.calendar_window(now_ms);
+        let (start, end) = (start as f64, end as f64);
+        let number = |n: f64| Key::One(KeyPart::Number(n));
+        let store = Kind::Event.store();
+        let before = self
+            .db
+            .query(
+                store,
+                indexes::BY_START,
+                &Query::Range {
+                    lower: number(f64::NEG_INFINITY),
+                    upper: number(start),
+                    lower_open: false,
+                    upper_open: true,
+                },
+                None,
+            )
+            .await?;
+        let after = self
+            .db
+            .query(
+                store,
+                indexes::BY_START,
+                &Query::Range {
+                    lower: number(end),
+                    upper: number(f64::INFINITY),
+                    lower_open: false,
+                    upper_open: false,
+                },
+                None,
+            )
+            .await?;
+        // An event that began before the window but ends in it is kept.
+        let ended = before
+            .iter()
+            .filter(|r| r.number(fields::END).is_some_and(|e| e <= start));
+        Ok(ended
+            .chain(after.iter())
+            .filter_map(|r| r.bytes(fields::KEY).map(<[u8]>::to_vec))
+            .filter(|key| !keep.contains(key))
+            .collect())
+    }
+
+    /// Removes the `kind` items under `keys`, [`BATCH`] per transaction; the
+    /// count of those that were there.
+    async fn remove_keys(&self, kind: Kind, keys: &[Vec<u8>]) -> Result<u32, Error> {
+        let mut removed = 0;
+        for batch in keys.chunks(BATCH) {
+            removed += self.remove_batch(kind, batch).await?;
+        }
+        Ok(removed)
+    }
+
+    async fn remove_batch(&self, kind: Kind, keys: &[Vec<u8>]) -> Result<u32, Error> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let ops = keys
+                .iter()
+                .map(|key| Op::Remove {
+                    key: key.clone(),
+                    only_in_scopes: None,
+                })
+                .collect();
+            if let Some(summary) = self.commit(kind, ops, None, self.base(), None).await? {
+                return Ok(summary.removed);
+            }
+        }
+        Err(busy())
+    }
+}
