@@ -145,3 +145,42 @@ async fn a_bad_retention_setting_is_invalid_input_naming_it() {
         json!({"messages": 0, "events": 0})
     );
 }
+
+#[wasm_bindgen_test]
+async fn storage_reports_the_origin_estimate_and_what_each_kind_holds() {
+    let mailbox = open_with("retention-storage", json!({})).await;
+    wait(mailbox.put_folders(js(&json!([{"id": "inbox", "displayName": "Inbox"}])))).await;
+    let messages: Vec<Value> = (0..40)
+        .map(|i| json!({"id": format!("m{i}"), "parentFolderId": "inbox", "subject": format!("s{i}"),
+            "receivedDateTime": days_from_now(-1.0), "body": {"contentType": "text", "content": "x".repeat(2000)}}))
+        .collect();
+    wait(mailbox.put_messages(js(&Value::Array(messages)))).await;
+    let report = to_value(&wait(mailbox.storage()).await);
+    assert!(
+        report["usage"].as_f64().is_some() && report["quota"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+    assert!(report["persisted"].is_boolean());
+    assert_eq!(report["byKind"]["messages"]["count"], 40);
+    assert_eq!(report["byKind"]["mailFolders"]["count"], 1);
+    assert_eq!(
+        report["byKind"]["contacts"],
+        json!({"count": 0, "bytes": 0})
+    );
+    let bytes = report["byKind"]["messages"]["bytes"].as_f64().unwrap();
+    assert!(
+        bytes > 40.0 * 100.0 && bytes < 40.0 * 4000.0,
+        "compressed summaries and bodies: {bytes}"
+    );
+    let options = Object::new();
+    Reflect::set(&options, &"persist".into(), &true.into()).unwrap();
+    wait(mailbox.enable_offline(options.into())).await;
+
+    let value = wait(OfflineMailbox::open(key_options(
+        "retention-storage-off",
+        6,
+    )))
+    .await;
+    let off = OfflineMailbox::try_from_js_value(value).unwrap();
+    assert_eq!(to_value(&wait(off.storage()).await)["byKind"], json!({}));
+}

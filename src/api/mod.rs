@@ -4,6 +4,7 @@
 mod actions;
 mod convert;
 mod error;
+mod storage;
 mod sync;
 mod types;
 
@@ -581,22 +582,29 @@ impl OfflineMailbox {
     /// offline store is unlocked; to turn offline on again after `disableOffline`,
     /// pass it here (`InvalidInput` naming `key` otherwise).
     ///
+    /// With `persist: true` it also asks the browser to keep the offline copy
+    /// under storage pressure (`navigator.storage.persist()`; the browser may
+    /// ask the user, or decide by itself); `storage()` tells whether it agreed.
+    ///
     /// ```js
     /// await mailbox.enableOffline(); // from the user's "Turn on offline" switch
     /// await mailbox.enableOffline({ key }); // again later in the same session
+    /// await mailbox.enableOffline({ persist: true });
     /// ```
     #[wasm_bindgen(js_name = enableOffline, unchecked_return_type = "Promise<void>")]
     pub fn enable_offline(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "KeyOptions | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "EnableOfflineOptions | undefined")] options: JsValue,
     ) -> Promise {
         let session = self.session.clone();
         promise(async move {
             let unlock = convert::optional_unlock(&options)?;
-            session
-                .enable_offline(unlock)
-                .await
-                .map(|_| JsValue::UNDEFINED)
+            let persist = convert::optional_bool(&options, "persist")?.unwrap_or(false);
+            session.enable_offline(unlock).await?;
+            if persist {
+                storage::persist().await;
+            }
+            Ok(JsValue::UNDEFINED)
         })
     }
 

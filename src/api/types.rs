@@ -266,6 +266,23 @@ export interface Retention {
 /** What `prune` removed. */
 export interface PruneReport { messages: number; events: number }
 
+/** Options of `enableOffline`. */
+export interface EnableOfflineOptions extends KeyOptions {
+  /** Ask the browser to keep the offline copy under storage pressure (navigator.storage.persist()). */
+  persist?: boolean;
+}
+
+/** What `storage` reports. */
+export interface StorageReport {
+  /** The browser's estimate for the whole origin, in bytes (null where unavailable). */
+  usage: number | null;
+  quota: number | null;
+  /** Whether the browser keeps the origin's data under storage pressure. */
+  persisted: boolean;
+  /** Items and sealed bytes (estimated from a sample) per kind; empty while offline is off. */
+  byKind: Partial<Record<ItemKind, { count: number; bytes: number }>>;
+}
+
 /** Options of `sync`. */
 export interface SyncOptions {
   /** Resolves to an access token for the organization's server (called before each request; cache it). */

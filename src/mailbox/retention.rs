@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 
 use crate::model::Kind;
-use crate::store::{fields, indexes, Key, KeyPart, Query};
+use crate::store::{fields, indexes, Key, KeyPart, Query, STORE_MESSAGE_BODIES};
 use crate::sync::Retention;
 use crate::Error;
 
@@ -178,5 +178,52 @@ impl Mailbox {
             }
         }
         Err(busy())
+    }
+}
+
+/// How much one kind of item takes, as estimated by [`Mailbox::stored_sizes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KindSize {
+    /// The kind.
+    pub kind: Kind,
+    /// Items stored.
+    pub count: u32,
+    /// Sealed bytes, estimated from a sample (a message counts its summary and
+    /// its body).
+    pub bytes: u64,
+}
+
+/// Records whose sealed size is averaged per store.
+const SIZE_SAMPLE: u32 = 100;
+
+impl Mailbox {
+    /// Items and sealed bytes per kind: counts exactly, bytes as the count times
+    /// the mean sealed size of the first [`SIZE_SAMPLE`] records by key (blinded
+    /// keys are random, so that is a fair sample), without reading every record.
+    pub async fn stored_sizes(&self) -> Result<Vec<KindSize>, Error> {
+        let mut out = Vec::new();
+        for kind in Kind::ALL {
+            let (count, mut bytes) = self.store_size(kind.store()).await?;
+            if kind == Kind::Message {
+                bytes += self.store_size(STORE_MESSAGE_BODIES).await?.1;
+            }
+            out.push(KindSize { kind, count, bytes });
+        }
+        Ok(out)
+    }
+
+    async fn store_size(&self, store: &str) -> Result<(u32, u64), Error> {
+        let count = self.db.count(store).await?;
+        let sample = self
+            .db
+            .records_after(store, None, SIZE_SAMPLE)
+            .await?
+            .records;
+        let sampled: u64 = sample
+            .iter()
+            .map(|r| r.value.as_ref().map_or(0, Vec::len) as u64)
+            .sum();
+        let mean = sampled.checked_div(sample.len() as u64).unwrap_or(0);
+        Ok((count, mean * u64::from(count)))
     }
 }
