@@ -233,6 +233,8 @@ fn report_object(report: &SyncReport) -> JsValue {
         ("updated", report.updated),
         ("removed", report.removed),
         ("pruned", report.pruned),
+        ("evictedBodies", report.evicted_bodies),
+        ("evictedMessages", report.evicted_messages),
     ] {
         set(&object, name, &value.into());
     }

@@ -305,7 +305,7 @@ export interface SyncOptions {
 
 /** What a sync did (and, in progress reports, where it is). */
 export interface SyncReport {
-  phase: "push" | "pull" | "done";
+  phase: "push" | "pull" | "evict" | "done";
   kind: ItemKind | null;
   scope: string;
   /** Actions the server took. */
@@ -319,6 +319,9 @@ export interface SyncReport {
   removed: number;
   /** Messages and events pruned at the end, beyond the retention window. */
   pruned: number;
+  /** Bodies evicted, then messages removed whole, when the browser's quota ran out (phase "evict" reports each round). */
+  evictedBodies: number;
+  evictedMessages: number;
 }
 
 /** A record that failed its integrity check and was set aside. */

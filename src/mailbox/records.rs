@@ -13,6 +13,12 @@ use crate::Error;
 
 use super::Mailbox;
 
+/// The body pointer (`b`) of a message whose body was evicted to make room: the
+/// summary stays, and reads say the body must be fetched again.
+pub const BODY_EVICTED: f64 = -1.0;
+/// What a read adds to a message whose body was evicted.
+const EVICTED_MARKER: &[u8] = br#"{"@offlineMailbox.bodyEvicted":true}"#;
+
 /// Blinding scope of message folder ids; also the key of the folder's counts.
 pub const FOLDER_SCOPE: &str = "messages/folder";
 /// Blinding scope of conversation ids.
@@ -28,6 +34,7 @@ pub const DEFAULT_SCOPE: &str = "";
 pub type Sealing = LocalBoxFuture<'static, Result<SealedItem, Error>>;
 
 /// A sealed item ready for a write transaction.
+#[derive(Clone)]
 pub struct SealedItem {
     /// Blinded record key.
     pub key: [u8; BLINDED_LEN],
@@ -323,6 +330,10 @@ impl Mailbox {
         id: Option<&str>,
     ) -> Result<Vec<u8>, Error> {
         let expected = summary.number(fields::BODY_AT);
+        if expected == Some(BODY_EVICTED) {
+            // Evicted for space, on purpose: the summary says so (it is authenticated).
+            return Ok(join_json_objects(summary_plaintext, EVICTED_MARKER));
+        }
         let body = match body {
             Some(body) => body,
             // A missing body is reported like a failed one: an empty record at its key.

@@ -10,10 +10,14 @@
 use std::collections::HashSet;
 
 use crate::model::Kind;
-use crate::store::{fields, indexes, Key, KeyPart, Query, STORE_MESSAGE_BODIES};
+use crate::store::{
+    fields, indexes, FieldValue, Key, KeyPart, Query, Record, STORE_MESSAGE_BODIES,
+};
 use crate::sync::Retention;
 use crate::Error;
 
+use super::records::{stored_placement, SealedItem, BODY_EVICTED};
+use super::rotate::without_seal;
 use super::state::{busy, WRITE_ATTEMPTS};
 use super::write::Op;
 use super::Mailbox;
@@ -225,5 +229,141 @@ impl Mailbox {
             .sum();
         let mean = sampled.checked_div(sample.len() as u64).unwrap_or(0);
         Ok((count, mean * u64::from(count)))
+    }
+}
+
+/// What one eviction removed to make room.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Eviction {
+    /// Message bodies evicted (their summaries stay).
+    pub bodies: u32,
+    /// Messages removed whole.
+    pub messages: u32,
+}
+
+/// Summaries read per request while looking for the oldest bodies.
+const EVICTION_SCAN: usize = 200;
+
+impl Mailbox {
+    /// Makes room after the browser refused a write for quota: evicts the bodies
+    /// of up to `count` of the oldest messages that still have one (their
+    /// summaries stay, and reads say the body must be fetched again); once no
+    /// body is left, removes up to `count` of the oldest messages whole, never
+    /// ones with actions waiting in the outbox. Nothing left to evict: zeros.
+    pub async fn evict_oldest(&self, count: usize) -> Result<Eviction, Error> {
+        let (with_body, oldest) = self.oldest_messages(count).await?;
+        if !with_body.is_empty() {
+            let bodies = self.evict_bodies(&with_body).await?;
+            return Ok(Eviction {
+                bodies,
+                messages: 0,
+            });
+        }
+        let keep = self.keys_with_pending_actions().await?;
+        let keys: Vec<Vec<u8>> = oldest
+            .into_iter()
+            .filter(|key| !keep.contains(key))
+            .take(count)
+            .collect();
+        let messages = self.remove_keys(Kind::Message, &keys).await?;
+        Ok(Eviction {
+            bodies: 0,
+            messages,
+        })
+    }
+
+    /// Up to `count` of the oldest message summaries that still have a body,
+    /// oldest first, and the keys of the `count` oldest messages of each folder.
+    async fn oldest_messages(&self, count: usize) -> Result<(Vec<Record>, Vec<Vec<u8>>), Error> {
+        let state = self.current_state().await?;
+        let mut with_body = Vec::new();
+        let mut oldest = Vec::new();
+        for folder in state.counts.keys() {
+            let part = KeyPart::Bytes(folder.clone());
+            let mut keys = self
+                .db
+                .query_keys(
+                    Kind::Message.store(),
+                    indexes::BY_FOLDER_RECENCY,
+                    &Query::Range {
+                        lower: Key::Array(vec![part.clone()]),
+                        upper: Key::Array(vec![part, KeyPart::Number(f64::INFINITY)]),
+                        lower_open: false,
+                        upper_open: false,
+                    },
+                )
+                .await?;
+            keys.reverse();
+            oldest.extend(keys.iter().take(count).cloned());
+            let mut found = 0;
+            for chunk in keys.chunks(EVICTION_SCAN) {
+                let records = self.db.get_many(Kind::Message.store(), chunk).await?;
+                for record in records.into_iter().flatten() {
+                    if record.number(fields::BODY_AT).is_some_and(|b| b >= 0.0) {
+                        with_body.push(record);
+                        found += 1;
+                    }
+                }
+                if found >= count {
+                    break;
+                }
+            }
+        }
+        // Oldest first across folders: the largest recency (minus the received time).
+        with_body.sort_by(|a, b| {
+            let recency = |r: &Record| r.number(fields::RECENCY).unwrap_or(0.0);
+            recency(b).total_cmp(&recency(a))
+        });
+        with_body.truncate(count);
+        Ok((with_body, oldest))
+    }
+
+    /// Evicts the bodies of these summaries. The browser counts every byte a
+    /// transaction puts against the quota, whatever it deletes, so this takes
+    /// two: the messages are removed whole (deletes only, and the small state),
+    /// then their summaries are put back, sealed again with the body pointer
+    /// [`BODY_EVICTED`], once the bodies' room is free. A summary that changed
+    /// meanwhile is left alone.
+    async fn evict_bodies(&self, summaries: &[Record]) -> Result<u32, Error> {
+        let store = Kind::Message.store();
+        let mut sealing = Vec::with_capacity(summaries.len());
+        for summary in summaries {
+            let Some(plaintext) = self.try_open(store, summary).await? else {
+                continue;
+            };
+            let key = summary.bytes(fields::KEY).unwrap_or_default().to_vec();
+            let fields =
+                without_seal(summary).with(fields::BODY_AT, FieldValue::Number(BODY_EVICTED));
+            let placement = stored_placement(summary);
+            sealing.push((
+                key.clone(),
+                placement,
+                self.seal_fields(store, &key, fields, &plaintext),
+            ));
+        }
+        let mut puts = Vec::with_capacity(sealing.len());
+        for (key, placement, sealed) in sealing {
+            let record = sealed.await?;
+            puts.push(SealedItem {
+                key: key
+                    .try_into()
+                    .map_err(|_| Error::Storage("a message key has an unexpected length".into()))?,
+                record,
+                placement,
+                body: None,
+            });
+        }
+        let keys: Vec<Vec<u8>> = puts.iter().map(|item| item.key.to_vec()).collect();
+        self.remove_keys(Kind::Message, &keys).await?;
+        for _ in 0..WRITE_ATTEMPTS {
+            let ops = puts.iter().map(|item| Op::Put(item.clone())).collect();
+            if let Some(summary) = self
+                .commit(Kind::Message, ops, None, self.base(), None)
+                .await?
+            {
+                return Ok(summary.created);
+            }
+        }
+        Err(busy())
     }
 }

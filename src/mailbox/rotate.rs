@@ -321,7 +321,7 @@ fn own_key(record: &Record) -> Vec<u8> {
 }
 
 /// The record's clear fields without its seal (value and fields tag).
-fn without_seal(record: &Record) -> Record {
+pub(super) fn without_seal(record: &Record) -> Record {
     let mut fields = record.clone();
     fields.value = None;
     fields

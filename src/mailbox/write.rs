@@ -16,7 +16,7 @@ use crate::store::{
 use crate::sync::{Change, DeltaPage, Outbox, Placement, RemovalReason};
 use crate::Error;
 
-use super::records::{stored_placement, SealedItem, Sealing, DEFAULT_SCOPE};
+use super::records::{stored_placement, SealedItem, Sealing, BODY_EVICTED, DEFAULT_SCOPE};
 use super::state::{busy, WRITE_ATTEMPTS};
 use super::Mailbox;
 
@@ -321,6 +321,10 @@ impl Mailbox {
                 Err(other) => return Err(other),
             };
             let mut body_at = record.number(fields::BODY_AT);
+            if body_at == Some(BODY_EVICTED) && need_rest.contains(id) {
+                // The rest was evicted: the update starts from the summary alone.
+                body_at = None;
+            }
             if let (Some(_), true) = (body_at, need_rest.contains(id)) {
                 // A body that fails is quarantined; the summary is kept and the
                 // update writes a new body from it.

@@ -33,6 +33,8 @@ use crate::Error;
 /// Requests tried per call before a sync gives up (throttling, server errors,
 /// network failures).
 const ATTEMPTS: u32 = 5;
+/// Messages evicted at a time when the quota runs out.
+const EVICTION_BATCH: usize = 200;
 /// How often a wait checks the abort signal.
 const ABORT_POLL: Duration = Duration::from_millis(100);
 
@@ -89,6 +91,11 @@ pub struct SyncReport {
     pub removed: u32,
     /// Messages and events pruned at the end, beyond the retention window.
     pub pruned: u32,
+    /// Message bodies evicted to make room when the browser's quota ran out
+    /// (the summaries stay; `getMessage` says the body must be fetched again).
+    pub evicted_bodies: u32,
+    /// Messages removed whole to make room, once no body was left to evict.
+    pub evicted_messages: u32,
 }
 
 /// A server answer: its status and body text.
@@ -238,7 +245,7 @@ async fn pull_scope(
                 "the server's delta page does not validate: {error}"
             ))
         })?;
-        let summary = mailbox.apply_delta(pull.kind, &pull.scope, page).await?;
+        let summary = apply_making_room(mailbox, client, pull, page, report).await?;
         report.pages += 1;
         report.created += summary.created;
         report.updated += summary.updated;
@@ -253,6 +260,35 @@ async fn pull_scope(
             ));
         }
         url = next;
+    }
+}
+
+/// Applies a page; when the browser refuses it for quota, evicts the oldest
+/// bodies (then the oldest messages), reports it, and tries again.
+async fn apply_making_room(
+    mailbox: &Mailbox,
+    client: &Client<'_>,
+    pull: &Pull,
+    page: DeltaPage,
+    report: &mut SyncReport,
+) -> Result<crate::mailbox::DeltaSummary, Error> {
+    loop {
+        match mailbox
+            .apply_delta(pull.kind, &pull.scope, page.clone())
+            .await
+        {
+            Err(Error::QuotaExceeded) => {}
+            other => return other,
+        }
+        let eviction = mailbox.evict_oldest(EVICTION_BATCH).await?;
+        if eviction.bodies + eviction.messages == 0 {
+            return Err(Error::QuotaExceeded);
+        }
+        report.evicted_bodies += eviction.bodies;
+        report.evicted_messages += eviction.messages;
+        report.phase = "evict";
+        (client.hooks.progress)(report);
+        report.phase = "pull";
     }
 }
 
