@@ -266,13 +266,11 @@ impl OfflineMailbox {
                 .await?
                 .into_iter()
                 .map(|entry| {
-                    let mut action = serde_json::to_value(&entry.action).unwrap_or_default();
+                    let mut action = entry.action.describe();
                     if let Value::Object(fields) = &mut action {
-                        // What the item was before is the outbox's own business.
-                        fields.remove("was");
                         fields.insert("seq".into(), entry.seq.into());
                         if let Some(failure) = &entry.failure {
-                            let failure = serde_json::to_value(failure).unwrap_or_default();
+                            let failure = serde_json::json!({"status": failure.status, "message": failure.message});
                             fields.insert("failure".into(), failure);
                         }
                     }

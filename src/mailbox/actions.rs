@@ -238,11 +238,11 @@ impl Mailbox {
         }
     }
 
-    /// The outbox sealed for the transaction about to be prepared: `n ‖ JSON`.
+    /// The outbox sealed for the transaction about to be prepared: `n ‖ outbox`.
     async fn sealed_outbox(&self, outbox: &Outbox) -> Result<Beside, Error> {
         let key = self.outbox_key();
         let mut plaintext = self.next_counter().to_be_bytes().to_vec();
-        plaintext.extend_from_slice(&serde_json::to_vec(outbox).unwrap_or_default());
+        plaintext.extend_from_slice(&outbox.encode());
         let sealed = self
             .keys()
             .seal(Aad::at(STORE_SYNC_STATE, &key), &plaintext)
@@ -253,7 +253,7 @@ impl Mailbox {
 
 /// Splits an opened outbox into the write counter it was stored at and the queue.
 fn parse_outbox(plaintext: &[u8]) -> Option<(u64, Outbox)> {
-    let (written, json) = plaintext.split_at_checked(8)?;
+    let (written, queue) = plaintext.split_at_checked(8)?;
     let written = u64::from_be_bytes(written.try_into().ok()?);
-    Some((written, serde_json::from_slice(json).ok()?))
+    Some((written, Outbox::decode(queue)?))
 }

@@ -2,6 +2,7 @@
 //! right, the outbox of actions taken offline, and what a sync asks the server for
 //! and does with its answers. Pure Rust; the sync itself runs in the session.
 
+mod codec;
 mod counts;
 mod delta;
 mod http;

@@ -8,14 +8,13 @@
 //! ([`Outbox::reapply`]), so a delta page never undoes it. [`Action::request`]
 //! is the Graph call that carries it. Pure Rust: the store seals the queue.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
+use super::codec::{put_bytes, Reader};
 use super::plan::encode_segment;
 
 /// How the user answered a meeting request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventResponse {
     /// `accept`.
     Accept,
@@ -26,6 +25,16 @@ pub enum EventResponse {
 }
 
 impl EventResponse {
+    /// The response named as Graph names its action; `None` for anything else.
+    pub fn from_graph_name(name: &str) -> Option<Self> {
+        match name {
+            "accept" => Some(Self::Accept),
+            "tentativelyAccept" => Some(Self::TentativelyAccept),
+            "decline" => Some(Self::Decline),
+            _ => None,
+        }
+    }
+
     /// The Graph action's name, as in `POST /me/events/{id}/accept`.
     pub fn graph_name(self) -> &'static str {
         match self {
@@ -37,12 +46,7 @@ impl EventResponse {
 }
 
 /// One thing the user did to one item while offline.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(
-    tag = "kind",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase"
-)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Marked a message read or unread; `was` is the stored value before the first
     /// queued change, so changing it back cancels out.
@@ -295,23 +299,21 @@ impl GraphRequest {
 }
 
 /// One queued action and its place in the queue.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
     /// Increases with every action queued; orders the queue.
     pub seq: u64,
     /// What was done.
     pub action: Action,
     /// Why the server refused it, once it did (the entry is then not sent again).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
     /// Whether a sync has sent it: later actions on the item no longer merge
     /// into it (the server may have it already), they queue after it.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sent: bool,
 }
 
 /// The server's refusal of an action: its status and what it said.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
     /// The HTTP status (a 4xx other than 404).
     pub status: u16,
@@ -320,7 +322,7 @@ pub struct Failure {
 }
 
 /// The queue of actions the server does not have yet, oldest first.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outbox {
     /// The pending entries, in order.
     pub entries: Vec<Entry>,
@@ -467,7 +469,7 @@ fn remember_previous(action: Action, stored: Option<&Map<String, Value>>) -> Act
         } => Action::SetCategories {
             id,
             categories,
-            was: field("categories").and_then(|v| serde_json::from_value(v).ok()),
+            was: field("categories").and_then(|v| strings(&v)),
         },
         Action::Move {
             id,
@@ -530,6 +532,214 @@ fn response_status(response: EventResponse) -> &'static str {
         EventResponse::TentativelyAccept => "tentativelyAccepted",
         EventResponse::Decline => "declined",
     }
+}
+
+/// The outbox's stored form: `FORMAT ‖ next seq ‖ count ‖ entries`, each entry
+/// `seq ‖ flags (sent, refused) ‖ [status ‖ message] ‖ action`, each action a tag
+/// and its fields, JSON values as JSON text.
+const FORMAT: u8 = 1;
+const SENT: u8 = 1;
+const REFUSED: u8 = 2;
+
+impl Outbox {
+    /// The bytes to seal.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![FORMAT];
+        out.extend_from_slice(&self.next_seq.to_be_bytes());
+        out.extend_from_slice(&(self.entries.len() as u32).to_be_bytes());
+        for entry in &self.entries {
+            out.extend_from_slice(&entry.seq.to_be_bytes());
+            let flags = u8::from(entry.sent) * SENT + u8::from(entry.failure.is_some()) * REFUSED;
+            out.push(flags);
+            if let Some(failure) = &entry.failure {
+                out.extend_from_slice(&failure.status.to_be_bytes());
+                put_bytes(&mut out, failure.message.as_bytes());
+            }
+            entry.action.encode(&mut out);
+        }
+        out
+    }
+
+    /// Reads [`Outbox::encode`]'s output; `None` if malformed.
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut reader = Reader(bytes);
+        if reader.byte()? != FORMAT {
+            return None;
+        }
+        let next_seq = reader.u64()?;
+        let mut entries = Vec::new();
+        for _ in 0..reader.count()? {
+            let seq = reader.u64()?;
+            let flags = reader.byte()?;
+            let failure = match flags & REFUSED {
+                0 => None,
+                _ => Some(Failure {
+                    status: reader.u16()?,
+                    message: reader.string()?,
+                }),
+            };
+            let action = Action::decode(&mut reader)?;
+            entries.push(Entry {
+                seq,
+                action,
+                failure,
+                sent: flags & SENT != 0,
+            });
+        }
+        reader.is_done().then_some(Self { entries, next_seq })
+    }
+}
+
+impl Action {
+    /// The action as the app sees it in `pendingActions()`: its kind, the item's
+    /// id and its own fields, by their Graph-style names.
+    pub fn describe(&self) -> Value {
+        match self {
+            Self::MarkRead { id, is_read, .. } => {
+                json!({"kind": "markRead", "id": id, "isRead": is_read})
+            }
+            Self::SetFlag { id, flag, .. } => json!({"kind": "setFlag", "id": id, "flag": flag}),
+            Self::SetCategories { id, categories, .. } => {
+                json!({"kind": "setCategories", "id": id, "categories": categories})
+            }
+            Self::Move { id, folder_id, .. } => {
+                json!({"kind": "move", "id": id, "folderId": folder_id})
+            }
+            Self::Delete { id, permanent } => {
+                json!({"kind": "delete", "id": id, "permanent": permanent})
+            }
+            Self::SaveDraft { id, message } => {
+                json!({"kind": "saveDraft", "id": id, "message": message})
+            }
+            Self::Send { id, message } => json!({"kind": "send", "id": id, "message": message}),
+            Self::RespondToEvent {
+                id,
+                response,
+                comment,
+            } => json!({
+                "kind": "respondToEvent", "id": id, "response": response.graph_name(), "comment": comment,
+            }),
+        }
+    }
+
+    fn encode(&self, out: &mut Vec<u8>) {
+        let text = |out: &mut Vec<u8>, value: &str| put_bytes(out, value.as_bytes());
+        let value = |out: &mut Vec<u8>, value: &Value| put_bytes(out, value.to_string().as_bytes());
+        match self {
+            Self::MarkRead { id, is_read, was } => {
+                out.push(0);
+                text(out, id);
+                out.push(u8::from(*is_read));
+                out.push(was.map_or(0, |was| 1 + u8::from(was)));
+            }
+            Self::SetFlag { id, flag, was } => {
+                out.push(1);
+                text(out, id);
+                value(out, flag);
+                value(out, was.as_ref().unwrap_or(&Value::Null));
+            }
+            Self::SetCategories {
+                id,
+                categories,
+                was,
+            } => {
+                out.push(2);
+                text(out, id);
+                value(out, &json!(categories));
+                value(out, &was.as_ref().map_or(Value::Null, |was| json!(was)));
+            }
+            Self::Move { id, folder_id, was } => {
+                out.push(3);
+                text(out, id);
+                text(out, folder_id);
+                value(out, &was.as_ref().map_or(Value::Null, |was| json!(was)));
+            }
+            Self::Delete { id, permanent } => {
+                out.push(4);
+                text(out, id);
+                out.push(u8::from(*permanent));
+            }
+            Self::SaveDraft { id, message } | Self::Send { id, message } => {
+                out.push(if matches!(self, Self::SaveDraft { .. }) {
+                    5
+                } else {
+                    6
+                });
+                text(out, id);
+                value(out, message);
+            }
+            Self::RespondToEvent {
+                id,
+                response,
+                comment,
+            } => {
+                out.push(7);
+                text(out, id);
+                text(out, response.graph_name());
+                text(out, comment);
+            }
+        }
+    }
+
+    fn decode(reader: &mut Reader<'_>) -> Option<Self> {
+        let tag = reader.byte()?;
+        let id = reader.string()?;
+        let value =
+            |reader: &mut Reader<'_>| serde_json::from_slice::<Value>(&reader.bytes()?).ok();
+        let was = |reader: &mut Reader<'_>| value(reader).filter(|v| !v.is_null());
+        Some(match tag {
+            0 => Self::MarkRead {
+                id,
+                is_read: reader.byte()? != 0,
+                was: match reader.byte()? {
+                    0 => None,
+                    was => Some(was == 2),
+                },
+            },
+            1 => Self::SetFlag {
+                id,
+                flag: value(reader)?,
+                was: was(reader),
+            },
+            2 => Self::SetCategories {
+                id,
+                categories: strings(&value(reader)?)?,
+                was: was(reader).and_then(|v| strings(&v)),
+            },
+            3 => Self::Move {
+                id,
+                folder_id: reader.string()?,
+                was: was(reader).and_then(|v| v.as_str().map(str::to_owned)),
+            },
+            4 => Self::Delete {
+                id,
+                permanent: reader.byte()? != 0,
+            },
+            5 => Self::SaveDraft {
+                id,
+                message: value(reader)?,
+            },
+            6 => Self::Send {
+                id,
+                message: value(reader)?,
+            },
+            7 => Self::RespondToEvent {
+                id,
+                response: EventResponse::from_graph_name(&reader.string()?)?,
+                comment: reader.string()?,
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// A JSON array of strings, or `None`.
+fn strings(value: &Value) -> Option<Vec<String>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|v| v.as_str().map(str::to_owned))
+        .collect()
 }
 
 #[cfg(test)]
@@ -798,6 +1008,77 @@ mod tests {
     }
 
     #[test]
+    fn every_action_with_its_state_round_trips_and_truncations_are_refused() {
+        let actions = vec![
+            Action::MarkRead {
+                id: "a".into(),
+                is_read: true,
+                was: Some(false),
+            },
+            Action::MarkRead {
+                id: "b".into(),
+                is_read: false,
+                was: None,
+            },
+            Action::SetFlag {
+                id: "c".into(),
+                flag: json!({"flagStatus": "flagged"}),
+                was: Some(json!({"flagStatus": "notFlagged"})),
+            },
+            Action::SetCategories {
+                id: "d".into(),
+                categories: vec!["Blue".into()],
+                was: Some(vec![]),
+            },
+            Action::Move {
+                id: "e".into(),
+                folder_id: "archive".into(),
+                was: Some("inbox".into()),
+            },
+            Action::Delete {
+                id: "f".into(),
+                permanent: true,
+            },
+            Action::SaveDraft {
+                id: format!("{LOCAL_ID_PREFIX}1"),
+                message: json!({"subject": "é ✓", "n": 1.50}),
+            },
+            Action::Send {
+                id: "g".into(),
+                message: json!({"subject": null}),
+            },
+            Action::RespondToEvent {
+                id: "h".into(),
+                response: EventResponse::TentativelyAccept,
+                comment: "maybe".into(),
+            },
+        ];
+        let mut outbox = Outbox {
+            entries: Vec::new(),
+            next_seq: 41,
+        };
+        for (seq, action) in actions.into_iter().enumerate() {
+            outbox.entries.push(Entry {
+                seq: seq as u64,
+                action,
+                failure: (seq == 3).then(|| Failure {
+                    status: 400,
+                    message: "no".into(),
+                }),
+                sent: seq % 2 == 0,
+            });
+        }
+        let bytes = outbox.encode();
+        assert_eq!(Outbox::decode(&bytes), Some(outbox));
+        for len in 0..bytes.len() {
+            assert_eq!(Outbox::decode(&bytes[..len]), None, "{len}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(Outbox::decode(&longer), None);
+    }
+
+    #[test]
     fn an_outbox_survives_serialization() {
         let mut outbox = Outbox::default();
         outbox.push(read("m", true), None);
@@ -809,7 +1090,6 @@ mod tests {
             },
             None,
         );
-        let text = serde_json::to_vec(&outbox).unwrap();
-        assert_eq!(serde_json::from_slice::<Outbox>(&text).unwrap(), outbox);
+        assert_eq!(Outbox::decode(&outbox.encode()), Some(outbox.clone()));
     }
 }

@@ -16,13 +16,12 @@
 
 use std::collections::BTreeMap;
 
+use super::codec::{put_bytes, Reader};
 use super::counts::{CountChange, FolderCounts};
 
 const FORMAT: u8 = 1;
 /// Length of the random database instance id.
 pub const INSTANCE_LEN: usize = 16;
-/// Most folders, scopes or key bytes the record may name; bounds what a decoder allocates.
-const MAX_ENTRIES: u32 = 1_000_000;
 
 /// Where a data key rotation has got to: which rotation (the id of the data key
 /// it seals everything under), the store being re-sealed (an index into the
@@ -167,13 +166,13 @@ impl MailboxState {
         out.extend_from_slice(&self.event_span.to_be_bytes());
         out.extend_from_slice(&(self.counts.len() as u32).to_be_bytes());
         for (folder, counts) in &self.counts {
-            put_key(&mut out, folder);
+            put_bytes(&mut out, folder);
             out.extend_from_slice(&counts.total.to_be_bytes());
             out.extend_from_slice(&counts.unread.to_be_bytes());
         }
         out.extend_from_slice(&(self.floors.len() as u32).to_be_bytes());
         for (scope, floor) in &self.floors {
-            put_key(&mut out, scope);
+            put_bytes(&mut out, scope);
             out.extend_from_slice(&floor.to_be_bytes());
         }
         match &self.rotation {
@@ -186,7 +185,7 @@ impl MailboxState {
                     None => out.push(0),
                     Some(key) => {
                         out.push(1);
-                        put_key(&mut out, key);
+                        put_bytes(&mut out, key);
                     }
                 }
             }
@@ -206,28 +205,28 @@ impl MailboxState {
         }
         let instance = reader.take(INSTANCE_LEN)?.try_into().ok()?;
         let counter = reader.u64()?;
-        let key_id = u32::from_be_bytes(reader.take(4)?.try_into().ok()?);
+        let key_id = reader.u32()?;
         let event_span = reader.u64()?;
         let mut counts = BTreeMap::new();
         for _ in 0..reader.count()? {
-            let folder = reader.key()?;
+            let folder = reader.bytes()?;
             let total = reader.u64()?;
             let unread = reader.u64()?;
             counts.insert(folder, FolderCounts { total, unread });
         }
         let mut floors = BTreeMap::new();
         for _ in 0..reader.count()? {
-            let scope = reader.key()?;
+            let scope = reader.bytes()?;
             floors.insert(scope, reader.u64()?);
         }
         let rotation = match reader.byte()? {
             0 => None,
             1 => {
-                let key_id = u32::from_be_bytes(reader.take(4)?.try_into().ok()?);
+                let key_id = reader.u32()?;
                 let store = reader.byte()?;
                 let after = match reader.byte()? {
                     0 => None,
-                    1 => Some(reader.key()?),
+                    1 => Some(reader.bytes()?),
                     _ => return None,
                 };
                 Some(RotationCursor {
@@ -238,11 +237,11 @@ impl MailboxState {
             }
             _ => return None,
         };
-        let outbox_at = match reader.0.is_empty() {
+        let outbox_at = match reader.is_done() {
             true => 0,
             false => reader.u64()?,
         };
-        reader.0.is_empty().then_some(Self {
+        reader.is_done().then_some(Self {
             instance,
             counter,
             key_id,
@@ -252,39 +251,6 @@ impl MailboxState {
             rotation,
             outbox_at,
         })
-    }
-}
-
-fn put_key(out: &mut Vec<u8>, key: &[u8]) {
-    out.extend_from_slice(&(key.len() as u32).to_be_bytes());
-    out.extend_from_slice(key);
-}
-
-struct Reader<'a>(&'a [u8]);
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, len: usize) -> Option<&'a [u8]> {
-        let (head, tail) = self.0.split_at_checked(len)?;
-        self.0 = tail;
-        Some(head)
-    }
-
-    fn byte(&mut self) -> Option<u8> {
-        Some(self.take(1)?[0])
-    }
-
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_be_bytes(self.take(8)?.try_into().ok()?))
-    }
-
-    fn count(&mut self) -> Option<u32> {
-        let count = u32::from_be_bytes(self.take(4)?.try_into().ok()?);
-        (count <= MAX_ENTRIES).then_some(count)
-    }
-
-    fn key(&mut self) -> Option<Vec<u8>> {
-        let len = u32::from_be_bytes(self.take(4)?.try_into().ok()?);
-        Some(self.take(len as usize)?.to_vec())
     }
 }
 
