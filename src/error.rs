@@ -59,7 +59,7 @@ pub enum Error {
     #[error("not allowed by your organization's policy: {0}")]
     PolicyDenied(String),
     /// The organization's server could not answer (unreachable, error status, redirect).
-    #[error("directory lookup failed: {0}")]
+    #[error("the organization's server could not be used: {0}")]
     Network(String),
     /// The browser lacks something the library needs (IndexedDB, WebCrypto).
     #[error("this environment cannot run offline-mailbox: {0}")]

@@ -318,7 +318,13 @@ pub fn ids(value: &JsValue, field: &str) -> Result<Vec<String>, Error> {
     for index in 0..length {
         let id = element(value, index, field)?
             .as_string()
-            .filter(|id| !id.is_empty() && id.chars().count() <= MAX_STRING_ARG as usize)
+            // "." and ".." would be path steps in a request URL, whatever their encoding.
+            .filter(|id| {
+                !id.is_empty()
+                    && id != "."
+                    && id != ".."
+                    && id.chars().count() <= MAX_STRING_ARG as usize
+            })
             .ok_or_else(|| Error::InvalidInput {
                 index: Some(index as usize),
                 field: field.into(),

@@ -154,12 +154,17 @@ fn iso(window: &JsValue, name: &str) -> Result<String, Error> {
     let field = format!("calendarWindow.{name}");
     let value =
         convert::property(window, name)?.ok_or_else(|| Error::invalid(&field, "is required"))?;
+    // Only what `new Date()` takes without calling into the value (a Symbol, a
+    // BigInt or an object with a throwing valueOf would throw).
+    let plain =
+        value.is_string() || value.as_f64().is_some() || value.is_instance_of::<js_sys::Date>();
+    let invalid = || Error::invalid(&field, "must be a date, a date string or a time in ms");
+    if !plain {
+        return Err(invalid());
+    }
     let date = js_sys::Date::new(&value);
     if date.get_time().is_nan() {
-        return Err(Error::invalid(
-            &field,
-            "must be a date, a date string or a time in ms",
-        ));
+        return Err(invalid());
     }
     Ok(String::from(date.to_iso_string()))
 }

@@ -21,6 +21,8 @@ use super::state::{busy, WRITE_ATTEMPTS};
 use super::write::{Beside, Op, Stored};
 use super::Mailbox;
 
+/// The most the outbox may hold, well under what a stored value may be read back as.
+const MAX_OUTBOX: usize = 32 << 20;
 /// What the outbox record is blinded from (no sync scope has this form).
 const OUTBOX_NAME: &[u8] = b"outbox";
 
@@ -243,6 +245,12 @@ impl Mailbox {
         let key = self.outbox_key();
         let mut plaintext = self.next_counter().to_be_bytes().to_vec();
         plaintext.extend_from_slice(&outbox.encode());
+        if plaintext.len() > MAX_OUTBOX {
+            return Err(Error::invalid(
+                "message",
+                "the outbox cannot hold this as well (over 32 MiB would be waiting); sync first",
+            ));
+        }
         let sealed = self
             .keys()
             .seal(Aad::at(STORE_SYNC_STATE, &key), &plaintext)

@@ -50,7 +50,7 @@ impl Mailbox {
     async fn keys_with_pending_actions(&self) -> Result<HashSet<Vec<u8>>, Error> {
         let outbox = self.read_outbox().await?;
         let mut keys = HashSet::new();
-        for entry in &outbox.entries {
+        for entry in outbox.entries.iter().filter(|e| e.failure.is_none()) {
             for kind in [Kind::Message, Kind::Event] {
                 keys.insert(self.record_key(kind, entry.action.item_id()).to_vec());
             }

@@ -51,6 +51,9 @@ pub struct Session {
     on_upgrade: Box<dyn Fn(UpgradeProgress)>,
     /// What the offline copy keeps (applied by `sync` and `prune`).
     retention: Cell<Retention>,
+    /// Held while a sync runs: a second sync in this tab waits for the first, so
+    /// no action is sent twice by two syncs at once.
+    syncing: futures_util::lock::Mutex<()>,
 }
 
 impl Session {
@@ -81,6 +84,7 @@ impl Session {
             computer,
             mailbox: RefCell::new(None),
             retention: Cell::new(Retention::default()),
+            syncing: futures_util::lock::Mutex::new(()),
             directory,
             closed: Cell::new(false),
             on_upgrade,
@@ -178,6 +182,7 @@ impl Session {
                 "sync talks only to the organization's server: pass orgServer to open",
             ));
         };
+        let _running = self.syncing.lock().await;
         let Some(mailbox) = self.store()? else {
             return Err(Error::PolicyDenied(
                 "sync stores into the offline copy: turn offline on (enableOffline)".into(),

@@ -33,6 +33,11 @@ use crate::Error;
 /// Requests tried per call before a sync gives up (throttling, server errors,
 /// network failures).
 const ATTEMPTS: u32 = 5;
+/// The largest answer read (a delta page of 1,000 items is a few MiB).
+const MAX_ANSWER: u64 = 64 << 20;
+/// The most pages one delta query may take in one sync (a link that never
+/// ends is the server's fault).
+const MAX_PAGES: u32 = 100_000;
 /// Messages evicted at a time when the quota runs out.
 const EVICTION_BATCH: usize = 200;
 /// How often a wait checks the abort signal.
@@ -153,17 +158,15 @@ async fn push(
     report: &mut SyncReport,
 ) -> Result<(), Error> {
     for entry in mailbox.begin_push().await? {
-        let request = entry.action.request();
-        let url = format!("{base}{}", request.path);
-        let reply = client
-            .call(request.method, &url, request.body.as_ref())
-            .await?;
+        let reply = send_action(client, base, &entry.action).await?;
         match outcome(Some(reply.status), 0, None) {
             Outcome::Done => {
+                // Settled first: an answer that cannot be adopted must not make
+                // the next sync create the draft again.
+                mailbox.settle_actions(&[entry.seq], Vec::new()).await?;
                 if let Action::SaveDraft { id, .. } = &entry.action {
                     adopt_created(mailbox, id, &reply.body).await?;
                 }
-                mailbox.settle_actions(&[entry.seq], Vec::new()).await?;
                 report.pushed += 1;
             }
             Outcome::Gone => {
@@ -184,6 +187,25 @@ async fn push(
         (client.hooks.progress)(report);
     }
     Ok(())
+}
+
+/// Sends an action's calls in order; the answer that decides it is the last
+/// one, or the first that is not a success.
+async fn send_action(client: &Client<'_>, base: &str, action: &Action) -> Result<Reply, Error> {
+    let mut last = None;
+    for request in action.requests() {
+        let url = format!("{base}{}", request.path);
+        let reply = client
+            .call(request.method, &url, request.body.as_ref())
+            .await?;
+        refuse_token(&reply)?;
+        let done = outcome(Some(reply.status), 0, None) == Outcome::Done;
+        last = Some(reply);
+        if !done {
+            break;
+        }
+    }
+    last.ok_or_else(unreachable_server)
 }
 
 /// After the server created a draft made offline, stores its version under the
@@ -215,8 +237,10 @@ async fn pull_scope(
         _ => first.clone(),
     };
     let mut restarted = false;
+    let mut pages = 0u32;
     loop {
         let reply = client.call("GET", &url, None).await?;
+        refuse_token(&reply)?;
         match outcome(Some(reply.status), 0, None) {
             Outcome::Done => {}
             Outcome::ResetScope if !restarted => {
@@ -245,7 +269,9 @@ async fn pull_scope(
                 "the server's delta page does not validate: {error}"
             ))
         })?;
-        let summary = apply_making_room(mailbox, client, pull, page, report).await?;
+        let summary = apply_making_room(mailbox, client, pull, page, report)
+            .await
+            .map_err(server_item_error)?;
         report.pages += 1;
         report.created += summary.created;
         report.updated += summary.updated;
@@ -257,6 +283,13 @@ async fn pull_scope(
         if !on_origin(&next, client.origin) {
             return Err(Error::Network(
                 "the server sent a link to another host; it is not followed".into(),
+            ));
+        }
+        pages += 1;
+        if next == url || pages > MAX_PAGES {
+            return Err(Error::Network(
+                "the server's delta query does not end (a link to itself, or too many pages)"
+                    .into(),
             ));
         }
         url = next;
@@ -290,6 +323,34 @@ async fn apply_making_room(
         (client.hooks.progress)(report);
         report.phase = "pull";
     }
+}
+
+/// An item of the server's that does not validate is the server's fault, not
+/// the caller's: `Network`, naming the item and field.
+fn server_item_error(error: Error) -> Error {
+    match error {
+        Error::InvalidInput {
+            index,
+            field,
+            reason,
+        } => Error::Network(format!(
+            "the server sent an item that does not validate (item {}, {field}: {reason})",
+            index.unwrap_or_default()
+        )),
+        other => other,
+    }
+}
+
+/// A `401` means the access token is not (or no longer) good: the sync stops,
+/// and nothing is recorded as refused, so the app can sign in again and sync.
+fn refuse_token(reply: &Reply) -> Result<(), Error> {
+    if reply.status != 401 {
+        return Ok(());
+    }
+    Err(Error::Network(format!(
+        "the organization's server refused the access token (401): {}",
+        graph_message(&reply.body)
+    )))
 }
 
 /// The error message of a Graph error body (`{ error: { message } }`), or "".
@@ -327,10 +388,10 @@ impl Client<'_> {
             };
             if attempt + 1 < ATTEMPTS {
                 self.sleep(wait).await?;
-            } else if let Some(reply) = reply {
-                return Ok(reply);
             }
         }
+        // Still throttled or failing after every try: the sync stops, and an
+        // action waiting on this answer stays in the outbox, not refused.
         Err(unreachable_server())
     }
 
@@ -373,13 +434,25 @@ impl Client<'_> {
             ));
         }
         let retry_after = response.headers().get("Retry-After").ok().flatten();
+        let declared = response.headers().get("Content-Length").ok().flatten();
+        if declared
+            .and_then(|n| n.parse::<u64>().ok())
+            .is_some_and(|n| n > MAX_ANSWER)
+        {
+            return Err(too_large());
+        }
         let text = response.text().map_err(|_| unreachable_server())?;
-        let text = JsFuture::from(text)
+        let text: js_sys::JsString = JsFuture::from(text)
             .await
-            .map_err(|_| unreachable_server())?;
+            .map_err(|_| unreachable_server())?
+            .unchecked_into();
+        // Checked before it is copied into WebAssembly, where it could not fit.
+        if u64::from(text.length()) > MAX_ANSWER {
+            return Err(too_large());
+        }
         let reply = Reply {
             status: response.status(),
-            body: text.as_string().unwrap_or_default(),
+            body: String::from(text),
         };
         Ok((reply, retry_after))
     }
@@ -397,6 +470,13 @@ impl Client<'_> {
         }
         Ok(())
     }
+}
+
+fn too_large() -> Error {
+    Error::Network(format!(
+        "the organization's server sent an answer over {} MiB; the sync stopped",
+        MAX_ANSWER >> 20
+    ))
 }
 
 fn unreachable_server() -> Error {

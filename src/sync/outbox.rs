@@ -182,6 +182,18 @@ impl Action {
         true
     }
 
+    /// The Graph calls that carry this action, in order: one, except for sending
+    /// a draft the server has, which first writes what the user sent into it.
+    pub fn requests(&self) -> Vec<GraphRequest> {
+        match self {
+            Self::Send { id, message } if !is_local_id(id) => vec![
+                GraphRequest::patch(message_path(id), without_id(message)),
+                self.request(),
+            ],
+            _ => vec![self.request()],
+        }
+    }
+
     /// The Graph call that carries the action to the server: method, path (under
     /// the API root, e.g. `/me/messages/{id}`) and JSON body.
     pub fn request(&self) -> GraphRequest {
@@ -266,13 +278,29 @@ fn message_path(id: &str) -> String {
     format!("/me/messages/{}", encode_segment(id))
 }
 
-/// A message without its `id` (the server assigns or knows it) and without
-/// this library's own markers.
+/// The message properties a client may write when it creates or updates a
+/// draft; everything else is the server's (ids, folder, dates, draft state).
+const WRITABLE: [&str; 13] = [
+    "subject",
+    "body",
+    "toRecipients",
+    "ccRecipients",
+    "bccRecipients",
+    "replyTo",
+    "from",
+    "importance",
+    "isReadReceiptRequested",
+    "isDeliveryReceiptRequested",
+    "categories",
+    "flag",
+    "internetMessageHeaders",
+];
+
+/// A message cut down to what a client may write (see [`WRITABLE`]).
 fn without_id(message: &Value) -> Value {
     let mut message = message.clone();
     if let Value::Object(fields) = &mut message {
-        fields.remove("id");
-        fields.retain(|name, _| !name.starts_with("@offlineMailbox."));
+        fields.retain(|name, _| WRITABLE.contains(&name.as_str()));
     }
     message
 }
@@ -383,9 +411,10 @@ impl Outbox {
     /// sent, so they are not undone before the server has them; `false` means a
     /// pending delete removes it.
     pub fn reapply(&self, id: &str, item: &mut Map<String, Value>) -> bool {
+        // A refused action is not the server's future: it is not applied again.
         self.entries
             .iter()
-            .filter(|entry| entry.action.item_id() == id)
+            .filter(|entry| entry.failure.is_none() && entry.action.item_id() == id)
             .all(|entry| entry.action.apply(item))
     }
 
@@ -929,6 +958,32 @@ mod tests {
         assert_eq!(
             (sent.method, sent.path.as_str(), sent.body),
             ("POST", "/me/messages/AAMk1/send", None)
+        );
+    }
+
+    #[test]
+    fn sending_a_draft_the_server_has_writes_what_the_user_sent_first() {
+        let message = json!({"id": "AAMk1", "subject": "v2", "isDraft": true, "parentFolderId": "drafts",
+            "toRecipients": [{"emailAddress": {"address": "cfo@contoso.example"}}]});
+        let calls = Action::Send {
+            id: "AAMk1".into(),
+            message,
+        }
+        .requests();
+        let shape: Vec<(&str, &str)> = calls.iter().map(|c| (c.method, c.path.as_str())).collect();
+        assert_eq!(
+            shape,
+            [
+                ("PATCH", "/me/messages/AAMk1"),
+                ("POST", "/me/messages/AAMk1/send")
+            ]
+        );
+        assert_eq!(
+            calls[0].body,
+            Some(
+                json!({"subject": "v2", "toRecipients": [{"emailAddress": {"address": "cfo@contoso.example"}}]})
+            ),
+            "only what a client may write"
         );
     }
 
