@@ -222,6 +222,12 @@ impl OfflineMailbox {
         let session = self.session.clone();
         promise(async move {
             let id = convert::string_arg(&id, "id")?;
+            if !convert::is_item_id(&id) {
+                return Err(Error::invalid(
+                    "id",
+                    "must be an event id (not empty, \".\" or \"..\")",
+                ));
+            }
             let response = match convert::string_arg(&response, "response")?.as_str() {
                 "accept" => EventResponse::Accept,
                 "tentativelyAccept" => EventResponse::TentativelyAccept,
@@ -290,7 +296,7 @@ fn message_with_id(message: &JsValue) -> Result<(String, Value), Error> {
         return Err(Error::invalid("message", "must be a Graph message object"));
     };
     let id = match fields.get("id") {
-        Some(Value::String(id)) if !id.is_empty() => id.clone(),
+        Some(Value::String(id)) if convert::is_item_id(id) => id.clone(),
         None | Some(Value::Null) => {
             let random: [u8; 16] = crate::crypto::random_bytes()?;
             let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();

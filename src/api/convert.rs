@@ -319,22 +319,23 @@ pub fn ids(value: &JsValue, field: &str) -> Result<Vec<String>, Error> {
         let id = element(value, index, field)?
             .as_string()
             // "." and ".." would be path steps in a request URL, whatever their encoding.
-            .filter(|id| {
-                !id.is_empty()
-                    && id != "."
-                    && id != ".."
-                    && id.chars().count() <= MAX_STRING_ARG as usize
-            })
+            .filter(|id| is_item_id(id) && id.chars().count() <= MAX_STRING_ARG as usize)
             .ok_or_else(|| Error::InvalidInput {
                 index: Some(index as usize),
                 field: field.into(),
                 reason: format!(
-                    "must be a non-empty string of at most {MAX_STRING_ARG} characters"
+                    "must be a non-empty string of at most {MAX_STRING_ARG} characters, other than \".\" and \"..\""
                 ),
             })?;
         ids.push(id);
     }
     Ok(ids)
+}
+
+/// Whether `id` may name an item in a request path: not empty, and not `.` or
+/// `..`, which a URL parser takes as path steps whatever their encoding.
+pub fn is_item_id(id: &str) -> bool {
+    !id.is_empty() && id != "." && id != ".."
 }
 
 /// Reads one JSON-serialisable argument (an object or an array) as JSON.

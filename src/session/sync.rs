@@ -420,7 +420,15 @@ impl Client<'_> {
         let set =
             |name: &str, value: &str| headers.set(name, value).map_err(|_| unreachable_server());
         set("Authorization", &format!("Bearer {token}"))?;
-        set("Prefer", &format!("odata.maxpagesize={}", self.page_size))?;
+        // Immutable ids: an id must not change when the message moves, or the
+        // outbox's later actions on it would find nothing.
+        set(
+            "Prefer",
+            &format!(
+                "odata.maxpagesize={}, IdType=\"ImmutableId\"",
+                self.page_size
+            ),
+        )?;
         if body.is_some() {
             set("Content-Type", "application/json")?;
         }
