@@ -212,7 +212,10 @@ async fn bad_input_is_invalid_input_naming_the_field_and_queues_nothing() {
         // Path steps in a request URL, whatever their encoding.
         (mailbox.mark_read(ids(&[".."]), true.into()), "ids"),
         (mailbox.delete(ids(&["."]), JsValue::UNDEFINED), "ids"),
-        (mailbox.respond_to_event("..".into(), "accept".into(), JsValue::UNDEFINED), "id"),
+        (
+            mailbox.respond_to_event("..".into(), "accept".into(), JsValue::UNDEFINED),
+            "id",
+        ),
         (mailbox.mark_read(ids(&["m1"]), "yes".into()), "isRead"),
         (mailbox.set_flag(ids(&["m1"]), "flagged".into()), "flag"),
         (mailbox.move_to(ids(&["m1"]), "".into()), "folderId"),

@@ -5,7 +5,8 @@
 // Faults are queued with POST /control/faults `[{ status, retryAfter? } | { drop: true }]`
 // and consumed, one per request, by the next Graph requests: a status answers
 // with that error, `drop` destroys the connection without an answer (a browser
-// may retry a dropped request once by itself). DELETE /control/faults clears them.
+// may retry a dropped request once by itself), `hang` never answers. DELETE
+// /control/faults clears them.
 // POST /control/expire-tokens makes every delta token issued so far answer 410.
 
 const JSON_TYPE = { "content-type": "application/json" };
@@ -90,6 +91,11 @@ export function graphRoutes(state, log = []) {
       return answer(401, { error: { code: "InvalidAuthenticationToken", message: "a bearer token is required" } });
     }
     const fault = faults.shift();
+    if (fault?.hang) {
+      // Never answers: the request stays open until the client gives up.
+      entry.fault = "hang";
+      return true;
+    }
     if (fault?.drop) {
       entry.fault = "drop";
       req.socket.destroy();

@@ -2,7 +2,7 @@
 //! progress and report handed back.
 
 use futures_util::FutureExt;
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -176,18 +176,18 @@ fn hooks(options: &JsValue) -> Result<SyncHooks, Error> {
             "is required: a function resolving to an access token",
         )
     })?;
-    let signal = convert::property(options, "signal")?;
+    let signal = match convert::property(options, "signal")? {
+        Some(signal) => Some(
+            signal
+                .dyn_into::<web_sys::AbortSignal>()
+                .map_err(|_| Error::invalid("signal", "must be an AbortSignal"))?,
+        ),
+        None => None,
+    };
     let on_progress = convert::optional_function(options, "onProgress")?;
     Ok(SyncHooks {
         token: Box::new(move || token(get_token.clone()).boxed_local()),
-        aborted: Box::new(move || {
-            signal.as_ref().is_some_and(|signal| {
-                Reflect::get(signal, &JsValue::from_str("aborted"))
-                    .ok()
-                    .and_then(|aborted| aborted.as_bool())
-                    .unwrap_or(false)
-            })
-        }),
+        signal,
         progress: Box::new(move |report| {
             if let Some(callback) = &on_progress {
                 // A throwing progress handler must not stop the sync.

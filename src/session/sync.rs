@@ -17,8 +17,8 @@ use serde_json::Value;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    Request, RequestCache, RequestCredentials, RequestInit, RequestMode, RequestRedirect, Response,
-    ResponseType,
+    AbortSignal, Request, RequestCache, RequestCredentials, RequestInit, RequestMode,
+    RequestRedirect, Response, ResponseType,
 };
 
 use crate::directory::global_fetch;
@@ -33,6 +33,8 @@ use crate::Error;
 /// Requests tried per call before a sync gives up (throttling, server errors,
 /// network failures).
 const ATTEMPTS: u32 = 5;
+/// How long one request may take before it is given up (and tried again).
+const REQUEST_TIMEOUT_MS: u32 = 60_000;
 /// The largest answer read (a delta page of 1,000 items is a few MiB).
 const MAX_ANSWER: u64 = 64 << 20;
 /// The most pages one delta query may take in one sync (a link that never
@@ -67,8 +69,9 @@ pub struct SyncOptions {
 pub struct SyncHooks {
     /// A fresh (or cached) access token for the organization's server.
     pub token: Box<dyn Fn() -> LocalBoxFuture<'static, Result<String, Error>>>,
-    /// Whether the app aborted the sync (checked between requests and pages).
-    pub aborted: Box<dyn Fn() -> bool>,
+    /// The app's abort signal: it ends a request under way, and the sync
+    /// between requests and pages.
+    pub signal: Option<AbortSignal>,
     /// Called after each action sent and each page applied.
     pub progress: Box<dyn Fn(&SyncReport)>,
 }
@@ -374,13 +377,17 @@ impl Client<'_> {
     /// failures (at most [`ATTEMPTS`] times). Aborting stops it between tries.
     async fn call(&self, method: &str, url: &str, body: Option<&Value>) -> Result<Reply, Error> {
         for attempt in 0..ATTEMPTS {
-            if (self.hooks.aborted)() {
+            if self.aborted() {
                 return Err(Error::Aborted);
             }
             let token = (self.hooks.token)().await?;
-            let (status, retry_after, reply) = match self.send(method, url, &token, body).await {
-                Ok((reply, retry_after)) => (Some(reply.status), retry_after, Some(reply)),
-                Err(_) => (None, None, None),
+            let answer = self.send(method, url, &token, body).await?;
+            if self.aborted() {
+                return Err(Error::Aborted);
+            }
+            let (status, retry_after, reply) = match answer {
+                Some((reply, retry_after)) => (Some(reply.status), retry_after, Some(reply)),
+                None => (None, None, None),
             };
             let wait = match outcome(status, attempt, retry_after.as_deref()) {
                 Outcome::RetryAfter(wait) => wait,
@@ -395,15 +402,21 @@ impl Client<'_> {
         Err(unreachable_server())
     }
 
+    fn aborted(&self) -> bool {
+        self.hooks.signal.as_ref().is_some_and(AbortSignal::aborted)
+    }
+
     /// One request: the bearer token, JSON in and out, no cookies, no referrer,
-    /// no redirect followed, no HTTP cache in between.
+    /// no redirect followed, no HTTP cache in between, ended by the app's abort
+    /// signal or after [`REQUEST_TIMEOUT_MS`]. `None` when it got no answer (the
+    /// network failed, or it timed out): worth trying again.
     async fn send(
         &self,
         method: &str,
         url: &str,
         token: &str,
         body: Option<&Value>,
-    ) -> Result<(Reply, Option<String>), Error> {
+    ) -> Result<Option<(Reply, Option<String>)>, Error> {
         let init = RequestInit::new();
         init.set_method(method);
         init.set_mode(RequestMode::Cors);
@@ -411,6 +424,12 @@ impl Client<'_> {
         init.set_cache(RequestCache::NoStore);
         init.set_redirect(RequestRedirect::Manual);
         init.set_referrer_policy(web_sys::ReferrerPolicy::NoReferrer);
+        let timeout = AbortSignal::timeout_with_u32(REQUEST_TIMEOUT_MS);
+        let signal = match &self.hooks.signal {
+            Some(app) => AbortSignal::any(&js_sys::Array::of2(app, &timeout)),
+            None => timeout,
+        };
+        init.set_signal(Some(&signal));
         if let Some(body) = body {
             init.set_body(&JsValue::from_str(&body.to_string()));
         }
@@ -432,10 +451,10 @@ impl Client<'_> {
         if body.is_some() {
             set("Content-Type", "application/json")?;
         }
-        let response: Response = JsFuture::from(global_fetch(&request))
-            .await
-            .map_err(|_| unreachable_server())?
-            .unchecked_into();
+        let Ok(response) = JsFuture::from(global_fetch(&request)).await else {
+            return Ok(None);
+        };
+        let response: Response = response.unchecked_into();
         if response.type_() == ResponseType::Opaqueredirect {
             return Err(Error::Network(
                 "the organization's server answered with a redirect, which is not followed".into(),
@@ -450,10 +469,10 @@ impl Client<'_> {
             return Err(too_large());
         }
         let text = response.text().map_err(|_| unreachable_server())?;
-        let text: js_sys::JsString = JsFuture::from(text)
-            .await
-            .map_err(|_| unreachable_server())?
-            .unchecked_into();
+        let Ok(text) = JsFuture::from(text).await else {
+            return Ok(None);
+        };
+        let text: js_sys::JsString = text.unchecked_into();
         // Checked before it is copied into WebAssembly, where it could not fit.
         if u64::from(text.length()) > MAX_ANSWER {
             return Err(too_large());
@@ -462,14 +481,14 @@ impl Client<'_> {
             status: response.status(),
             body: String::from(text),
         };
-        Ok((reply, retry_after))
+        Ok(Some((reply, retry_after)))
     }
 
     /// Waits `wait`, checking the abort signal every [`ABORT_POLL`].
     async fn sleep(&self, wait: Duration) -> Result<(), Error> {
         let mut left = wait;
         while !left.is_zero() {
-            if (self.hooks.aborted)() {
+            if self.aborted() {
                 return Err(Error::Aborted);
             }
             let step = left.min(ABORT_POLL);

@@ -214,6 +214,19 @@ test("a dropped connection rejects with Network and keeps the outbox; an abort r
   assert.ok(!(await state()).pending.some((p) => p.id === "msg-20"));
 });
 
+test("aborting ends a request the server never answers", async () => {
+  await control("/control/faults", [{ hang: true }]);
+  const started = Date.now();
+  const result = await page.evaluate(() => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    return window.syncNow({ signal: controller.signal });
+  });
+  await fetch(`${org.origin}/control/faults`, { method: "DELETE" });
+  assert.equal(result.error, "Aborted");
+  assert.ok(Date.now() - started < 10_000, "settled soon after the abort, not at the request timeout");
+});
+
 test("bad options are InvalidInput naming the option", async () => {
   const codes = await page.evaluate(async () => {
     const attempt = async (options) => mailbox.sync(options).then(() => "ok", (e) => `${e.code}:${e.field}`);
