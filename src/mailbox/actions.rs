@@ -125,21 +125,31 @@ impl Mailbox {
     /// message the server created from it, and gives the outbox's later actions
     /// on it the server's id, in one transaction.
     pub async fn adopt_draft(&self, local: &str, created: Value) -> Result<(), Error> {
-        let item = Item::validate(Kind::Message, 0, created)?;
+        let created = Item::validate(Kind::Message, 0, created)?;
         let scope = self.scope_key(Kind::Message, DEFAULT_SCOPE);
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
             let mut outbox = self.read_outbox().await?;
-            outbox.adopt_id(local, &item.id);
-            let sealing = self.seal_item(Kind::Message, &scope, &item);
+            outbox.adopt_id(local, &created.id);
+            // What the user did to the draft while the server created it (saved
+            // it again, deleted it) applies over the server's version.
+            let mut fields = created.fields.clone();
+            let keep = outbox.reapply(&created.id, &mut fields);
+            let mut ops = vec![Op::Remove {
+                key: self.record_key(Kind::Message, local).to_vec(),
+                only_in_scopes: None,
+            }];
+            let item = match keep {
+                true => Some(Item::validate(Kind::Message, 0, Value::Object(fields))?),
+                false => None,
+            };
+            let sealing = item
+                .as_ref()
+                .map(|item| self.seal_item(Kind::Message, &scope, item));
             let sealed = self.sealed_outbox(&outbox).await?;
-            let ops = vec![
-                Op::Remove {
-                    key: self.record_key(Kind::Message, local).to_vec(),
-                    only_in_scopes: None,
-                },
-                Op::Put(sealing.await?),
-            ];
+            if let Some(sealing) = sealing {
+                ops.push(Op::Put(sealing.await?));
+            }
             if self
                 .commit(Kind::Message, ops, Some(sealed), base, None)
                 .await?

@@ -170,14 +170,19 @@ impl Mailbox {
 
     async fn remove_batch(&self, kind: Kind, keys: &[Vec<u8>]) -> Result<u32, Error> {
         for _ in 0..WRITE_ATTEMPTS {
+            // Read against the base the commit checks: an action queued while
+            // this batch was chosen makes the commit retry, and it is kept.
+            let base = self.base();
+            let keep = self.keys_with_pending_actions().await?;
             let ops = keys
                 .iter()
+                .filter(|key| !keep.contains(*key))
                 .map(|key| Op::Remove {
                     key: key.clone(),
                     only_in_scopes: None,
                 })
                 .collect();
-            if let Some(summary) = self.commit(kind, ops, None, self.base(), None).await? {
+            if let Some(summary) = self.commit(kind, ops, None, base, None).await? {
                 return Ok(summary.removed);
             }
         }

@@ -132,8 +132,14 @@ impl Action {
             | Self::Send { id, .. }
             | Self::RespondToEvent { id, .. } => id,
         };
-        if id == from {
-            *id = to.to_owned();
+        if id != from {
+            return;
+        }
+        *id = to.to_owned();
+        if let Self::SaveDraft { message, .. } | Self::Send { message, .. } = self {
+            if let Some(fields) = message.as_object_mut() {
+                fields.insert("id".into(), Value::String(to.to_owned()));
+            }
         }
     }
 
