@@ -1,0 +1,499 @@
+// Attacks on the outbox and the sync engine from the adversarial review of issue
+// 11 (the full set, with the four still open, is on branch review-outbox): each
+// asserts what the library promises. They run against a hostile wrapper around
+// the Graph stand-in: a test installs a `hook(req, res, ctx)` that may answer a
+// request itself (delay it, never answer it, loop, process it and then fail it)
+// before the stand-in's own routes do. R16 streams a 384 MiB page
+// (REVIEW_PAGE_MB=96 is enough) and runs last.
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { join, resolve } from "node:path";
+import { after, before, test } from "node:test";
+import { createGraphState } from "../graph-state.mjs";
+import { graphRoutes } from "../graph-routes.mjs";
+import { guardNetwork, launchBrowser } from "./browser.mjs";
+import { startSite } from "./site.mjs";
+
+const root = resolve(import.meta.dirname, "..", "..");
+const INBOX = "AAMkInbox";
+const WINDOW = { start: "2024-05-01T00:00:00Z", end: "2024-06-01T00:00:00Z" };
+
+const fixture = () => ({
+  mailFolders: [
+    { id: INBOX, displayName: "Inbox", wellKnownName: "inbox" },
+    { id: "AAMkArchive", displayName: "Archive", wellKnownName: "archive" },
+    { id: "AAMkDeleted", displayName: "Deleted Items", wellKnownName: "deleteditems" },
+    { id: "AAMkDrafts", displayName: "Drafts", wellKnownName: "drafts" },
+    { id: "AAMkSent", displayName: "Sent Items", wellKnownName: "sentitems" },
+  ],
+  messages: [
+    ...[...Array(6).keys()].map((i) => ({
+      id: `msg-${i}`, parentFolderId: INBOX, conversationId: `conv-${i}`, subject: `Message ${i}`,
+      receivedDateTime: `2024-05-0${1 + i}T10:00:00Z`, isRead: false, flag: { flagStatus: "notFlagged" }, categories: [],
+      body: { contentType: "text", content: `Body ${i}` },
+    })),
+    {
+      id: "draft-old", parentFolderId: "AAMkDrafts", conversationId: "conv-d", subject: "Budget (DRAFT, do not send)",
+      receivedDateTime: "2024-05-10T10:00:00Z", isDraft: true, isRead: true,
+      toRecipients: [{ emailAddress: { address: "everyone@contoso.example" } }],
+      body: { contentType: "text", content: "Salaries: ... (internal)" },
+    },
+  ],
+  contacts: [],
+  events: [{ id: "event-1", subject: "Meeting", start: { dateTime: "2024-05-02T09:00:00.0000000", timeZone: "UTC" }, end: { dateTime: "2024-05-02T10:00:00.0000000", timeZone: "UTC" } }],
+});
+
+/** A Graph stand-in whose answers a test can take over (see the header). */
+async function startHostile(appOrigin) {
+  const server = { state: null, routes: null, log: [], hook: null, sockets: new Set() };
+  server.reset = (data = fixture()) => {
+    server.state = createGraphState(data);
+    server.routes = graphRoutes(server.state, []);
+    server.log.length = 0;
+    server.hook = null;
+  };
+  server.reset();
+  const cors = (req) => (req.headers.origin === appOrigin
+    ? { "access-control-allow-origin": appOrigin, "access-control-expose-headers": "Retry-After", vary: "Origin" }
+    : {});
+  const http = createServer((req, res) => {
+    const url = new URL(req.url, "http://127.0.0.1");
+    if (req.method !== "OPTIONS") {
+      server.log.push({ method: req.method, path: url.pathname, search: url.search, prefer: req.headers.prefer ?? null, authorization: req.headers.authorization ?? null });
+    }
+    const ctx = { url, cors: cors(req), state: server.state };
+    if (req.method !== "OPTIONS" && server.hook && server.hook(req, res, ctx)) return;
+    server.routes(req, res, cors(req)).then((handled) => {
+      if (!handled) res.writeHead(404, cors(req)).end();
+    }, () => { if (!res.headersSent) res.writeHead(500).end(); });
+  });
+  http.on("connection", (socket) => { server.sockets.add(socket); socket.on("close", () => server.sockets.delete(socket)); });
+  await new Promise((ok) => http.listen(0, "127.0.0.1", ok));
+  server.origin = `http://127.0.0.1:${http.address().port}`;
+  server.close = () => new Promise((ok) => { for (const s of server.sockets) s.destroy(); http.close(ok); });
+  return server;
+}
+
+const readBody = (req) => new Promise((ok) => { const parts = []; req.on("data", (c) => parts.push(c)); req.on("end", () => ok(Buffer.concat(parts).toString("utf8"))); });
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+let site;
+let org;
+let browser;
+let page;
+let requests;
+
+before(async () => {
+  site = await startSite({ "/pkg/": join(root, "pkg") });
+  org = await startHostile(site.origin);
+  browser = await launchBrowser();
+  requests = await guardNetwork(browser.context);
+  page = await browser.context.newPage();
+  page.setDefaultTimeout(180_000);
+  await page.goto(`${site.origin}/`);
+  await page.evaluate(async ({ orgServer, WINDOW, INBOX }) => {
+    const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    await init();
+    window.OfflineMailbox = OfflineMailbox;
+    window.WINDOW = WINDOW;
+    window.INBOX = INBOX;
+    let users = 0;
+    // A fresh mailbox of a new user (so tests do not share an outbox).
+    window.fresh = async (extra = {}) => {
+      const mailbox = await OfflineMailbox.open({ userId: `review-${++users}`, key: new Uint8Array(32).fill(7), orgServer,
+        orgDomains: ["contoso.example"], retention: { mailDays: 36500, calendarPastDays: 36500 }, ...extra });
+      await mailbox.enableOffline();
+      window.mailbox = mailbox;
+      return true;
+    };
+    window.syncOf = (mailbox, extra = {}) => mailbox.sync({
+      getAccessToken: async () => "token-1", folders: ["inbox", "drafts"], calendarWindow: WINDOW, contacts: false, pageSize: 50, ...extra,
+    }).then((report) => ({ report }), (error) => ({ error: error.code ?? String(error), message: error.message }));
+    window.syncNow = (extra) => window.syncOf(window.mailbox, extra);
+    // Settles within `ms`, or says it did not.
+    window.within = (promise, ms) => Promise.race([promise, new Promise((ok) => setTimeout(() => ok("STILL PENDING"), ms))]);
+  }, { orgServer: org.origin, WINDOW, INBOX });
+});
+
+after(async () => {
+  await browser?.close();
+  await org?.close();
+  site?.close();
+});
+
+const inPage = (fn, arg) => page.evaluate(fn, arg);
+const fresh = async (extra) => { org.reset(); await inPage((extra) => window.fresh(extra), extra); };
+const sync = (extra) => inPage((extra) => window.syncNow(extra), extra);
+const live = (kind = "messages") => [...org.state.live(kind).values()];
+
+// ---------------------------------------------------------------------------
+// Sending
+// ---------------------------------------------------------------------------
+
+test("R1 two syncs at once (two tabs, or a timer and a button) send a queued message once", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  await inPage(() => mailbox.send({ subject: "Quarterly numbers", toRecipients: [{ emailAddress: { address: "cfo@contoso.example" } }] }));
+  const results = await inPage(() => Promise.all([window.syncNow(), window.syncNow()]));
+  const sendMails = org.log.filter((r) => r.method === "POST" && r.path === "/v1.0/me/sendMail").length;
+  const sent = live().filter((m) => m.subject === "Quarterly numbers").length;
+  assert.deepEqual({ sendMails, sent }, { sendMails: 1, sent: 1 }, `the message was sent ${sent} times; ${JSON.stringify(results)}`);
+});
+
+test("R2 send({ id, ...edited }) of a draft the server has sends what the user sent, not the server's old copy", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  // The user opens the saved draft, removes the distribution list, rewrites it, and sends.
+  await inPage(() => mailbox.send({
+    id: "draft-old", subject: "Budget", toRecipients: [{ emailAddress: { address: "cfo@contoso.example" } }],
+    body: { contentType: "text", content: "Approved." },
+  }));
+  assert.equal((await sync()).error, undefined);
+  const sent = live().filter((m) => m.parentFolderId === "AAMkSent");
+  assert.equal(sent.length, 1);
+  assert.deepEqual(
+    { subject: sent[0].subject, to: sent[0].toRecipients.map((r) => r.emailAddress.address), body: sent[0].body.content },
+    { subject: "Budget", to: ["cfo@contoso.example"], body: "Approved." },
+    "what went out",
+  );
+});
+
+test("R3 a draft saved offline, synced, then edited and sent goes out with the edit", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  const local = await inPage(() => mailbox.saveDraft({ subject: "Offer v1", toRecipients: [{ emailAddress: { address: "a@contoso.example" } }], body: { contentType: "text", content: "We offer 100" } }));
+  assert.equal((await sync()).error, undefined);
+  const created = live().find((m) => m.subject === "Offer v1");
+  assert.ok(created && created.id !== local);
+  await inPage((id) => mailbox.send({ id, subject: "Offer v2", toRecipients: [{ emailAddress: { address: "a@contoso.example" } }], body: { contentType: "text", content: "We offer 90" } }), created.id);
+  assert.equal((await sync()).error, undefined);
+  const sent = live().filter((m) => m.parentFolderId === "AAMkSent");
+  assert.deepEqual(sent.map((m) => [m.subject, m.body.content]), [["Offer v2", "We offer 90"]]);
+});
+
+// ---------------------------------------------------------------------------
+// Nothing lost
+// ---------------------------------------------------------------------------
+
+test("R5 a server error that outlasts the retries (503 x5) keeps the action to send again", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  await inPage(() => mailbox.markRead(["msg-1"], true));
+  let left = 5;
+  org.hook = (req, res, ctx) => {
+    if (left <= 0 || !ctx.url.pathname.startsWith("/v1.0/me/messages/")) return false;
+    left -= 1;
+    res.writeHead(503, { ...ctx.cors, "retry-after": "0", "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { code: "ServiceUnavailable", message: "try later" } }));
+    return true;
+  };
+  const first = await sync();
+  const second = await sync(); // the outage is over
+  const pending = await inPage(() => mailbox.pendingActions());
+  assert.equal(org.state.live("messages").get("msg-1").isRead, true,
+    `the server never got the action; first sync ${JSON.stringify(first)}, second ${JSON.stringify(second)}, pending ${JSON.stringify(pending)}`);
+});
+
+test("R6 an expired access token (401) does not turn pending actions into refusals for good", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  await inPage(() => mailbox.markRead(["msg-2", "msg-3"], true));
+  org.hook = (req, res, ctx) => {
+    if (!ctx.url.pathname.startsWith("/v1.0/me/messages/")) return false;
+    res.writeHead(401, { ...ctx.cors, "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { code: "InvalidAuthenticationToken", message: "Access token has expired or is not yet valid." } }));
+    return true;
+  };
+  const first = await sync();
+  org.hook = null; // the app signs in again
+  const second = await sync();
+  const server = org.state.live("messages");
+  assert.deepEqual([server.get("msg-2").isRead, server.get("msg-3").isRead], [true, true],
+    `first ${JSON.stringify(first)}, second ${JSON.stringify(second)}, pending ${JSON.stringify(await inPage(() => mailbox.pendingActions()))}`);
+});
+
+test("R7 a refused action undone by the user does not come back with the next delta", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  await inPage(() => mailbox.move(["msg-4"], "AAMkNoSuchFolder")); // refused: 400
+  assert.equal((await sync()).report?.failed, 1);
+  await inPage((inbox) => mailbox.move(["msg-4"], inbox), INBOX); // the user puts it back
+  assert.equal((await sync()).error, undefined);
+  org.state.patchMessage("msg-4", { subject: "Message 4 (edited on the server)" });
+  assert.equal((await sync()).error, undefined);
+  const here = await inPage(() => mailbox.getMessage("msg-4"));
+  const listed = await inPage((inbox) => mailbox.listMessages(inbox, { limit: 100 }).then((p) => p.value.map((m) => m.id)), INBOX);
+  assert.deepEqual({ folder: here.parentFolderId, listed: listed.includes("msg-4") },
+    { folder: INBOX, listed: true }, "where the offline copy shows msg-4 (on the server it is in the inbox)");
+});
+
+test("R8 a draft saved again while the server creates it: the offline copy keeps the newer text", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  const local = await inPage(() => mailbox.saveDraft({ subject: "Notes v1", body: { contentType: "text", content: "first" } }));
+  let release;
+  const gate = new Promise((ok) => { release = ok; });
+  let seen = false;
+  org.hook = (req, res, ctx) => {
+    if (!(req.method === "POST" && ctx.url.pathname === "/v1.0/me/messages") || seen) return false;
+    seen = true;
+    gate.then(() => org.routes(req, res, ctx.cors)); // held until the user has saved again
+    return true;
+  };
+  await inPage(() => { window.running = window.syncNow(); });
+  while (!seen) await sleep(20);
+  await inPage((id) => mailbox.saveDraft({ id, subject: "Notes v2", body: { contentType: "text", content: "second" } }), local);
+  release();
+  const result = await inPage(() => window.running);
+  assert.equal(result.error, undefined, JSON.stringify(result));
+  const created = live().find((m) => m.subject === "Notes v1");
+  const here = await inPage((id) => mailbox.getMessage(id), created.id);
+  assert.equal(here?.subject, "Notes v2", "the offline copy of the draft after the sync");
+});
+
+test("R9 a draft deleted while the server creates it does not come back in the offline copy", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  const local = await inPage(() => mailbox.saveDraft({ subject: "Scratch", body: { contentType: "text", content: "x" } }));
+  let release;
+  const gate = new Promise((ok) => { release = ok; });
+  let seen = false;
+  org.hook = (req, res, ctx) => {
+    if (!(req.method === "POST" && ctx.url.pathname === "/v1.0/me/messages") || seen) return false;
+    seen = true;
+    gate.then(() => org.routes(req, res, ctx.cors));
+    return true;
+  };
+  await inPage(() => { window.running = window.syncOf(window.mailbox, { folders: ["inbox"] }); });
+  while (!seen) await sleep(20);
+  await inPage((id) => mailbox.delete([id]), local);
+  release();
+  const result = await inPage(() => window.running);
+  assert.equal(result.error, undefined, JSON.stringify(result));
+  const created = live().find((m) => m.subject === "Scratch");
+  const here = await inPage((id) => mailbox.getMessage(id), created.id);
+  assert.equal(here, null, "the user deleted it; the offline copy shows it again");
+});
+
+test("R10 prune never drops a message whose action was queued while it ran", async () => {
+  const result = await inPage(async () => {
+    await window.fresh({ retention: { mailDays: 1 } });
+    const folders = [...Array(30).keys()].map((i) => ({ id: `f${i}`, displayName: `F${i}` }));
+    await mailbox.putFolders(folders);
+    const messages = [];
+    for (let i = 0; i < 600; i++) {
+      messages.push({ id: `old-${i}`, parentFolderId: `f${i % 30}`, conversationId: "c", subject: `Old ${i}`, receivedDateTime: "2020-01-01T10:00:00Z", isRead: false });
+    }
+    await mailbox.putMessages(messages);
+    const pruning = mailbox.prune();
+    await mailbox.setFlag(["old-0"], { flagStatus: "flagged" }); // the user flags it, to keep it
+    const report = await pruning;
+    return { report, kept: await mailbox.getMessage("old-0"), pending: await mailbox.pendingActions() };
+  });
+  assert.ok(result.pending.some((p) => p.id === "old-0"), "the flag waits in the outbox");
+  assert.notEqual(result.kept, null, `pruned although its action is pending (${JSON.stringify(result.report)})`);
+});
+
+// ---------------------------------------------------------------------------
+// Requests stay where they belong
+// ---------------------------------------------------------------------------
+
+test("R12 every request asks Graph for immutable ids (otherwise a move changes the id and later actions 404 and are dropped)", async () => {
+  await fresh();
+  await inPage(() => mailbox.markRead(["msg-5"], true));
+  assert.equal((await sync()).error, undefined);
+  const prefers = [...new Set(org.log.map((r) => r.prefer))];
+  assert.ok(prefers.every((p) => /IdType="ImmutableId"/.test(p ?? "")), `Prefer headers sent: ${JSON.stringify(prefers)}`);
+});
+
+// ---------------------------------------------------------------------------
+// A hostile or broken server
+// ---------------------------------------------------------------------------
+
+test("R13 a nextLink that points back at itself does not keep a sync going forever", async () => {
+  await fresh();
+  org.hook = (req, res, ctx) => {
+    if (!(req.method === "GET" && ctx.url.pathname === "/v1.0/me/mailFolders/delta")) return false;
+    res.writeHead(200, { ...ctx.cors, "content-type": "application/json" });
+    res.end(JSON.stringify({ value: [], "@odata.nextLink": `${org.origin}${ctx.url.pathname}${ctx.url.search}` }));
+    return true;
+  };
+  const outcome = await inPage(async () => {
+    const controller = new AbortController();
+    const running = window.syncNow({ signal: controller.signal });
+    const first = await window.within(running, 15_000);
+    controller.abort(); // clean up
+    return { first, after: await window.within(running, 5_000) };
+  });
+  const loops = org.log.filter((r) => r.path === "/v1.0/me/mailFolders/delta").length;
+  assert.notEqual(outcome.first, "STILL PENDING", `the sync was still running after 15 s and ${loops} requests for the same page`);
+});
+
+test("R14 aborting a sync whose request the server never answers settles it", async () => {
+  await fresh();
+  org.hook = (req, res, ctx) => req.method === "GET" && ctx.url.pathname === "/v1.0/me/mailFolders/delta"; // never answered
+  const outcome = await inPage(async () => {
+    const controller = new AbortController();
+    const running = window.syncNow({ signal: controller.signal });
+    await new Promise((ok) => setTimeout(ok, 1000));
+    controller.abort();
+    return window.within(running, 10_000);
+  });
+  org.hook = null;
+  for (const socket of org.sockets) socket.destroy(); // let the browser's request go
+  assert.notEqual(outcome, "STILL PENDING", "10 s after abort() the sync had not settled");
+});
+
+test("R15 a calendarWindow bound that cannot be converted to a date is InvalidInput, and the module keeps working", async () => {
+  await fresh();
+  const outcome = await inPage(async () => {
+    const errors = [];
+    window.addEventListener("error", (e) => errors.push(String(e.message)));
+    const attempt = (start) => window.within(
+      mailbox.sync({ getAccessToken: () => "t", calendarWindow: { start, end: "2024-06-01T00:00:00Z" } })
+        .then(() => "resolved", (e) => `${e.code ?? e.name}:${e.field ?? e.message}`),
+      3000,
+    );
+    const results = [await attempt(Symbol("x")), await attempt(10n), await attempt({ valueOf() { throw new Error("nope"); } })];
+    const later = await window.within(mailbox.pendingActions().then(() => "ok", (e) => `${e.name}: ${e.message}`), 3000);
+    return { results, later, errors };
+  });
+  assert.deepEqual(outcome, {
+    errors: [],
+    results: ["InvalidInput:calendarWindow.start", "InvalidInput:calendarWindow.start", "InvalidInput:calendarWindow.start"],
+    later: "ok",
+  });
+});
+
+test("R17 a created draft the proxy garbles (201, not JSON) is not created again by the next sync", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  await inPage(() => mailbox.saveDraft({ subject: "Only once", body: { contentType: "text", content: "x" } }));
+  let garble = true;
+  org.hook = (req, res, ctx) => {
+    if (!(req.method === "POST" && ctx.url.pathname === "/v1.0/me/messages" && garble)) return false;
+    garble = false;
+    readBody(req).then((text) => {
+      ctx.state.createDraft(JSON.parse(text));
+      res.writeHead(201, { ...ctx.cors, "content-type": "text/html" });
+      res.end("<html>proxy says hi</html>");
+    });
+    return true;
+  };
+  const first = await sync();
+  const second = await sync();
+  const copies = live().filter((m) => m.subject === "Only once").length;
+  assert.equal(copies, 1, `drafts on the server: ${copies}; ${JSON.stringify([first, second])}`);
+});
+
+test("R19 (held) links, redirects and base URLs off the organization's server are not followed, and bad pages reject", async () => {
+  await fresh();
+  const evil = "http://evil.example";
+  const cases = {
+    next: { value: [], "@odata.nextLink": `${evil}/v1.0/me/mailFolders/delta?$skiptoken=1` },
+    userinfo: { value: [], "@odata.nextLink": `${org.origin}@evil.example/v1.0/me/mailFolders/delta` },
+    notJson: "<html>",
+  };
+  const results = {};
+  for (const [name, body] of Object.entries(cases)) {
+    org.hook = (req, res, ctx) => {
+      if (!(req.method === "GET" && ctx.url.pathname === "/v1.0/me/mailFolders/delta")) return false;
+      res.writeHead(200, { ...ctx.cors, "content-type": "application/json" });
+      res.end(typeof body === "string" ? body : JSON.stringify(body));
+      return true;
+    };
+    results[name] = (await sync()).error;
+  }
+  org.hook = (req, res, ctx) => {
+    if (!(req.method === "GET" && ctx.url.pathname === "/v1.0/me/mailFolders/delta")) return false;
+    res.writeHead(302, { ...ctx.cors, location: `${evil}/steal` });
+    res.end();
+    return true;
+  };
+  results.redirect = (await sync()).error;
+  // A deltaLink to another host is stored but never followed: the next sync starts over.
+  org.hook = (req, res, ctx) => {
+    if (!(req.method === "GET" && ctx.url.pathname === "/v1.0/me/mailFolders/delta")) return false;
+    res.writeHead(200, { ...ctx.cors, "content-type": "application/json" });
+    res.end(JSON.stringify({ value: [], "@odata.deltaLink": `${evil}/v1.0/me/mailFolders/delta?$deltatoken=1` }));
+    return true;
+  };
+  results.deltaLink = (await sync({ folders: [] })).error ?? "ok";
+  org.hook = null;
+  results.deltaLinkAfter = (await sync({ folders: [] })).error ?? "ok";
+  for (const baseUrl of [`${org.origin}@evil.example/v1.0`, `${org.origin}.evil.example/v1.0`, `${evil}/v1.0`]) {
+    results[baseUrl] = (await sync({ baseUrl })).error;
+  }
+  assert.deepEqual(results, {
+    next: "Network", userinfo: "Network", notJson: "Network", redirect: "Network",
+    deltaLink: "ok", deltaLinkAfter: "ok",
+    [`${org.origin}@evil.example/v1.0`]: "InvalidInput", [`${org.origin}.evil.example/v1.0`]: "InvalidInput", [`${evil}/v1.0`]: "InvalidInput",
+  });
+  assert.ok(org.log.every((r) => r.authorization === null || r.authorization === "Bearer token-1"));
+});
+
+test("R20 editing a draft the server already has (saveDraft with its id) reaches the server", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  // Only what the user edits, as a Graph message: the library adds parentFolderId and isDraft itself.
+  await inPage(() => mailbox.saveDraft({ id: "draft-old", subject: "Budget v2", body: { contentType: "text", content: "v2" },
+    toRecipients: [{ emailAddress: { address: "cfo@contoso.example" } }] }));
+  const result = await sync();
+  const pending = await inPage(() => mailbox.pendingActions());
+  assert.equal(org.state.live("messages").get("draft-old").subject, "Budget v2",
+    `server still has the old draft; ${JSON.stringify(result.report)} pending ${JSON.stringify(pending.map((p) => [p.kind, p.failure]))}`);
+});
+
+test("R21 a server item that does not validate rejects as a server failure (Network), not as the caller's InvalidInput", async () => {
+  await fresh();
+  org.hook = (req, res, ctx) => {
+    if (!(req.method === "GET" && ctx.url.pathname === "/v1.0/me/mailFolders/delta")) return false;
+    res.writeHead(200, { ...ctx.cors, "content-type": "application/json" });
+    res.end(JSON.stringify({ value: [{ id: "f1", displayName: 42 }], "@odata.deltaLink": `${org.origin}/v1.0/me/mailFolders/delta?$deltatoken=9` }));
+    return true;
+  };
+  const result = await inPage(() => mailbox.sync({ getAccessToken: () => "t", folders: [], contacts: false })
+    .then(() => "resolved", (e) => ({ code: e.code, field: e.field, message: e.message })));
+  org.hook = null;
+  assert.equal(result.code, "Network", JSON.stringify(result));
+});
+
+test("R18 no request left the organization's server, and tokens went only there", () => {
+  const foreign = requests.filter((url) => url.origin !== site.origin && url.origin !== org.origin).map(String);
+  assert.deepEqual(foreign, []);
+});
+
+test("R16 a delta page too big to hold does not trap the WebAssembly module (runs last: it may leave the module dead)", async () => {
+  await fresh();
+  const MB = 1024 * 1024;
+  const size = Number(process.env.REVIEW_PAGE_MB ?? 384) * MB;
+  org.hook = (req, res, ctx) => {
+    if (!(req.method === "GET" && ctx.url.pathname === "/v1.0/me/mailFolders/delta")) return false;
+    res.writeHead(200, { ...ctx.cors, "content-type": "application/json" });
+    const chunk = Buffer.from('{"id":"x"},'.repeat(MB / 11 | 0));
+    let sent = 0;
+    res.write('{"value":[');
+    const pump = () => {
+      while (sent < size) {
+        sent += chunk.length;
+        if (!res.write(chunk)) return res.once("drain", pump);
+      }
+      res.end('{"id":"x"}]}');
+    };
+    pump();
+    return true;
+  };
+  const outcome = await inPage(async () => {
+    const errors = [];
+    window.addEventListener("error", (e) => errors.push(String(e.message)));
+    window.addEventListener("unhandledrejection", (e) => errors.push(String(e.reason)));
+    const started = Date.now();
+    const result = await window.within(window.syncNow(), 60_000);
+    const later = await window.within((async () => mailbox.pendingActions())().then(() => "ok", (e) => `${e.name}: ${e.message}`), 5000);
+    return { result, later, errors, seconds: (Date.now() - started) / 1000 };
+  });
+  org.hook = null;
+  assert.equal(outcome.later, "ok", `after the huge page: ${JSON.stringify(outcome)}`);
+  assert.notEqual(outcome.result, "STILL PENDING", JSON.stringify(outcome));
+  assert.equal(outcome.result.error, "Network", JSON.stringify(outcome));
+});
