@@ -161,6 +161,25 @@ impl Mailbox {
         Err(busy())
     }
 
+    /// Gives the outbox's actions on `local` the id the server gave the message
+    /// (created as a draft to be sent), so that the next try sends that draft.
+    pub async fn rename_actions(&self, local: &str, server: &str) -> Result<(), Error> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let base = self.base();
+            let mut outbox = self.read_outbox().await?;
+            outbox.adopt_id(local, server);
+            let sealed = self.sealed_outbox(&outbox).await?;
+            if self
+                .commit(Kind::Message, Vec::new(), Some(sealed), base, None)
+                .await?
+                .is_some()
+            {
+                return Ok(());
+            }
+        }
+        Err(busy())
+    }
+
     /// The actions a sync sends now, in order, marked as sent first (in the
     /// outbox), so that later actions on their items queue after them instead of
     /// merging into what the server may already have.

@@ -161,7 +161,12 @@ async fn push(
     report: &mut SyncReport,
 ) -> Result<(), Error> {
     for entry in mailbox.begin_push().await? {
-        let reply = send_action(client, base, &entry.action).await?;
+        let reply = match &entry.action {
+            Action::Send { id, message } if is_local_id(id) => {
+                send_new_message(mailbox, client, base, id, message).await?
+            }
+            action => send_action(client, base, action).await?,
+        };
         match outcome(Some(reply.status), 0, None) {
             Outcome::Done => {
                 // Settled first: an answer that cannot be adopted must not make
@@ -209,6 +214,48 @@ async fn send_action(client: &Client<'_>, base: &str, action: &Action) -> Result
         }
     }
     last.ok_or_else(unreachable_server)
+}
+
+/// Sends a message the server never had: creates it as a draft, gives the
+/// outbox's action the draft's id (stored, so a sync cut short from here on only
+/// sends that draft, and a second send finds nothing: 404), then sends it.
+async fn send_new_message(
+    mailbox: &Mailbox,
+    client: &Client<'_>,
+    base: &str,
+    local: &str,
+    message: &Value,
+) -> Result<Reply, Error> {
+    let create = Action::Send {
+        id: local.to_owned(),
+        message: message.clone(),
+    }
+    .request();
+    let url = format!("{base}{}", create.path);
+    let reply = client
+        .call_once_created(create.method, &url, create.body.as_ref())
+        .await?;
+    refuse_token(&reply)?;
+    if outcome(Some(reply.status), 0, None) != Outcome::Done {
+        return Ok(reply);
+    }
+    let created: Value = serde_json::from_str(&reply.body)
+        .map_err(|_| Error::Network("the server's answer to a new message is not JSON".into()))?;
+    let Some(id) = created.get("id").and_then(Value::as_str) else {
+        return Err(Error::Network(
+            "the server's answer to a new message has no id".into(),
+        ));
+    };
+    mailbox.rename_actions(local, id).await?;
+    let send = Action::Send {
+        id: id.to_owned(),
+        message: message.clone(),
+    }
+    .request();
+    let url = format!("{base}{}", send.path);
+    let reply = client.call(send.method, &url, None).await?;
+    refuse_token(&reply)?;
+    Ok(reply)
 }
 
 /// After the server created a draft made offline, stores its version under the
@@ -404,6 +451,38 @@ impl Client<'_> {
 
     fn aborted(&self) -> bool {
         self.hooks.signal.as_ref().is_some_and(AbortSignal::aborted)
+    }
+
+    /// A call that creates something on the server: tried again only when the
+    /// server said it did nothing (`429`, `503`). After a network failure or
+    /// another error it may have created it anyway, so the sync stops instead
+    /// (and the next one decides again).
+    async fn call_once_created(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply, Error> {
+        for attempt in 0..ATTEMPTS {
+            if self.aborted() {
+                return Err(Error::Aborted);
+            }
+            let token = (self.hooks.token)().await?;
+            let Some((reply, retry_after)) = self.send(method, url, &token, body).await? else {
+                return Err(unreachable_server());
+            };
+            if !matches!(reply.status, 429 | 503) {
+                return Ok(reply);
+            }
+            let wait = match outcome(Some(reply.status), attempt, retry_after.as_deref()) {
+                Outcome::RetryAfter(wait) => wait,
+                _ => return Ok(reply),
+            };
+            if attempt + 1 < ATTEMPTS {
+                self.sleep(wait).await?;
+            }
+        }
+        Err(unreachable_server())
     }
 
     /// One request: the bearer token, JSON in and out, no cookies, no referrer,

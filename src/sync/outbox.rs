@@ -190,6 +190,8 @@ impl Action {
 
     /// The Graph calls that carry this action, in order: one, except for sending
     /// a draft the server has, which first writes what the user sent into it.
+    /// Sending a message the server never had starts by creating it as a draft;
+    /// the sync then gives the action the draft's id and sends that.
     pub fn requests(&self) -> Vec<GraphRequest> {
         match self {
             Self::Send { id, message } if !is_local_id(id) => vec![
@@ -243,10 +245,13 @@ impl Action {
             Self::SaveDraft { id, message } => {
                 GraphRequest::patch(message_path(id), without_id(message))
             }
+            // Created as a draft first, then sent by its id (see `requests`): a
+            // send whose answer is lost and is tried again finds nothing (404),
+            // so a message is never sent twice.
             Self::Send { id, message } if is_local_id(id) => GraphRequest {
                 method: "POST",
-                path: "/me/sendMail".into(),
-                body: Some(json!({ "message": without_id(message), "saveToSentItems": true })),
+                path: "/me/messages".into(),
+                body: Some(without_id(message)),
             },
             Self::Send { id, .. } => GraphRequest {
                 method: "POST",
@@ -950,12 +955,10 @@ mod tests {
         let request = outbox.entries[0].action.request();
         assert_eq!(
             (request.method, request.path.as_str()),
-            ("POST", "/me/sendMail")
+            ("POST", "/me/messages"),
+            "created as a draft, then sent by its id"
         );
-        assert_eq!(
-            request.body,
-            Some(json!({"message": {"subject": "hello"}, "saveToSentItems": true}))
-        );
+        assert_eq!(request.body, Some(json!({"subject": "hello"})));
         let sent = Action::Send {
             id: "AAMk1".into(),
             message: draft("AAMk1", "x"),

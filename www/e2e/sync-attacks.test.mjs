@@ -135,9 +135,10 @@ test("R1 two syncs at once (two tabs, or a timer and a button) send a queued mes
   assert.equal((await sync()).error, undefined);
   await inPage(() => mailbox.send({ subject: "Quarterly numbers", toRecipients: [{ emailAddress: { address: "cfo@contoso.example" } }] }));
   const results = await inPage(() => Promise.all([window.syncNow(), window.syncNow()]));
-  const sendMails = org.log.filter((r) => r.method === "POST" && r.path === "/v1.0/me/sendMail").length;
+  // A new message goes out as a draft created and then sent by its id.
+  const sends = org.log.filter((r) => r.method === "POST" && /^\/v1\.0\/me\/(sendMail|messages\/[^/]+\/send)$/.test(r.path)).length;
   const sent = live().filter((m) => m.subject === "Quarterly numbers").length;
-  assert.deepEqual({ sendMails, sent }, { sendMails: 1, sent: 1 }, `the message was sent ${sent} times; ${JSON.stringify(results)}`);
+  assert.deepEqual({ sends, sent }, { sends: 1, sent: 1 }, `the message was sent ${sent} times; ${JSON.stringify(results)}`);
 });
 
 test("R2 send({ id, ...edited }) of a draft the server has sends what the user sent, not the server's old copy", async () => {
@@ -174,6 +175,27 @@ test("R3 a draft saved offline, synced, then edited and sent goes out with the e
 // ---------------------------------------------------------------------------
 // Nothing lost
 // ---------------------------------------------------------------------------
+
+test("R4 a sendMail the server carried out but answered 504 (gateway timeout) is not sent a second time", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  await inPage(() => mailbox.send({ subject: "Wire 10,000 EUR", toRecipients: [{ emailAddress: { address: "bank@contoso.example" } }] }));
+  let first = true;
+  org.hook = (req, res, ctx) => {
+    if (!(req.method === "POST" && ctx.url.pathname === "/v1.0/me/sendMail" && first)) return false;
+    first = false;
+    readBody(req).then((text) => {
+      ctx.state.sendMail(JSON.parse(text).message); // the server did it...
+      res.writeHead(504, { ...ctx.cors, "content-type": "application/json" }); // ...but the gateway timed out
+      res.end(JSON.stringify({ error: { code: "GatewayTimeout", message: "upstream timed out" } }));
+    });
+    return true;
+  };
+  const result = await sync();
+  const sent = live().filter((m) => m.subject === "Wire 10,000 EUR").length;
+  assert.equal(sent, 1, `sent ${sent} times; ${JSON.stringify(result)}`);
+});
+
 
 test("R5 a server error that outlasts the retries (503 x5) keeps the action to send again", async () => {
   await fresh();
