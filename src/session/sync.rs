@@ -130,6 +130,10 @@ pub async fn run(
         hooks,
         page_size: options.page_size,
     };
+    if client.aborted() {
+        // Before the outbox is touched: an aborted sync marks nothing as sent.
+        return Err(Error::Aborted);
+    }
     let mut report = SyncReport {
         phase: "push",
         ..SyncReport::default()
@@ -160,7 +164,13 @@ async fn push(
     base: &str,
     report: &mut SyncReport,
 ) -> Result<(), Error> {
-    for entry in mailbox.begin_push().await? {
+    // Drafts the server created in this push, by local id: later entries of the
+    // same push on them go to the server's draft (the outbox was renamed too).
+    let mut created: Vec<(String, String)> = Vec::new();
+    for mut entry in mailbox.begin_push().await? {
+        for (local, server) in &created {
+            entry.action.rename(local, server);
+        }
         let reply = match &entry.action {
             Action::Send { id, message } if is_local_id(id) => {
                 send_new_message(mailbox, client, base, id, message).await?
@@ -173,7 +183,9 @@ async fn push(
                 // the next sync create the draft again.
                 mailbox.settle_actions(&[entry.seq], Vec::new()).await?;
                 if let Action::SaveDraft { id, .. } = &entry.action {
-                    adopt_created(mailbox, id, &reply.body).await?;
+                    if let Some(server) = adopt_created(mailbox, id, &reply.body).await? {
+                        created.push((id.clone(), server));
+                    }
                 }
                 report.pushed += 1;
             }
@@ -260,13 +272,16 @@ async fn send_new_message(
 
 /// After the server created a draft made offline, stores its version under the
 /// server's id in place of the local one.
-async fn adopt_created(mailbox: &Mailbox, id: &str, body: &str) -> Result<(), Error> {
+/// The server's id for it, when it was a local draft.
+async fn adopt_created(mailbox: &Mailbox, id: &str, body: &str) -> Result<Option<String>, Error> {
     if !is_local_id(id) {
-        return Ok(());
+        return Ok(None);
     }
     let created: Value = serde_json::from_str(body)
         .map_err(|_| Error::Network("the server's answer to a new draft is not JSON".into()))?;
-    mailbox.adopt_draft(id, created).await
+    let server = created.get("id").and_then(Value::as_str).map(str::to_owned);
+    mailbox.adopt_draft(id, created).await?;
+    Ok(server)
 }
 
 /// Pulls one delta query to its end, from the stored delta link when there is

@@ -121,7 +121,7 @@ pub enum Action {
 
 impl Action {
     /// Renames the item this action is on, from `from` to `to`.
-    fn rename(&mut self, from: &str, to: &str) {
+    pub fn rename(&mut self, from: &str, to: &str) {
         let id = match self {
             Self::MarkRead { id, .. }
             | Self::SetFlag { id, .. }

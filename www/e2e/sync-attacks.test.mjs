@@ -480,6 +480,23 @@ test("R21 a server item that does not validate rejects as a server failure (Netw
   assert.equal(result.code, "Network", JSON.stringify(result));
 });
 
+test("R22 a draft sent after an aborted sync leaves no stray copy in Drafts, on the server or offline", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  const local = await inPage(() => mailbox.saveDraft({ subject: "Plan", body: { contentType: "text", content: "draft" } }));
+  const aborted = await inPage(() => { const c = new AbortController(); c.abort(); return window.syncNow({ signal: c.signal }); });
+  assert.equal(aborted.error, "Aborted");
+  await inPage((id) => mailbox.send({ id, subject: "Plan (final)", toRecipients: [{ emailAddress: { address: "team@contoso.example" } }], body: { contentType: "text", content: "final" } }), local);
+  const result = await sync();
+  assert.equal(result.error, undefined, JSON.stringify(result));
+  const drafts = live().filter((m) => m.parentFolderId === "AAMkDrafts" && m.id !== "draft-old");
+  const offline = await inPage(() => mailbox.listMessages("drafts", { limit: 50 }).then((p) => p.value.map((m) => m.subject)));
+  const offlineById = await Promise.all(drafts.map((d) => inPage((id) => mailbox.getMessage(id).then((m) => m?.subject ?? null), d.id)));
+  assert.deepEqual({ serverDrafts: drafts.map((d) => d.subject), offlineById, offline },
+    { serverDrafts: [], offlineById: [], offline: [] });
+});
+
+
 test("R18 no request left the organization's server, and tokens went only there", () => {
   const foreign = requests.filter((url) => url.origin !== site.origin && url.origin !== org.origin).map(String);
   assert.deepEqual(foreign, []);
