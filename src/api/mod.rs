@@ -602,7 +602,7 @@ impl OfflineMailbox {
             let persist = convert::optional_bool(&options, "persist")?.unwrap_or(false);
             session.enable_offline(unlock).await?;
             if persist {
-                storage::persist().await;
+                crate::session::storage::persist().await;
             }
             Ok(JsValue::UNDEFINED)
         })

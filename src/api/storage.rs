@@ -1,11 +1,10 @@
 //! `OfflineMailbox.storage` and asking the browser to keep the offline copy
 //! (`navigator.storage`, in a window or a worker).
 
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Object, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
-use crate::Error;
+use crate::session::storage;
 
 use super::{promise, set, OfflineMailbox};
 
@@ -26,27 +25,12 @@ impl OfflineMailbox {
         let session = self.session.clone();
         promise(async move {
             let report = Object::new();
-            let manager = storage_manager();
-            let estimate = call(&manager, "estimate")
-                .await
-                .unwrap_or(JsValue::UNDEFINED);
-            for name in ["usage", "quota"] {
-                let value = Reflect::get(&estimate, &name.into()).unwrap_or(JsValue::UNDEFINED);
-                set(
-                    &report,
-                    name,
-                    &value.as_f64().map_or(JsValue::NULL, JsValue::from),
-                );
-            }
-            let persisted = call(&manager, "persisted")
-                .await
-                .ok()
-                .and_then(|p| p.as_bool());
-            set(
-                &report,
-                "persisted",
-                &JsValue::from(persisted.unwrap_or(false)),
-            );
+            let estimate = storage::estimate().await;
+            let number = |value: Option<f64>| value.map_or(JsValue::NULL, JsValue::from);
+            set(&report, "usage", &number(estimate.map(|(usage, _)| usage)));
+            set(&report, "quota", &number(estimate.map(|(_, quota)| quota)));
+            let persisted = storage::persisted().await;
+            set(&report, "persisted", &JsValue::from(persisted));
             let by_kind = Object::new();
             if let Some(mailbox) = session.store()? {
                 for size in mailbox.stored_sizes().await? {
@@ -60,34 +44,4 @@ impl OfflineMailbox {
             Ok(report.into())
         })
     }
-}
-
-/// Asks the browser to keep this origin's data under storage pressure
-/// (`navigator.storage.persist()`); whether it agreed, `false` where it cannot.
-pub async fn persist() -> bool {
-    call(&storage_manager(), "persist")
-        .await
-        .ok()
-        .and_then(|granted| granted.as_bool())
-        .unwrap_or(false)
-}
-
-/// `navigator.storage`, or `undefined`.
-fn storage_manager() -> JsValue {
-    Reflect::get(&js_sys::global(), &"navigator".into())
-        .and_then(|navigator| Reflect::get(&navigator, &"storage".into()))
-        .unwrap_or(JsValue::UNDEFINED)
-}
-
-/// Calls a method of the storage manager that returns a promise, and awaits it.
-async fn call(manager: &JsValue, name: &str) -> Result<JsValue, Error> {
-    let unavailable = || Error::Unsupported(format!("navigator.storage.{name} is unavailable"));
-    let method: js_sys::Function = Reflect::get(manager, &name.into())
-        .ok()
-        .and_then(|m| m.dyn_into().ok())
-        .ok_or_else(unavailable)?;
-    let answer = method.call0(manager).map_err(|_| unavailable())?;
-    JsFuture::from(Promise::resolve(&answer))
-        .await
-        .map_err(|_| unavailable())
 }

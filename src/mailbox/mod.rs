@@ -28,7 +28,7 @@ use crate::sync::MailboxState;
 use crate::Error;
 
 pub use layout::UpgradeProgress;
-pub use retention::PruneReport;
+pub use retention::{Eviction, PruneReport};
 pub use rotate::RotationProgress;
 pub use unlock::{Unlock, DEFAULT_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS};
 pub use write::DeltaSummary;

@@ -250,36 +250,57 @@ pub struct Eviction {
 const EVICTION_SCAN: usize = 200;
 
 impl Mailbox {
-    /// Makes room after the browser refused a write for quota: evicts the bodies
-    /// of up to `count` of the oldest messages that still have one (their
-    /// summaries stay, and reads say the body must be fetched again); once no
-    /// body is left, removes up to `count` of the oldest messages whole, never
-    /// ones with actions waiting in the outbox. Nothing left to evict: zeros.
+    /// Makes room: evicts the bodies of up to `count` of the oldest messages
+    /// that still have one (see [`Mailbox::evict_bodies`]); once no body is
+    /// left, removes up to `count` of the oldest messages whole. Items with
+    /// actions waiting in the outbox are never touched. Nothing left: zeros.
     pub async fn evict_oldest(&self, count: usize) -> Result<Eviction, Error> {
-        let (with_body, oldest) = self.oldest_messages(count).await?;
-        if !with_body.is_empty() {
-            let bodies = self.evict_bodies(&with_body).await?;
+        let bodies = self.evict_bodies(count).await?;
+        if bodies > 0 {
             return Ok(Eviction {
                 bodies,
                 messages: 0,
             });
         }
         let keep = self.keys_with_pending_actions().await?;
-        let keys: Vec<Vec<u8>> = oldest
-            .into_iter()
-            .filter(|key| !keep.contains(key))
-            .take(count)
-            .collect();
-        let messages = self.remove_keys(Kind::Message, &keys).await?;
+        let (_, oldest) = self.oldest_messages(count, &keep).await?;
+        let messages = self.remove_keys(Kind::Message, &oldest).await?;
         Ok(Eviction {
             bodies: 0,
             messages,
         })
     }
 
+    /// Evicts the bodies of up to `count` of the oldest messages that still
+    /// have one, in one transaction: their summaries stay, and reads say the
+    /// body must be fetched again. Messages with actions waiting in the outbox
+    /// keep theirs. Returns how many were evicted.
+    pub async fn evict_bodies(&self, count: usize) -> Result<u32, Error> {
+        for _ in 0..WRITE_ATTEMPTS {
+            // Chosen against the base the commit checks: a message changed
+            // meanwhile makes it choose again, so no newer version is undone.
+            let base = self.base();
+            let keep = self.keys_with_pending_actions().await?;
+            let (with_body, _) = self.oldest_messages(count, &keep).await?;
+            if with_body.is_empty() {
+                return Ok(0);
+            }
+            let ops = self.without_bodies(&with_body).await?;
+            if let Some(summary) = self.commit(Kind::Message, ops, None, base, None).await? {
+                return Ok(summary.updated);
+            }
+        }
+        Err(busy())
+    }
+
     /// Up to `count` of the oldest message summaries that still have a body,
-    /// oldest first, and the keys of the `count` oldest messages of each folder.
-    async fn oldest_messages(&self, count: usize) -> Result<(Vec<Record>, Vec<Vec<u8>>), Error> {
+    /// oldest first, and the keys of the `count` oldest messages of each
+    /// folder; none in `keep`.
+    async fn oldest_messages(
+        &self,
+        count: usize,
+        keep: &HashSet<Vec<u8>>,
+    ) -> Result<(Vec<Record>, Vec<Vec<u8>>), Error> {
         let state = self.current_state().await?;
         let mut with_body = Vec::new();
         let mut oldest = Vec::new();
@@ -299,6 +320,7 @@ impl Mailbox {
                 )
                 .await?;
             keys.reverse();
+            keys.retain(|key| !keep.contains(key));
             oldest.extend(keys.iter().take(count).cloned());
             let mut found = 0;
             for chunk in keys.chunks(EVICTION_SCAN) {
@@ -320,16 +342,14 @@ impl Mailbox {
             recency(b).total_cmp(&recency(a))
         });
         with_body.truncate(count);
+        oldest.truncate(count);
         Ok((with_body, oldest))
     }
 
-    /// Evicts the bodies of these summaries. The browser counts every byte a
-    /// transaction puts against the quota, whatever it deletes, so this takes
-    /// two: the messages are removed whole (deletes only, and the small state),
-    /// then their summaries are put back, sealed again with the body pointer
-    /// [`BODY_EVICTED`], once the bodies' room is free. A summary that changed
-    /// meanwhile is left alone.
-    async fn evict_bodies(&self, summaries: &[Record]) -> Result<u32, Error> {
+    /// The puts that store these summaries again without their bodies:
+    /// sealed anew with the body pointer [`BODY_EVICTED`] (a put of a message
+    /// without a body deletes the stored one).
+    async fn without_bodies(&self, summaries: &[Record]) -> Result<Vec<Op>, Error> {
         let store = Kind::Message.store();
         let mut sealing = Vec::with_capacity(summaries.len());
         for summary in summaries {
@@ -337,8 +357,8 @@ impl Mailbox {
                 continue;
             };
             let key = summary.bytes(fields::KEY).unwrap_or_default().to_vec();
-            let fields =
-                without_seal(summary).with(fields::BODY_AT, FieldValue::Number(BODY_EVICTED));
+            let mut fields = without_seal(summary);
+            fields.set(fields::BODY_AT, FieldValue::Number(BODY_EVICTED));
             let placement = stored_placement(summary);
             sealing.push((
                 key.clone(),
@@ -346,29 +366,18 @@ impl Mailbox {
                 self.seal_fields(store, &key, fields, &plaintext),
             ));
         }
-        let mut puts = Vec::with_capacity(sealing.len());
+        let mut ops = Vec::with_capacity(sealing.len());
         for (key, placement, sealed) in sealing {
             let record = sealed.await?;
-            puts.push(SealedItem {
+            ops.push(Op::Put(SealedItem {
                 key: key
                     .try_into()
                     .map_err(|_| Error::Storage("a message key has an unexpected length".into()))?,
                 record,
                 placement,
                 body: None,
-            });
+            }));
         }
-        let keys: Vec<Vec<u8>> = puts.iter().map(|item| item.key.to_vec()).collect();
-        self.remove_keys(Kind::Message, &keys).await?;
-        for _ in 0..WRITE_ATTEMPTS {
-            let ops = puts.iter().map(|item| Op::Put(item.clone())).collect();
-            if let Some(summary) = self
-                .commit(Kind::Message, ops, None, self.base(), None)
-                .await?
-            {
-                return Ok(summary.created);
-            }
-        }
-        Err(busy())
+        Ok(ops)
     }
 }

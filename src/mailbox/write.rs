@@ -430,8 +430,13 @@ impl Mailbox {
                     ));
                     txn.state.event_span = txn.state.event_span.max(event_span(&item.record));
                     txn.tx.put(store, &key, &item.record)?;
-                    if let Some(body) = &item.body {
-                        txn.tx.put(STORE_MESSAGE_BODIES, &key, body)?;
+                    match &item.body {
+                        Some(body) => txn.tx.put(STORE_MESSAGE_BODIES, &key, body)?,
+                        // A message put without its body keeps none (an eviction).
+                        None if kind == Kind::Message => {
+                            txn.tx.delete(STORE_MESSAGE_BODIES, &key)?
+                        }
+                        None => {}
                     }
                     current.insert(key, Some(item.record));
                 }

@@ -11,6 +11,7 @@
 //! The host's secret is kept only until the store is unlocked; after that the
 //! store holds derived keys only.
 
+pub mod storage;
 mod sync;
 
 use std::cell::{Cell, RefCell};

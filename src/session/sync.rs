@@ -22,13 +22,15 @@ use web_sys::{
 };
 
 use crate::directory::global_fetch;
-use crate::mailbox::Mailbox;
+use crate::mailbox::{Eviction, Mailbox};
 use crate::model::Kind;
 use crate::sync::{
-    is_local_id, on_origin, outcome, pulls, Action, CalendarWindow, DeltaPage, Failure, Outcome,
-    Pull, Retention,
+    bodies_to_evict, is_local_id, on_origin, outcome, pulls, Action, CalendarWindow, DeltaPage,
+    Failure, Outcome, Pull, Retention,
 };
 use crate::Error;
+
+use super::storage;
 
 /// Requests tried per call before a sync gives up (throttling, server errors,
 /// network failures).
@@ -40,8 +42,12 @@ const MAX_ANSWER: u64 = 64 << 20;
 /// The most pages one delta query may take in one sync (a link that never
 /// ends is the server's fault).
 const MAX_PAGES: u32 = 100_000;
-/// Messages evicted at a time when the quota runs out.
-const EVICTION_BATCH: usize = 200;
+/// Messages evicted at a time when the browser refused a page for quota.
+const EVICTION_BATCH: usize = 50;
+/// Tries of a page the browser refused for quota, each after evicting more.
+const QUOTA_ROUNDS: u32 = 3;
+/// The pause before the first retry of such a page (then twice, three times).
+const QUOTA_PAUSE: Duration = Duration::from_secs(1);
 /// How often a wait checks the abort signal.
 const ABORT_POLL: Duration = Duration::from_millis(100);
 
@@ -334,7 +340,8 @@ async fn pull_scope(
                 "the server's delta page does not validate: {error}"
             ))
         })?;
-        let summary = apply_making_room(mailbox, client, pull, page, report)
+        let incoming = reply.body.len() as u64;
+        let summary = apply_within_budget(mailbox, client, pull, page, incoming, report)
             .await
             .map_err(server_item_error)?;
         report.pages += 1;
@@ -361,16 +368,38 @@ async fn pull_scope(
     }
 }
 
-/// Applies a page; when the browser refuses it for quota, evicts the oldest
-/// bodies (then the oldest messages), reports it, and tries again.
-async fn apply_making_room(
+/// Applies a page within the storage budget. Before writing, evicts the
+/// oldest bodies when the page would take the origin past the budget's high
+/// water mark (see [`bodies_to_evict`]). If the browser still refuses the page
+/// for quota, evicts more (whole messages once no body is left) and tries
+/// again after a pause, since browsers give deleted room back only when they
+/// compact; after [`QUOTA_ROUNDS`], or when the browser refuses the eviction
+/// too (Chromium refuses every write that puts anything once the quota is
+/// reached), it gives up with `QuotaExceeded`: nothing of the page is written,
+/// and the next sync pulls it again.
+async fn apply_within_budget(
     mailbox: &Mailbox,
     client: &Client<'_>,
     pull: &Pull,
     page: DeltaPage,
+    incoming: u64,
     report: &mut SyncReport,
 ) -> Result<crate::mailbox::DeltaSummary, Error> {
-    loop {
+    if let Some((usage, quota)) = storage::estimate().await {
+        let count = bodies_to_evict(usage, quota, incoming, page.changes.len());
+        if count > 0 {
+            let bodies = mailbox.evict_bodies(count).await?;
+            tell_evicted(
+                client,
+                report,
+                Eviction {
+                    bodies,
+                    messages: 0,
+                },
+            );
+        }
+    }
+    for round in 1..=QUOTA_ROUNDS {
         match mailbox
             .apply_delta(pull.kind, &pull.scope, page.clone())
             .await
@@ -379,15 +408,25 @@ async fn apply_making_room(
             other => return other,
         }
         let eviction = mailbox.evict_oldest(EVICTION_BATCH).await?;
-        if eviction.bodies + eviction.messages == 0 {
-            return Err(Error::QuotaExceeded);
+        if eviction == Eviction::default() {
+            break;
         }
-        report.evicted_bodies += eviction.bodies;
-        report.evicted_messages += eviction.messages;
-        report.phase = "evict";
-        (client.hooks.progress)(report);
-        report.phase = "pull";
+        tell_evicted(client, report, eviction);
+        client.sleep(QUOTA_PAUSE * round).await?;
     }
+    Err(Error::QuotaExceeded)
+}
+
+/// Counts an eviction and tells the app (phase `"evict"`).
+fn tell_evicted(client: &Client<'_>, report: &mut SyncReport, eviction: Eviction) {
+    if eviction == Eviction::default() {
+        return;
+    }
+    report.evicted_bodies += eviction.bodies;
+    report.evicted_messages += eviction.messages;
+    let phase = std::mem::replace(&mut report.phase, "evict");
+    (client.hooks.progress)(report);
+    report.phase = phase;
 }
 
 /// An item of the server's that does not validate is the server's fault, not

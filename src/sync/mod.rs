@@ -2,6 +2,7 @@
 //! right, the outbox of actions taken offline, and what a sync asks the server for
 //! and does with its answers. Pure Rust; the sync itself runs in the session.
 
+mod budget;
 mod codec;
 mod counts;
 mod delta;
@@ -11,6 +12,7 @@ mod plan;
 mod retention;
 mod state;
 
+pub use budget::bodies_to_evict;
 pub use counts::{count_changes, CountChange, FolderCounts, Placement};
 pub use delta::{Change, DeltaPage, RemovalReason};
 pub use http::{outcome, Outcome};
