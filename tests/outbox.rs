@@ -338,3 +338,75 @@ async fn a_malformed_draft_is_invalid_input_and_stores_nothing() {
     assert!(pending(&mailbox).await.is_empty());
     assert!(listed(&mailbox, "drafts").await.is_empty());
 }
+
+/// Review L3: the state records that an outbox was stored, so the record
+/// vanishing (a copy of `syncState` from before the first action put back, or
+/// the store emptied by a script) is detected once, not read as "nothing
+/// pending"; after that report the outbox starts empty and actions work again.
+#[wasm_bindgen_test]
+async fn an_outbox_that_vanishes_is_reported_once_then_starts_empty() {
+    let user = "outbox-vanish";
+    let mailbox = mailbox(user).await;
+    let before = wait(snapshot(&db_name(user))).await;
+    wait(mailbox.mark_read(ids(&["m1"]), true.into())).await;
+    assert_eq!(pending(&mailbox).await.len(), 1);
+    wait(restore_stores(
+        &db_name(user),
+        &before,
+        &js(&json!(["syncState"])),
+    ))
+    .await;
+    assert_eq!(rejection_code(mailbox.pending_actions()).await, "Integrity");
+    let quarantined = to_value(&wait(mailbox.quarantine()).await);
+    assert_eq!(quarantined, json!([{"kind": "syncState", "id": "outbox"}]));
+    assert!(pending(&mailbox).await.is_empty());
+    wait(mailbox.mark_read(ids(&["m2"]), true.into())).await;
+    assert_eq!(pending(&mailbox).await.len(), 1);
+
+    let user = "outbox-cleared";
+    let mailbox = self::mailbox(user).await;
+    wait(mailbox.delete(ids(&["m1"]), JsValue::UNDEFINED)).await;
+    wait(clear_store(&db_name(user), "syncState")).await;
+    assert_eq!(rejection_code(mailbox.pending_actions()).await, "Integrity");
+    assert!(pending(&mailbox).await.is_empty());
+}
+
+/// Discarding an action not yet sent takes it out of the outbox and puts the
+/// offline copy back (listings and counts); retrying is only for refused
+/// actions, and a seq that names nothing is InvalidInput.
+#[wasm_bindgen_test]
+async fn a_discarded_action_is_undone_in_the_offline_copy() {
+    let user = "outbox-discard";
+    let mailbox = mailbox(user).await;
+    wait(mailbox.mark_read(ids(&["m1"]), true.into())).await;
+    wait(mailbox.move_to(ids(&["m2"]), "archive".into())).await;
+    let queued = pending(&mailbox).await;
+    let seq = |i: usize| JsValue::from(queued[i]["seq"].as_f64().unwrap());
+    assert_eq!(
+        rejection_code(mailbox.retry_action(seq(0))).await,
+        "InvalidInput"
+    );
+    wait(mailbox.discard_action(seq(1))).await;
+    let inbox: Vec<String> = listed(&mailbox, "inbox")
+        .await
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(inbox, ["m3", "m2", "m1"], "m2 is back in the inbox");
+    wait(mailbox.discard_action(seq(0))).await;
+    let m1 = to_value(&wait(mailbox.get_message("m1".into())).await);
+    assert_eq!(m1["isRead"], json!(false));
+    assert!(pending(&mailbox).await.is_empty());
+    assert_eq!(
+        counts(&mailbox).await,
+        json!({"archive": [0, 0], "inbox": [3, 3]})
+    );
+    assert_eq!(
+        rejection_code(mailbox.discard_action(seq(0))).await,
+        "InvalidInput"
+    );
+    assert_eq!(
+        rejection_code(mailbox.discard_action(JsValue::from("1"))).await,
+        "InvalidInput"
+    );
+}

@@ -288,6 +288,70 @@ impl OfflineMailbox {
     }
 }
 
+#[wasm_bindgen]
+impl OfflineMailbox {
+    /// Sends a refused action again at the next sync (after the user fixed
+    /// what the server objected to, for instance). `seq` is from
+    /// `pendingActions()`; an action that was not refused is `InvalidInput`.
+    ///
+    /// ```js
+    /// for (const a of await mailbox.pendingActions()) if (a.failure) await mailbox.retryAction(a.seq);
+    /// ```
+    #[wasm_bindgen(js_name = retryAction, unchecked_return_type = "Promise<void>")]
+    pub fn retry_action(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] seq: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let seq = action_seq(&seq)?;
+            outbox_of(&session)?.retry_action(seq).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Gives up an action, refused or not yet sent: it leaves the outbox, and
+    /// a read state, flag, categories or folder it changed is put back in the
+    /// offline copy (other changes, such as a delete, show the server's
+    /// version when the server next sends the item). An action a sync is
+    /// sending cannot be taken back: `InvalidInput`.
+    ///
+    /// ```js
+    /// await mailbox.discardAction(pending[0].seq);
+    /// ```
+    #[wasm_bindgen(js_name = discardAction, unchecked_return_type = "Promise<void>")]
+    pub fn discard_action(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] seq: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let seq = action_seq(&seq)?;
+            outbox_of(&session)?.discard_action(seq).await?;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+}
+
+/// An action's `seq` argument: a whole number from `pendingActions()`.
+fn action_seq(seq: &JsValue) -> Result<u64, Error> {
+    seq.as_f64()
+        .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= 9_007_199_254_740_991.0)
+        .map(|n| n as u64)
+        .ok_or_else(|| Error::invalid("seq", "must be the seq of an entry of pendingActions()"))
+}
+
+/// The mailbox whose outbox an action on the queue changes.
+fn outbox_of(
+    session: &crate::session::Session,
+) -> Result<std::rc::Rc<crate::mailbox::Mailbox>, Error> {
+    session.store()?.ok_or_else(|| {
+        Error::PolicyDenied(
+            "offline actions are kept only while offline is on (enableOffline)".into(),
+        )
+    })
+}
+
 /// A message argument as JSON with its id (a new local one if it has none) and
 /// its folder (Drafts if it names none).
 fn message_with_id(message: &JsValue) -> Result<(String, Value), Error> {
@@ -324,11 +388,6 @@ async fn act(
     kind: Kind,
     actions: Vec<Action>,
 ) -> Result<JsValue, Error> {
-    let Some(mailbox) = session.store()? else {
-        return Err(Error::PolicyDenied(
-            "offline actions are kept only while offline is on (enableOffline)".into(),
-        ));
-    };
-    mailbox.act(kind, actions).await?;
+    outbox_of(session)?.act(kind, actions).await?;
     Ok(JsValue::UNDEFINED)
 }

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::crypto::Aad;
 use crate::model::{Item, Kind};
-use crate::store::{fields, Record, STORE_META, STORE_SYNC_STATE};
+use crate::store::{fields, FieldValue, Record, STORE_META, STORE_SYNC_STATE};
 use crate::sync::{Action, Entry, Failure, Outbox};
 use crate::Error;
 
@@ -180,6 +180,75 @@ impl Mailbox {
         Err(busy())
     }
 
+    /// Queues the refused action `seq` again, for the next sync to send.
+    pub async fn retry_action(&self, seq: u64) -> Result<(), Error> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let base = self.base();
+            let mut outbox = self.read_outbox().await?;
+            if !outbox.retry(seq) {
+                return Err(Error::invalid("seq", "no refused action has this seq"));
+            }
+            let sealed = self.sealed_outbox(&outbox).await?;
+            if self
+                .commit(Kind::Message, Vec::new(), Some(sealed), base, None)
+                .await?
+                .is_some()
+            {
+                return Ok(());
+            }
+        }
+        Err(busy())
+    }
+
+    /// Takes the action `seq` (refused, or not yet sent) out of the outbox and,
+    /// where it remembers the previous value and nothing else is pending on its
+    /// item, puts the offline copy back as it was, in one transaction.
+    pub async fn discard_action(&self, seq: u64) -> Result<(), Error> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let base = self.base();
+            let mut outbox = self.read_outbox().await?;
+            let Some(entry) = outbox.discard(seq) else {
+                return Err(Error::invalid(
+                    "seq",
+                    "no refused or unsent action has this seq (one being sent cannot be taken back)",
+                ));
+            };
+            let undo = entry
+                .action
+                .undo()
+                .filter(|undo| !outbox.has_pending(undo.item_id()));
+            let ids: Vec<String> = undo.iter().map(|u| u.item_id().to_owned()).collect();
+            let (mut stored, records) = self
+                .stored_versions(Kind::Message, &ids, &HashSet::new())
+                .await?;
+            let mut changed = Vec::new();
+            if let Some(undo) = &undo {
+                if let Some(item) = stored.get_mut(undo.item_id()) {
+                    undo.apply(&mut item.fields);
+                    changed.push(undo.item_id().to_owned());
+                }
+            }
+            let ops = self
+                .action_ops(
+                    Kind::Message,
+                    &mut stored,
+                    &changed,
+                    &HashSet::new(),
+                    &records,
+                )
+                .await?;
+            let sealed = self.sealed_outbox(&outbox).await?;
+            if self
+                .commit(Kind::Message, ops, Some(sealed), base, Some(records))
+                .await?
+                .is_some()
+            {
+                return Ok(());
+            }
+        }
+        Err(busy())
+    }
+
     /// The actions a sync sends now, in order, marked as sent first (in the
     /// outbox), so that later actions on their items queue after them instead of
     /// merging into what the server may already have.
@@ -235,14 +304,15 @@ impl Mailbox {
     }
 
     /// The key of the outbox record in `syncState`.
-    fn outbox_key(&self) -> Vec<u8> {
+    pub(super) fn outbox_key(&self) -> Vec<u8> {
         self.blind.blind(STORE_SYNC_STATE, OUTBOX_NAME).to_vec()
     }
 
     /// Reads the outbox with the state, in one transaction. A record that fails
-    /// authentication, or is not the one the state says was stored last (an older
-    /// copy put back), is quarantined and reported as `Integrity`; a missing one
-    /// is an empty outbox (records deleted are not detected, see SECURITY.md).
+    /// authentication, is not the one the state says was stored last (an older
+    /// copy put back), or is missing while the state says one was stored, is
+    /// quarantined and reported as `Integrity`, once: the next read starts an
+    /// empty outbox.
     pub(super) async fn read_outbox(&self) -> Result<Outbox, Error> {
         let key = self.outbox_key();
         let tx = self.db.begin_read(&[STORE_SYNC_STATE, STORE_META])?;
@@ -251,8 +321,10 @@ impl Mailbox {
         })
         .await?;
         let state = self.take_state(state).await?;
-        let Some(record) = record else {
-            return Ok(Outbox::default());
+        let record = match record {
+            Some(record) => record,
+            None if state.outbox_at == 0 => return Ok(Outbox::default()),
+            None => Record::default().with(fields::KEY, FieldValue::Bytes(key.clone())),
         };
         let sealed = record.value.as_deref().unwrap_or_default();
         let opened = self

@@ -22,7 +22,7 @@ use crate::crypto::{database_name, Aad, BlindIndex, Kek, Keyring, WrappedKeyring
 use crate::model::Kind;
 use crate::store::{
     delete_database, fields, Database, QuarantinedRecord, Record, STORE_MESSAGE_BODIES, STORE_META,
-    STORE_QUARANTINE,
+    STORE_QUARANTINE, STORE_SYNC_STATE,
 };
 use crate::sync::MailboxState;
 use crate::Error;
@@ -336,6 +336,10 @@ impl Mailbox {
             }
             txn.tx
                 .quarantine(&entry, record.value.as_deref().unwrap_or_default())?;
+            if store == STORE_SYNC_STATE && key == self.outbox_key() {
+                // The outbox is reported once; the next read starts an empty one.
+                txn.state.outbox_at = 0;
+            }
             if store == Kind::Message.store() {
                 txn.count_moves(vec![(self.authentic_placement(store, record), None)]);
                 // The message's body goes with it: nothing can reach it any more.

@@ -347,8 +347,8 @@ impl Mailbox {
     }
 
     /// The puts that store these summaries again without their bodies:
-    /// sealed anew with the body pointer [`BODY_EVICTED`] (a put of a message
-    /// without a body deletes the stored one).
+    /// sealed anew with the body pointer [`BODY_EVICTED`] (such a put deletes
+    /// the stored body).
     async fn without_bodies(&self, summaries: &[Record]) -> Result<Vec<Op>, Error> {
         let store = Kind::Message.store();
         let mut sealing = Vec::with_capacity(summaries.len());

@@ -432,8 +432,9 @@ impl Mailbox {
                     txn.tx.put(store, &key, &item.record)?;
                     match &item.body {
                         Some(body) => txn.tx.put(STORE_MESSAGE_BODIES, &key, body)?,
-                        // A message put without its body keeps none (an eviction).
-                        None if kind == Kind::Message => {
+                        // A summary put alone leaves the body as it is, unless
+                        // it says the body was evicted.
+                        None if item.record.number(fields::BODY_AT) == Some(BODY_EVICTED) => {
                             txn.tx.delete(STORE_MESSAGE_BODIES, &key)?
                         }
                         None => {}

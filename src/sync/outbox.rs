@@ -120,6 +120,34 @@ pub enum Action {
 }
 
 impl Action {
+    /// The change that puts the item back as it was before this action, where
+    /// the action remembers it (read state, flag, categories, folder).
+    pub fn undo(&self) -> Option<Action> {
+        match self {
+            Action::MarkRead { id, was, .. } => Some(Action::MarkRead {
+                id: id.clone(),
+                is_read: (*was)?,
+                was: None,
+            }),
+            Action::SetFlag { id, was, .. } => Some(Action::SetFlag {
+                id: id.clone(),
+                flag: was.clone()?,
+                was: None,
+            }),
+            Action::SetCategories { id, was, .. } => Some(Action::SetCategories {
+                id: id.clone(),
+                categories: was.clone()?,
+                was: None,
+            }),
+            Action::Move { id, was, .. } => Some(Action::Move {
+                id: id.clone(),
+                folder_id: was.clone()?,
+                was: None,
+            }),
+            _ => None,
+        }
+    }
+
     /// Renames the item this action is on, from `from` to `to`.
     pub fn rename(&mut self, from: &str, to: &str) {
         let id = match self {
@@ -460,6 +488,31 @@ impl Outbox {
         if let Some(entry) = self.entries.iter_mut().find(|entry| entry.seq == seq) {
             entry.failure = Some(failure);
         }
+    }
+
+    /// Queues a refused entry again: the next sync sends it. `false` when no
+    /// entry `seq` was refused.
+    pub fn retry(&mut self, seq: u64) -> bool {
+        let Some(entry) = self
+            .entries
+            .iter_mut()
+            .find(|entry| entry.seq == seq && entry.failure.is_some())
+        else {
+            return false;
+        };
+        entry.failure = None;
+        entry.sent = false;
+        true
+    }
+
+    /// Takes entry `seq` out of the queue, if it is refused or not yet sent
+    /// (one a sync has sent may be on the server already), and returns it.
+    pub fn discard(&mut self, seq: u64) -> Option<Entry> {
+        let at = self
+            .entries
+            .iter()
+            .position(|entry| entry.seq == seq && (entry.failure.is_some() || !entry.sent))?;
+        Some(self.entries.remove(at))
     }
 
     /// Whether any action on `id` is pending (retention never drops such an item).
@@ -804,6 +857,52 @@ mod tests {
             folder_id: folder.into(),
             was: None,
         }
+    }
+
+    #[test]
+    fn a_refused_entry_is_retried_and_a_sent_one_is_never_discarded() {
+        let message = stored(json!({"id": "m", "parentFolderId": "inbox"}));
+        let mut outbox = Outbox::default();
+        outbox.push(moved("m", "archive"), Some(&message));
+        outbox.push(read("n", true), None);
+        let seq = outbox.entries[0].seq;
+        assert!(!outbox.retry(seq), "not refused: nothing to retry");
+        outbox.start_sending();
+        assert_eq!(outbox.discard(seq), None, "sent: it may be on the server");
+        let failure = Failure {
+            status: 403,
+            message: "denied".into(),
+        };
+        outbox.fail(seq, failure);
+        assert!(outbox.retry(seq));
+        assert_eq!(outbox.entries[0].failure, None);
+        assert!(!outbox.entries[0].sent, "sent again by the next sync");
+        let discarded = outbox.discard(seq).unwrap();
+        assert_eq!(
+            discarded.action.undo(),
+            Some(Action::Move {
+                id: "m".into(),
+                folder_id: "inbox".into(),
+                was: None
+            })
+        );
+        assert_eq!(outbox.entries.len(), 1);
+        assert_eq!(outbox.discard(9_999), None);
+    }
+
+    #[test]
+    fn only_changes_that_remember_the_previous_value_can_be_undone() {
+        let message = stored(json!({"id": "m", "isRead": false}));
+        let mut outbox = Outbox::default();
+        outbox.push(read("m", true), Some(&message));
+        outbox.push(read("unknown", true), None);
+        assert_eq!(outbox.entries[0].action.undo(), Some(read("m", false)));
+        assert_eq!(outbox.entries[1].action.undo(), None);
+        let delete = Action::Delete {
+            id: "m".into(),
+            permanent: false,
+        };
+        assert_eq!(delete.undo(), None);
     }
 
     #[test]
