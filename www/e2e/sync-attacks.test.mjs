@@ -320,6 +320,54 @@ test("R10 prune never drops a message whose action was queued while it ran", asy
 // Requests stay where they belong
 // ---------------------------------------------------------------------------
 
+// Decided: "." and ".." are refused as ids (Graph never gives them; in a URL
+// path they would name another resource), so the calls reject and queue nothing.
+test("R11 ids like '..' and '.' are refused, queue nothing, and never make a request leave the item's own path", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  const from = org.log.length;
+  const codes = await inPage(async () => {
+    const code = (p) => p.then(() => "resolved", (e) => e.code);
+    return [
+      await code(mailbox.markRead([".."], true)),
+      await code(mailbox.delete([".."], { permanent: true })),
+      await code(mailbox.move(["."], "AAMkArchive")),
+      await code(mailbox.respondToEvent("..", "decline", "no")),
+      await code(mailbox.setCategories([".."], ["x"])),
+      (await mailbox.pendingActions()).length,
+    ];
+  });
+  assert.deepEqual(codes, ["InvalidInput", "InvalidInput", "InvalidInput", "InvalidInput", "InvalidInput", 0]);
+  await sync({ folders: [".."] });
+  const paths = org.log.slice(from).map((r) => `${r.method} ${r.path}`);
+  const escaped = paths.filter((p) => !/^(GET \/v1\.0\/me\/(mailFolders\/[^/]+\/messages\/delta|mailFolders\/delta|calendarView\/delta)|(PATCH|DELETE) \/v1\.0\/me\/messages\/[^/.][^/]*|POST \/v1\.0\/me\/messages\/[^/.][^/]*\/(move|permanentDelete|send)|POST \/v1\.0\/me\/events\/[^/.][^/]*\/(accept|decline|tentativelyAccept))$/.test(p));
+  assert.deepEqual(escaped, [], `requests outside their item's path:\n${paths.join("\n")}`);
+});
+
+// Decided: the outbox is one sealed record, read and written whole with every
+// action, so it holds at most 32 MiB; a draft beyond that is refused with
+// InvalidInput ("sync first") and everything already queued stays.
+test("R23 large drafts beyond the outbox's 32 MiB are refused one by one; nothing queued before is lost", async () => {
+  await fresh();
+  const trace = await inPage(async () => {
+    await mailbox.putFolders([{ id: "inbox", displayName: "Inbox" }]);
+    await mailbox.putMessages([{ id: "m1", parentFolderId: "inbox", conversationId: "c", subject: "s", receivedDateTime: "2024-05-01T10:00:00Z", isRead: false }]);
+    await mailbox.markRead(["m1"], true);
+    const big = "x".repeat(10 * 1024 * 1024);
+    const outcomes = [];
+    for (let i = 0; i < 5; i++) {
+      outcomes.push(await mailbox.saveDraft({ subject: `Draft ${i}`, body: { contentType: "text", content: big } }).then(() => "saved", (e) => e.code));
+    }
+    const pending = await mailbox.pendingActions();
+    const m1 = await mailbox.getMessage("m1");
+    return { outcomes, pending: pending.map((p) => p.kind), m1IsRead: m1.isRead, quarantine: await mailbox.quarantine() };
+  });
+  assert.deepEqual(trace.outcomes, ["saved", "saved", "saved", "InvalidInput", "InvalidInput"], JSON.stringify(trace));
+  assert.equal(trace.pending.length, 4, JSON.stringify(trace));
+  assert.equal(trace.m1IsRead, true);
+  assert.deepEqual(trace.quarantine, []);
+});
+
 test("R12 every request asks Graph for immutable ids (otherwise a move changes the id and later actions 404 and are dropped)", async () => {
   await fresh();
   await inPage(() => mailbox.markRead(["msg-5"], true));
