@@ -209,6 +209,20 @@ test("a refused action is sent again after retryAction, and discardAction puts t
   assert.deepEqual(after[1], []);
 });
 
+test("a conflicting server change: the server's edit of other fields stays, the pending action wins its own", async () => {
+  await page.evaluate(() => mailbox.markRead(["msg-30"], true));
+  org.graph.patchMessage("msg-30", { isRead: false, flag: { flagStatus: "flagged" }, categories: ["From the server"] });
+  const { error } = await sync();
+  assert.equal(error, undefined, error);
+  const server = org.graph.live("messages").get("msg-30");
+  const here = await page.evaluate(() => mailbox.getMessage("msg-30"));
+  for (const m of [server, here]) {
+    assert.equal(m.isRead, true, "the user's action, sent after the server's change");
+    assert.equal(m.flag.flagStatus, "flagged");
+    assert.deepEqual(m.categories, ["From the server"]);
+  }
+});
+
 test("a dropped connection rejects with Network and keeps the outbox; an abort rejects with Aborted", async () => {
   await page.evaluate(() => mailbox.markRead(["msg-20"], true));
   // Chromium retries a request dropped on a reused connection once by itself:
