@@ -213,10 +213,12 @@ impl Mailbox {
                     "no refused or unsent action has this seq (one being sent cannot be taken back)",
                 ));
             };
+            // A refused action is not applied over the server's versions, so the
+            // copy may already show a newer value of the server's: left as it is.
             let undo = entry
                 .action
                 .undo()
-                .filter(|undo| !outbox.has_pending(undo.item_id()));
+                .filter(|undo| entry.failure.is_none() && !outbox.has_pending(undo.item_id()));
             let ids: Vec<String> = undo.iter().map(|u| u.item_id().to_owned()).collect();
             let (mut stored, records) = self
                 .stored_versions(Kind::Message, &ids, &HashSet::new())
@@ -224,8 +226,14 @@ impl Mailbox {
             let mut changed = Vec::new();
             if let Some(undo) = &undo {
                 if let Some(item) = stored.get_mut(undo.item_id()) {
-                    undo.apply(&mut item.fields);
-                    changed.push(undo.item_id().to_owned());
+                    // Only while the copy still shows this action: a newer value
+                    // the server sent since stays.
+                    let mut acted = item.fields.clone();
+                    entry.action.apply(&mut acted);
+                    if acted == item.fields {
+                        undo.apply(&mut item.fields);
+                        changed.push(undo.item_id().to_owned());
+                    }
                 }
             }
             let ops = self

@@ -13,7 +13,7 @@ use crate::model::Kind;
 use crate::store::{
     fields, indexes, FieldValue, Key, KeyPart, Query, Record, STORE_MESSAGE_BODIES,
 };
-use crate::sync::Retention;
+use crate::sync::{is_local_id, Entry, Retention};
 use crate::Error;
 
 use super::records::{stored_placement, SealedItem, BODY_EVICTED};
@@ -46,11 +46,14 @@ impl Mailbox {
         })
     }
 
-    /// The record keys of the messages and events the outbox has actions on.
+    /// The record keys of the messages and events the outbox has actions on
+    /// (a refused action keeps its item only when the server never had it: a
+    /// draft made offline exists nowhere else).
     async fn keys_with_pending_actions(&self) -> Result<HashSet<Vec<u8>>, Error> {
         let outbox = self.read_outbox().await?;
         let mut keys = HashSet::new();
-        for entry in outbox.entries.iter().filter(|e| e.failure.is_none()) {
+        let keeps = |e: &&Entry| e.failure.is_none() || is_local_id(e.action.item_id());
+        for entry in outbox.entries.iter().filter(keeps) {
             for kind in [Kind::Message, Kind::Event] {
                 keys.insert(self.record_key(kind, entry.action.item_id()).to_vec());
             }
@@ -354,7 +357,11 @@ impl Mailbox {
         let mut sealing = Vec::with_capacity(summaries.len());
         for summary in summaries {
             let Some(plaintext) = self.try_open(store, summary).await? else {
-                continue;
+                // Quarantined, so that the next round does not pick it again.
+                match self.quarantine(store, summary, None).await {
+                    Error::Integrity { .. } => continue,
+                    other => return Err(other),
+                }
             };
             let key = summary.bytes(fields::KEY).unwrap_or_default().to_vec();
             let mut fields = without_seal(summary);
