@@ -292,7 +292,9 @@ impl OfflineMailbox {
 impl OfflineMailbox {
     /// Sends a refused action again at the next sync (after the user fixed
     /// what the server objected to, for instance). `seq` is from
-    /// `pendingActions()`; an action that was not refused is `InvalidInput`.
+    /// `pendingActions()`; an action that was not refused is `InvalidInput`, and
+    /// so is one the user has since superseded (a later move, flag, read state,
+    /// categories, save or answer on the same item replaces a refused one).
     ///
     /// ```js
     /// for (const a of await mailbox.pendingActions()) if (a.failure) await mailbox.retryAction(a.seq);

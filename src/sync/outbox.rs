@@ -430,6 +430,10 @@ impl Outbox {
             self.append(action);
             return;
         }
+        // The user's newer choice of the same thing supersedes a refused one, so
+        // retrying the refused one later cannot put the older choice on the server.
+        self.entries
+            .retain(|entry| entry.failure.is_none() || !replaces(&entry.action, &action));
         let same = self
             .entries
             .iter()
@@ -888,6 +892,33 @@ mod tests {
         );
         assert_eq!(outbox.entries.len(), 1);
         assert_eq!(outbox.discard(9_999), None);
+    }
+
+    #[test]
+    fn a_newer_choice_of_the_same_thing_supersedes_a_refused_one() {
+        let message = stored(json!({"id": "m", "parentFolderId": "inbox", "isRead": false}));
+        let mut outbox = Outbox::default();
+        outbox.push(moved("m", "archive"), Some(&message));
+        outbox.push(read("m", true), Some(&message));
+        outbox.start_sending();
+        let refused = outbox.entries[0].seq;
+        let failure = Failure {
+            status: 403,
+            message: "denied".into(),
+        };
+        outbox.fail(refused, failure);
+        outbox.acknowledge(outbox.entries[1].seq);
+        outbox.push(moved("m", "deleted"), Some(&message));
+        assert!(!outbox.retry(refused), "superseded: nothing left to retry");
+        let actions: Vec<_> = outbox.entries.iter().map(|e| e.action.clone()).collect();
+        assert_eq!(
+            actions,
+            vec![Action::Move {
+                id: "m".into(),
+                folder_id: "deleted".into(),
+                was: Some("inbox".into())
+            }]
+        );
     }
 
     #[test]

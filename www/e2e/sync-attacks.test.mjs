@@ -126,6 +126,18 @@ const fresh = async (extra) => { org.reset(); await inPage((extra) => window.fre
 const sync = (extra) => inPage((extra) => window.syncNow(extra), extra);
 const live = (kind = "messages") => [...org.state.live(kind).values()];
 
+/** Answers `status` to the first request matching `method` and `path` (then lets the rest through). */
+const refuseOnce = (method, path, status) => {
+  let done = false;
+  org.hook = (req, res, ctx) => {
+    if (done || req.method !== method || ctx.url.pathname !== path) return false;
+    done = true;
+    res.writeHead(status, { "content-type": "application/json", ...ctx.cors })
+      .end(JSON.stringify({ error: { code: "Refused", message: "refused by the review" } }));
+    return true;
+  };
+};
+
 // ---------------------------------------------------------------------------
 // Sending
 // ---------------------------------------------------------------------------
@@ -542,6 +554,83 @@ test("R22 a draft sent after an aborted sync leaves no stray copy in Drafts, on 
   const offlineById = await Promise.all(drafts.map((d) => inPage((id) => mailbox.getMessage(id).then((m) => m?.subject ?? null), d.id)));
   assert.deepEqual({ serverDrafts: drafts.map((d) => d.subject), offlineById, offline },
     { serverDrafts: [], offlineById: [], offline: [] });
+});
+
+// ---------------------------------------------------------------------------
+// Refused actions: retry, discard, and a vanished outbox (second review)
+// ---------------------------------------------------------------------------
+
+test("RB1 discarding a refused action does not undo the server's newer value", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  await inPage(() => mailbox.markRead(["msg-1"], true)); // was unread
+  refuseOnce("PATCH", "/v1.0/me/messages/msg-1", 403);
+  assert.equal((await sync()).report?.failed, 1);
+  org.hook = null;
+  org.state.patchMessage("msg-1", { isRead: true }); // read on another device
+  assert.equal((await sync()).error, undefined);
+  const [refused] = await inPage(() => mailbox.pendingActions());
+  await inPage((seq) => mailbox.discardAction(seq), refused.seq);
+  assert.equal((await sync()).error, undefined);
+  const here = await inPage(() => mailbox.getMessage("msg-1"));
+  assert.equal(here.isRead, org.state.live("messages").get("msg-1").isRead,
+    "after discarding and syncing, the offline copy agrees with the server");
+});
+
+// A draft has no receivedDateTime, so under a 30-day window it sorts as received
+// in 1970: only its refused (and kept) action protects the user's only copy.
+test("RB2 a draft whose creation was refused is not pruned while its action waits for retryAction", async () => {
+  await fresh({ retention: { mailDays: 30, calendarPastDays: 36500 } });
+  assert.equal((await sync()).error, undefined);
+  const local = await inPage(() => mailbox.saveDraft({ subject: "Only here", body: { contentType: "text", content: "the user's unsent text" } }));
+  refuseOnce("POST", "/v1.0/me/messages", 400);
+  const first = await sync();
+  assert.equal(first.report?.failed, 1, JSON.stringify(first));
+  org.hook = null;
+  assert.equal((await inPage(() => mailbox.pendingActions())).length, 1, "the refused save waits in the outbox");
+  const here = await inPage((id) => mailbox.getMessage(id), local);
+  assert.equal(here?.body?.content, "the user's unsent text");
+});
+
+test("RB3 a later move supersedes a refused one, so the older choice can never be retried over it", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  await inPage(() => mailbox.move(["msg-2"], "AAMkArchive"));
+  refuseOnce("POST", "/v1.0/me/messages/msg-2/move", 403);
+  assert.equal((await sync()).report?.failed, 1);
+  org.hook = null;
+  const [refused] = await inPage(() => mailbox.pendingActions());
+  await inPage(() => mailbox.move(["msg-2"], "AAMkDeleted"));
+  assert.equal((await sync()).error, undefined);
+  assert.deepEqual(await inPage(() => mailbox.pendingActions()), [], "nothing refused is left to retry");
+  const retried = await inPage((seq) => mailbox.retryAction(seq).then(() => "retried", (e) => e.code), refused.seq);
+  assert.equal(retried, "InvalidInput");
+  assert.equal((await sync()).error, undefined);
+  assert.equal(org.state.live("messages").get("msg-2")?.parentFolderId, "AAMkDeleted", "the user's latest choice wins on the server");
+});
+
+// Review L3: a script deletes the outbox record while it holds a pending delete.
+test("RB4 a deleted outbox is reported by the next sync once, and the one after works", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  await inPage(() => mailbox.delete(["msg-3"]));
+  await inPage(async () => {
+    for (const { name } of await indexedDB.databases()) {
+      const db = await new Promise((ok, ko) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = ko; });
+      if ([...db.objectStoreNames].includes("syncState")) {
+        const tx = db.transaction("syncState", "readwrite");
+        tx.objectStore("syncState").clear();
+        await new Promise((ok) => { tx.oncomplete = ok; });
+      }
+      db.close();
+    }
+  });
+  const first = await sync();
+  assert.equal(first.error, "Integrity", JSON.stringify(first));
+  const second = await sync();
+  assert.equal(second.error, undefined, JSON.stringify(second));
+  const quarantined = await inPage(() => mailbox.quarantine());
+  assert.ok(quarantined.some((q) => q.id === "outbox"), JSON.stringify(quarantined));
 });
 
 
