@@ -290,15 +290,33 @@ impl Mailbox {
         if done.is_empty() && failed.is_empty() {
             return Ok(());
         }
-        for _ in 0..WRITE_ATTEMPTS {
-            let base = self.base();
-            let mut outbox = self.read_outbox().await?;
+        self.change_outbox(|outbox| {
             for seq in done {
                 outbox.acknowledge(*seq);
             }
             for (seq, failure) in failed.iter().cloned() {
                 outbox.fail(seq, failure);
             }
+        })
+        .await
+    }
+
+    /// Gives back actions a sync took but never sent, because it stopped
+    /// before them: they are unsent again (see [`Outbox::release`]).
+    pub async fn release_actions(&self, seqs: &[u64]) -> Result<(), Error> {
+        if seqs.is_empty() {
+            return Ok(());
+        }
+        self.change_outbox(|outbox| outbox.release(seqs)).await
+    }
+
+    /// Applies `change` to the stored outbox and stores it again, against the
+    /// base the commit checks (read again when another write came between).
+    async fn change_outbox(&self, change: impl Fn(&mut Outbox)) -> Result<(), Error> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let base = self.base();
+            let mut outbox = self.read_outbox().await?;
+            change(&mut outbox);
             let sealed = self.sealed_outbox(&outbox).await?;
             if self
                 .commit(Kind::Message, Vec::new(), Some(sealed), base, None)

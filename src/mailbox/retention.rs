@@ -266,7 +266,7 @@ impl Mailbox {
             });
         }
         let keep = self.keys_with_pending_actions().await?;
-        let (_, oldest) = self.oldest_messages(count, &keep).await?;
+        let oldest = self.oldest_keys(count, &keep).await?;
         let messages = self.remove_keys(Kind::Message, &oldest).await?;
         Ok(Eviction {
             bodies: 0,
@@ -284,7 +284,7 @@ impl Mailbox {
             // meanwhile makes it choose again, so no newer version is undone.
             let base = self.base();
             let keep = self.keys_with_pending_actions().await?;
-            let (with_body, _) = self.oldest_messages(count, &keep).await?;
+            let with_body = self.oldest_with_body(count, &keep).await?;
             if with_body.is_empty() {
                 return Ok(0);
             }
@@ -296,57 +296,99 @@ impl Mailbox {
         Err(busy())
     }
 
+    /// Makes the next searches for bodies to evict start from each folder's
+    /// oldest message again, not from where the last one stopped: a sync calls
+    /// it first, since messages older than that point may have arrived with a
+    /// body since.
+    pub fn rescan_for_eviction(&self) {
+        self.eviction_from.borrow_mut().clear();
+    }
+
     /// Up to `count` of the oldest message summaries that still have a body,
-    /// oldest first, and the keys of the `count` oldest messages of each
-    /// folder; none in `keep`.
-    async fn oldest_messages(
+    /// oldest first across folders, none in `keep`. Each folder is searched
+    /// from where the last search found its oldest body, so evicting round
+    /// after round does not read the evicted summaries again each time.
+    async fn oldest_with_body(
         &self,
         count: usize,
         keep: &HashSet<Vec<u8>>,
-    ) -> Result<(Vec<Record>, Vec<Vec<u8>>), Error> {
+    ) -> Result<Vec<Record>, Error> {
         let state = self.current_state().await?;
         let mut with_body = Vec::new();
-        let mut oldest = Vec::new();
         for folder in state.counts.keys() {
-            let part = KeyPart::Bytes(folder.clone());
-            let mut keys = self
-                .db
-                .query_keys(
-                    Kind::Message.store(),
-                    indexes::BY_FOLDER_RECENCY,
-                    &Query::Range {
-                        lower: Key::Array(vec![part.clone()]),
-                        upper: Key::Array(vec![part, KeyPart::Number(f64::INFINITY)]),
-                        lower_open: false,
-                        upper_open: false,
-                    },
-                )
-                .await?;
-            keys.reverse();
+            let from = self.eviction_from.borrow().get(folder).copied();
+            let mut keys = self.folder_oldest_first(folder, from).await?;
             keys.retain(|key| !keep.contains(key));
-            oldest.extend(keys.iter().take(count).cloned());
             let mut found = 0;
             for chunk in keys.chunks(EVICTION_SCAN) {
                 let records = self.db.get_many(Kind::Message.store(), chunk).await?;
                 for record in records.into_iter().flatten() {
-                    if record.number(fields::BODY_AT).is_some_and(|b| b >= 0.0) {
-                        with_body.push(record);
-                        found += 1;
+                    if !record.number(fields::BODY_AT).is_some_and(|b| b >= 0.0) {
+                        continue;
                     }
+                    if found == 0 {
+                        let recency = record.number(fields::RECENCY).unwrap_or(f64::INFINITY);
+                        self.eviction_from.borrow_mut().insert(folder.clone(), recency);
+                    }
+                    with_body.push(record);
+                    found += 1;
                 }
                 if found >= count {
                     break;
                 }
             }
         }
-        // Oldest first across folders: the largest recency (minus the received time).
+        // The largest recency (minus the received time) is the oldest.
         with_body.sort_by(|a, b| {
             let recency = |r: &Record| r.number(fields::RECENCY).unwrap_or(0.0);
             recency(b).total_cmp(&recency(a))
         });
         with_body.truncate(count);
+        Ok(with_body)
+    }
+
+    /// The keys of up to `count` of the oldest messages, none in `keep`: the
+    /// `count` oldest of each folder, as many as `count` in all.
+    async fn oldest_keys(
+        &self,
+        count: usize,
+        keep: &HashSet<Vec<u8>>,
+    ) -> Result<Vec<Vec<u8>>, Error> {
+        let state = self.current_state().await?;
+        let mut oldest = Vec::new();
+        for folder in state.counts.keys() {
+            let mut keys = self.folder_oldest_first(folder, None).await?;
+            keys.retain(|key| !keep.contains(key));
+            oldest.extend(keys.into_iter().take(count));
+        }
         oldest.truncate(count);
-        Ok((with_body, oldest))
+        Ok(oldest)
+    }
+
+    /// The keys of a folder's messages, oldest first; with `from`, only those
+    /// of that recency and newer.
+    async fn folder_oldest_first(
+        &self,
+        folder: &[u8],
+        from: Option<f64>,
+    ) -> Result<Vec<Vec<u8>>, Error> {
+        let part = KeyPart::Bytes(folder.to_vec());
+        let upper = from.unwrap_or(f64::INFINITY);
+        let mut keys = self
+            .db
+            .query_keys(
+                Kind::Message.store(),
+                indexes::BY_FOLDER_RECENCY,
+                &Query::Range {
+                    lower: Key::Array(vec![part.clone()]),
+                    upper: Key::Array(vec![part, KeyPart::Number(upper)]),
+                    lower_open: false,
+                    upper_open: false,
+                },
+            )
+            .await?;
+        keys.reverse();
+        Ok(keys)
     }
 
     /// The puts that store these summaries again without their bodies:

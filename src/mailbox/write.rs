@@ -218,7 +218,11 @@ impl Mailbox {
                 Change::Upsert { index, fields } => {
                     let id = upsert_id(*index, fields)?;
                     let mut stored = merged.remove(&id).unwrap_or_default();
-                    let body_at = stored.body_at.filter(|_| touches_only_summary(fields));
+                    // An update without a body leaves an evicted body evicted.
+                    let body_at = stored.body_at.filter(|at| {
+                        touches_only_summary(fields)
+                            || (*at == BODY_EVICTED && !fields.contains_key("body"))
+                    });
                     merge(&mut stored.fields, fields.clone());
                     if let Some(how) = protected.get(&id) {
                         withhold_body(&mut stored.fields, *how);
@@ -321,11 +325,10 @@ impl Mailbox {
                 Err(other) => return Err(other),
             };
             let mut body_at = record.number(fields::BODY_AT);
-            if body_at == Some(BODY_EVICTED) && need_rest.contains(id) {
-                // The rest was evicted: the update starts from the summary alone.
-                body_at = None;
-            }
-            if let (Some(_), true) = (body_at, need_rest.contains(id)) {
+            // An evicted rest is not read: the update starts from the summary
+            // alone, and says whether the body stays evicted (see `delta_ops`).
+            let evicted = body_at == Some(BODY_EVICTED);
+            if !evicted && body_at.is_some() && need_rest.contains(id) {
                 // A body that fails is quarantined; the summary is kept and the
                 // update writes a new body from it.
                 plaintext = match self.with_body(&record, body, &plaintext, Some(id)).await {

@@ -140,6 +140,7 @@ pub async fn run(
         // Before the outbox is touched: an aborted sync marks nothing as sent.
         return Err(Error::Aborted);
     }
+    mailbox.rescan_for_eviction();
     let mut report = SyncReport {
         phase: "push",
         ..SyncReport::default()
@@ -173,15 +174,27 @@ async fn push(
     // Drafts the server created in this push, by local id: later entries of the
     // same push on them go to the server's draft (the outbox was renamed too).
     let mut created: Vec<(String, String)> = Vec::new();
-    for mut entry in mailbox.begin_push().await? {
+    let entries = mailbox.begin_push().await?;
+    for (at, mut entry) in entries.iter().cloned().enumerate() {
         for (local, server) in &created {
             entry.action.rename(local, server);
         }
-        let reply = match &entry.action {
+        let sent = match &entry.action {
             Action::Send { id, message } if is_local_id(id) => {
-                send_new_message(mailbox, client, base, id, message).await?
+                send_new_message(mailbox, client, base, id, message).await
             }
-            action => send_action(client, base, action).await?,
+            action => send_action(client, base, action).await,
+        };
+        let reply = match sent {
+            Ok(reply) => reply,
+            Err(error) => {
+                // The entries after this one never left: they are the user's
+                // again (discardable, and merged into). Should that write fail,
+                // they stay marked sent, which only costs that.
+                let unsent: Vec<u64> = entries[at + 1..].iter().map(|e| e.seq).collect();
+                mailbox.release_actions(&unsent).await.ok();
+                return Err(error);
+            }
         };
         match outcome(Some(reply.status), 0, None) {
             Outcome::Done => {
@@ -221,9 +234,11 @@ async fn send_action(client: &Client<'_>, base: &str, action: &Action) -> Result
     let mut last = None;
     for request in action.requests() {
         let url = format!("{base}{}", request.path);
-        let reply = client
-            .call(request.method, &url, request.body.as_ref())
-            .await?;
+        let body = request.body.as_ref();
+        let reply = match action.safe_to_repeat() {
+            true => client.call(request.method, &url, body).await?,
+            false => client.call_once(request.method, &url, body).await?,
+        };
         refuse_token(&reply)?;
         let done = outcome(Some(reply.status), 0, None) == Outcome::Done;
         last = Some(reply);
@@ -251,7 +266,7 @@ async fn send_new_message(
     .request();
     let url = format!("{base}{}", create.path);
     let reply = client
-        .call_once_created(create.method, &url, create.body.as_ref())
+        .call_once(create.method, &url, create.body.as_ref())
         .await?;
     refuse_token(&reply)?;
     if outcome(Some(reply.status), 0, None) != Outcome::Done {
@@ -507,11 +522,13 @@ impl Client<'_> {
         self.hooks.signal.as_ref().is_some_and(AbortSignal::aborted)
     }
 
-    /// A call that creates something on the server: tried again only when the
-    /// server said it did nothing (`429`, `503`). After a network failure or
-    /// another error it may have created it anyway, so the sync stops instead
-    /// (and the next one decides again).
-    async fn call_once_created(
+    /// A call that must not be carried out twice (it creates a message, deletes
+    /// to Deleted Items, answers an invitation): tried again only when the
+    /// server said it did nothing (`429`, `503`). Any other answer is the
+    /// outcome (a gateway's `504` is recorded as a refusal the app can retry
+    /// once it has seen what the server did); with no answer at all the sync
+    /// stops, and the next one sends it again.
+    async fn call_once(
         &self,
         method: &str,
         url: &str,

@@ -20,7 +20,11 @@ pub const MAX_EVICTION: usize = 200;
 /// page; otherwise twice the page's items (bounded), so the offline copy
 /// shrinks while the sync goes on and the browser can catch up compacting.
 pub fn bodies_to_evict(usage: f64, quota: f64, incoming: u64, items: usize) -> usize {
-    if !(quota > 0.0) || usage + incoming as f64 <= quota * HIGH_WATER {
+    // Both comparisons are false for NaN: an estimate that is not a number
+    // reads as unknown and evicts nothing.
+    let known = quota > 0.0;
+    let over = usage + incoming as f64 > quota * HIGH_WATER;
+    if !(known && over) {
         return 0;
     }
     (items * 2).clamp(MIN_EVICTION, MAX_EVICTION)
@@ -44,8 +48,9 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_or_zero_quota_evicts_nothing() {
+    fn an_unknown_or_zero_estimate_evicts_nothing() {
         assert_eq!(bodies_to_evict(5e6, 0.0, 100, 10), 0);
         assert_eq!(bodies_to_evict(5e6, f64::NAN, 100, 10), 0);
+        assert_eq!(bodies_to_evict(f64::NAN, 1e12, 100, 10), 0);
     }
 }

@@ -216,6 +216,23 @@ impl Action {
         true
     }
 
+    /// Whether the server may be asked again after an answer that was lost (a
+    /// gateway error): `false` for calls that would do it twice (create a
+    /// draft, move to Deleted Items again and so delete for good, answer an
+    /// invitation twice). Throttling answers (`429`, `503`) are retried anyway:
+    /// the server did nothing.
+    pub fn safe_to_repeat(&self) -> bool {
+        match self {
+            Self::Delete { permanent, .. } => *permanent,
+            Self::SaveDraft { id, .. } | Self::Send { id, .. } => !is_local_id(id),
+            Self::RespondToEvent { .. } => false,
+            Self::MarkRead { .. }
+            | Self::SetFlag { .. }
+            | Self::SetCategories { .. }
+            | Self::Move { .. } => true,
+        }
+    }
+
     /// The Graph calls that carry this action, in order: one, except for sending
     /// a draft the server has, which first writes what the user sent into it.
     /// Sending a message the server never had starts by creating it as a draft;
@@ -487,10 +504,31 @@ impl Outbox {
             .collect()
     }
 
-    /// Records the server's refusal of an entry; it stays, for the app to show.
+    /// Records the server's refusal of an entry; it stays, for the app to show,
+    /// unless the user has since queued a newer choice of the same thing (made
+    /// while this one was on its way), which supersedes it.
     pub fn fail(&mut self, seq: u64, failure: Failure) {
-        if let Some(entry) = self.entries.iter_mut().find(|entry| entry.seq == seq) {
-            entry.failure = Some(failure);
+        let Some(at) = self.entries.iter().position(|entry| entry.seq == seq) else {
+            return;
+        };
+        let refused = &self.entries[at].action;
+        if self.entries[at + 1..]
+            .iter()
+            .any(|later| replaces(refused, &later.action))
+        {
+            self.entries.remove(at);
+            return;
+        }
+        self.entries[at].failure = Some(failure);
+    }
+
+    /// Marks entries a sync took but never sent (it stopped before them) as
+    /// unsent again: they can be discarded, and later actions merge into them.
+    pub fn release(&mut self, seqs: &[u64]) {
+        for entry in &mut self.entries {
+            if seqs.contains(&entry.seq) && entry.failure.is_none() {
+                entry.sent = false;
+            }
         }
     }
 
@@ -919,6 +957,57 @@ mod tests {
                 was: Some("inbox".into())
             }]
         );
+    }
+
+    #[test]
+    fn a_refusal_of_a_choice_superseded_while_it_was_sent_is_dropped() {
+        let message = stored(json!({"id": "m", "parentFolderId": "inbox"}));
+        let mut outbox = Outbox::default();
+        outbox.push(moved("m", "archive"), Some(&message));
+        outbox.start_sending();
+        let first = outbox.entries[0].seq;
+        outbox.push(moved("m", "deleted"), Some(&message));
+        let failure = Failure {
+            status: 403,
+            message: "denied".into(),
+        };
+        outbox.fail(first, failure.clone());
+        assert_eq!(outbox.entries.len(), 1, "only the newer move is left");
+        assert!(!outbox.retry(first));
+        let alone = outbox.entries[0].seq;
+        outbox.start_sending();
+        outbox.fail(alone, failure);
+        assert!(outbox.entries[0].failure.is_some(), "nothing newer: kept for the app");
+    }
+
+    #[test]
+    fn entries_a_sync_never_sent_are_released_and_merge_again() {
+        let message = stored(json!({"id": "m", "isRead": false}));
+        let mut outbox = Outbox::default();
+        outbox.push(read("m", true), Some(&message));
+        let taken: Vec<u64> = outbox.start_sending().iter().map(|e| e.seq).collect();
+        outbox.release(&taken);
+        assert!(!outbox.entries[0].sent);
+        outbox.push(read("m", false), Some(&message));
+        assert!(outbox.entries.is_empty(), "read then unread again is nothing");
+    }
+
+    #[test]
+    fn calls_that_would_act_twice_are_not_repeated() {
+        let local = format!("{LOCAL_ID_PREFIX}1");
+        let draft = |id: &str| Action::SaveDraft {
+            id: id.into(),
+            message: json!({}),
+        };
+        assert!(!draft(&local).safe_to_repeat(), "would create a second draft");
+        assert!(draft("m").safe_to_repeat());
+        let delete = |permanent| Action::Delete {
+            id: "m".into(),
+            permanent,
+        };
+        assert!(!delete(false).safe_to_repeat(), "a second delete deletes for good");
+        assert!(delete(true).safe_to_repeat());
+        assert!(moved("m", "archive").safe_to_repeat());
     }
 
     #[test]

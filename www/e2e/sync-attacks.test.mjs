@@ -138,6 +138,38 @@ const refuseOnce = (method, path, status) => {
   };
 };
 
+/**
+ * Holds the first request matching `method` and `path` until `release()` is
+ * called, then answers it `status` (without the stand-in doing anything).
+ * `seen()` tells whether it has arrived.
+ */
+const holdThenRefuse = (method, path, status) => {
+  let release;
+  const gate = new Promise((ok) => { release = ok; });
+  let arrived = false;
+  org.hook = (req, res, ctx) => {
+    if (arrived || req.method !== method || ctx.url.pathname !== path) return false;
+    arrived = true;
+    gate.then(() => res.writeHead(status, { "content-type": "application/json", ...ctx.cors })
+      .end(JSON.stringify({ error: { code: "Refused", message: "refused by the review" } })));
+    return true;
+  };
+  return { release: () => release(), seen: () => arrived };
+};
+
+const until = async (check) => { while (!check()) await sleep(20); };
+
+/** Runs a sync with `navigator.storage.estimate()` answering `estimate` (then restores it). */
+const syncReporting = (estimate) => inPage(async (estimate) => {
+  const original = StorageManager.prototype.estimate;
+  StorageManager.prototype.estimate = async () => ({ usage: Number(estimate.usage), quota: Number(estimate.quota) });
+  try {
+    return await window.syncNow();
+  } finally {
+    StorageManager.prototype.estimate = original;
+  }
+}, { usage: String(estimate.usage), quota: String(estimate.quota) });
+
 // ---------------------------------------------------------------------------
 // Sending
 // ---------------------------------------------------------------------------
@@ -631,6 +663,163 @@ test("RB4 a deleted outbox is reported by the next sync once, and the one after 
   assert.equal(second.error, undefined, JSON.stringify(second));
   const quarantined = await inPage(() => mailbox.quarantine());
   assert.ok(quarantined.some((q) => q.id === "outbox"), JSON.stringify(quarantined));
+});
+
+
+// ---------------------------------------------------------------------------
+// Third review: choices superseded in flight, syncs cut short, answers lost,
+// evicted bodies and estimates that are not numbers
+// ---------------------------------------------------------------------------
+
+test("RF1a a move made while the older move is in flight and then refused: retrying the refused one cannot override the newer", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  await inPage(() => mailbox.move(["msg-2"], "AAMkArchive"));
+  const held = holdThenRefuse("POST", "/v1.0/me/messages/msg-2/move", 403);
+  await inPage(() => { window.running = window.syncNow(); });
+  await until(held.seen);
+  await inPage(() => mailbox.move(["msg-2"], "AAMkDeleted")); // the user's newer choice
+  held.release();
+  const first = await inPage(() => window.running);
+  assert.equal(first.report?.failed, 1, JSON.stringify(first));
+  org.hook = null;
+  assert.equal((await sync()).error, undefined); // the newer move reaches the server
+  // The app offers "retry" on whatever failed (README's loop).
+  const pending = await inPage(() => mailbox.pendingActions());
+  for (const action of pending.filter((a) => a.failure)) {
+    await inPage((seq) => mailbox.retryAction(seq).catch(() => null), action.seq);
+  }
+  assert.equal((await sync()).error, undefined);
+  assert.equal(org.state.live("messages").get("msg-2")?.parentFolderId, "AAMkDeleted",
+    `the user's latest choice must win on the server; refused and left to retry after the newer one reached the server: ${JSON.stringify(pending)}`);
+});
+
+test("RF1b a draft saved again while its creation is in flight and then refused: retrying the refused save cannot revert the server's draft to the older text", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  const local = await inPage(() => mailbox.saveDraft({ subject: "Offer v1", body: { contentType: "text", content: "We offer 100" } }));
+  const held = holdThenRefuse("POST", "/v1.0/me/messages", 403);
+  await inPage(() => { window.running = window.syncNow(); });
+  await until(held.seen);
+  await inPage((id) => mailbox.saveDraft({ id, subject: "Offer v2", body: { contentType: "text", content: "We offer 90" } }), local);
+  held.release();
+  const first = await inPage(() => window.running);
+  assert.equal(first.report?.failed, 1, JSON.stringify(first));
+  org.hook = null;
+  assert.equal((await sync()).error, undefined); // creates the draft with v2
+  const pending = await inPage(() => mailbox.pendingActions());
+  for (const action of pending.filter((a) => a.failure)) {
+    await inPage((seq) => mailbox.retryAction(seq).catch(() => null), action.seq);
+  }
+  assert.equal((await sync()).error, undefined);
+  const drafts = live().filter((m) => m.parentFolderId === "AAMkDrafts" && m.id !== "draft-old");
+  assert.deepEqual(drafts.map((d) => [d.subject, d.body?.content]), [["Offer v2", "We offer 90"]],
+    `the server's draft after the app retried what failed; refused and left to retry after the newer one reached the server: ${JSON.stringify(pending)}`);
+});
+
+// A sync that stops early (401, network down, abort) gives back the actions it
+// never sent: they can still be taken back.
+
+test("RF2 after a sync that stopped at an expired token (401), an action it never sent can still be discarded", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  await inPage(() => mailbox.markRead(["msg-1"], true));
+  await inPage(() => mailbox.markRead(["msg-2"], true));
+  org.hook = (req, res, ctx) => {
+    if (!ctx.url.pathname.startsWith("/v1.0/me/messages/")) return false;
+    res.writeHead(401, { ...ctx.cors, "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { code: "InvalidAuthenticationToken", message: "Access token has expired." } }));
+    return true;
+  };
+  const failed = await sync();
+  assert.equal(failed.error, "Network", JSON.stringify(failed));
+  org.hook = null;
+  const tried = org.log.filter((r) => r.path === "/v1.0/me/messages/msg-2").length;
+  assert.equal(tried, 0, "the second action was never sent");
+  // No sync is running; the user takes the second one back.
+  const pending = await inPage(() => mailbox.pendingActions());
+  const second = pending.find((a) => a.id === "msg-2");
+  const discarded = await inPage((seq) => mailbox.discardAction(seq).then(() => "discarded", (e) => `${e.code}: ${e.message}`), second.seq);
+  const here = await inPage(() => mailbox.getMessage("msg-2"));
+  assert.deepEqual({ discarded, isRead: here.isRead }, { discarded: "discarded", isRead: false },
+    `README: discardAction gives up an action that is refused or not yet sent; pending ${JSON.stringify(pending)}`);
+});
+
+// Calls that would act twice (create a draft, delete to Deleted Items, answer
+// an invitation) are not repeated after an answer that was lost.
+
+test("RF3a a delete (to Deleted Items) whose answer was lost (504) does not become a permanent delete", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  await inPage(() => mailbox.delete(["msg-3"])); // not permanent: to Deleted Items
+  let first = true;
+  org.hook = (req, res, ctx) => {
+    if (!(first && req.method === "DELETE" && ctx.url.pathname === "/v1.0/me/messages/msg-3")) return false;
+    first = false;
+    ctx.state.deleteMessage("msg-3"); // the server did it...
+    res.writeHead(504, { ...ctx.cors, "content-type": "application/json" }); // ...the gateway timed out
+    res.end(JSON.stringify({ error: { code: "GatewayTimeout", message: "upstream timed out" } }));
+    return true;
+  };
+  const result = await sync();
+  const deletes = org.log.filter((r) => r.method === "DELETE" && r.path === "/v1.0/me/messages/msg-3").length;
+  const there = org.state.live("messages").get("msg-3");
+  assert.equal(there?.parentFolderId, "AAMkDeleted",
+    `msg-3 should be in Deleted Items, recoverable; DELETE sent ${deletes} times; ${JSON.stringify(result)}`);
+});
+
+test("RF3b a draft saved offline whose creation answer was lost (504) is created once, not twice", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  await inPage(() => mailbox.saveDraft({ subject: "Minutes (once)", body: { contentType: "text", content: "x" } }));
+  let first = true;
+  org.hook = (req, res, ctx) => {
+    if (!(first && req.method === "POST" && ctx.url.pathname === "/v1.0/me/messages")) return false;
+    first = false;
+    readBody(req).then((text) => {
+      ctx.state.createDraft(JSON.parse(text));
+      res.writeHead(504, { ...ctx.cors, "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { code: "GatewayTimeout", message: "upstream timed out" } }));
+    });
+    return true;
+  };
+  const result = await sync();
+  org.hook = null;
+  const copies = live().filter((m) => m.subject === "Minutes (once)").length;
+  assert.equal(copies, 1, `drafts on the server: ${copies}; ${JSON.stringify(result)}`);
+});
+
+// A delta entry with fields outside the summary (Graph's @odata.etag,
+// changeKey) but no body leaves an evicted body evicted.
+
+test("RF4 an evicted message updated by a delta entry without its body still says its body was evicted", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  const over = await syncReporting({ usage: 1e9, quota: 1e9 }); // past the high-water mark
+  assert.equal(over.error, undefined, JSON.stringify(over));
+  const before = await inPage(() => mailbox.getMessage("msg-1"));
+  assert.equal(before["@offlineMailbox.bodyEvicted"], true, `evicted first: ${JSON.stringify(over)}`);
+  // An app's own delta query ($select=isRead) as Graph answers it.
+  await inPage(() => mailbox.applyDelta("messages", "inbox", {
+    value: [{ "@odata.etag": 'W/"CQAAABYAAADr"', id: "msg-1", isRead: true, changeKey: "CQAAABYAAADr" }],
+  }));
+  const here = await inPage(() => mailbox.getMessage("msg-1"));
+  assert.ok(here["@offlineMailbox.bodyEvicted"] === true || here.body?.content === "Body 1",
+    `the message has neither its body nor the evicted marker: ${JSON.stringify(here)}`);
+});
+
+// An estimate whose usage or quota is not a number reads as unknown.
+
+test("RF5 a storage estimate whose usage is not a number evicts nothing (as an unknown quota does)", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  const nanQuota = await syncReporting({ usage: 1e3, quota: NaN });
+  const nanUsage = await syncReporting({ usage: NaN, quota: 1e12 });
+  const here = await inPage(() => mailbox.getMessage("msg-1"));
+  assert.deepEqual(
+    { nanQuota: nanQuota.report?.evictedBodies, nanUsage: nanUsage.report?.evictedBodies, body: here.body?.content ?? null },
+    { nanQuota: 0, nanUsage: 0, body: "Body 1" },
+  );
 });
 
 
