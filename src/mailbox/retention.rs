@@ -328,7 +328,9 @@ impl Mailbox {
                     }
                     if found == 0 {
                         let recency = record.number(fields::RECENCY).unwrap_or(f64::INFINITY);
-                        self.eviction_from.borrow_mut().insert(folder.clone(), recency);
+                        self.eviction_from
+                            .borrow_mut()
+                            .insert(folder.clone(), recency);
                     }
                     with_body.push(record);
                     found += 1;

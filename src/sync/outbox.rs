@@ -977,7 +977,10 @@ mod tests {
         let alone = outbox.entries[0].seq;
         outbox.start_sending();
         outbox.fail(alone, failure);
-        assert!(outbox.entries[0].failure.is_some(), "nothing newer: kept for the app");
+        assert!(
+            outbox.entries[0].failure.is_some(),
+            "nothing newer: kept for the app"
+        );
     }
 
     #[test]
@@ -989,7 +992,10 @@ mod tests {
         outbox.release(&taken);
         assert!(!outbox.entries[0].sent);
         outbox.push(read("m", false), Some(&message));
-        assert!(outbox.entries.is_empty(), "read then unread again is nothing");
+        assert!(
+            outbox.entries.is_empty(),
+            "read then unread again is nothing"
+        );
     }
 
     #[test]
@@ -999,13 +1005,19 @@ mod tests {
             id: id.into(),
             message: json!({}),
         };
-        assert!(!draft(&local).safe_to_repeat(), "would create a second draft");
+        assert!(
+            !draft(&local).safe_to_repeat(),
+            "would create a second draft"
+        );
         assert!(draft("m").safe_to_repeat());
         let delete = |permanent| Action::Delete {
             id: "m".into(),
             permanent,
         };
-        assert!(!delete(false).safe_to_repeat(), "a second delete deletes for good");
+        assert!(
+            !delete(false).safe_to_repeat(),
+            "a second delete deletes for good"
+        );
         assert!(delete(true).safe_to_repeat());
         assert!(moved("m", "archive").safe_to_repeat());
     }
