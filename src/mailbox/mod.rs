@@ -16,7 +16,6 @@ mod unlock;
 mod write;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::future::Future;
 
 use crate::crypto::{database_name, Aad, BlindIndex, Kek, Keyring, WrappedKeyring, SALT_LEN};
@@ -67,10 +66,6 @@ pub struct Mailbox {
     keys_ticket: Cell<u64>,
     /// The ticket of the keyring `keyring` holds now.
     keys_installed: Cell<u64>,
-    /// Per folder key, where the last search for bodies to evict found the
-    /// oldest one: older messages had none, so the next search starts there
-    /// (see [`Mailbox::rescan_for_eviction`]).
-    eviction_from: RefCell<HashMap<Vec<u8>, f64>>,
 }
 
 impl Mailbox {
@@ -106,7 +101,6 @@ impl Mailbox {
             raw_wrap: Cell::new(raw_wrap),
             keys_ticket: Cell::new(0),
             keys_installed: Cell::new(0),
-            eviction_from: RefCell::default(),
         })
     }
 

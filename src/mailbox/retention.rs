@@ -296,18 +296,8 @@ impl Mailbox {
         Err(busy())
     }
 
-    /// Makes the next searches for bodies to evict start from each folder's
-    /// oldest message again, not from where the last one stopped: a sync calls
-    /// it first, since messages older than that point may have arrived with a
-    /// body since.
-    pub fn rescan_for_eviction(&self) {
-        self.eviction_from.borrow_mut().clear();
-    }
-
     /// Up to `count` of the oldest message summaries that still have a body,
-    /// oldest first across folders, none in `keep`. Each folder is searched
-    /// from where the last search found its oldest body, so evicting round
-    /// after round does not read the evicted summaries again each time.
+    /// oldest first across folders, none in `keep`.
     async fn oldest_with_body(
         &self,
         count: usize,
@@ -316,24 +306,16 @@ impl Mailbox {
         let state = self.current_state().await?;
         let mut with_body = Vec::new();
         for folder in state.counts.keys() {
-            let from = self.eviction_from.borrow().get(folder).copied();
-            let mut keys = self.folder_oldest_first(folder, from).await?;
+            let mut keys = self.folder_oldest_first(folder).await?;
             keys.retain(|key| !keep.contains(key));
             let mut found = 0;
             for chunk in keys.chunks(EVICTION_SCAN) {
                 let records = self.db.get_many(Kind::Message.store(), chunk).await?;
                 for record in records.into_iter().flatten() {
-                    if !record.number(fields::BODY_AT).is_some_and(|b| b >= 0.0) {
-                        continue;
+                    if record.number(fields::BODY_AT).is_some_and(|b| b >= 0.0) {
+                        with_body.push(record);
+                        found += 1;
                     }
-                    if found == 0 {
-                        let recency = record.number(fields::RECENCY).unwrap_or(f64::INFINITY);
-                        self.eviction_from
-                            .borrow_mut()
-                            .insert(folder.clone(), recency);
-                    }
-                    with_body.push(record);
-                    found += 1;
                 }
                 if found >= count {
                     break;
@@ -359,7 +341,7 @@ impl Mailbox {
         let state = self.current_state().await?;
         let mut oldest = Vec::new();
         for folder in state.counts.keys() {
-            let mut keys = self.folder_oldest_first(folder, None).await?;
+            let mut keys = self.folder_oldest_first(folder).await?;
             keys.retain(|key| !keep.contains(key));
             oldest.extend(keys.into_iter().take(count));
         }
@@ -367,15 +349,9 @@ impl Mailbox {
         Ok(oldest)
     }
 
-    /// The keys of a folder's messages, oldest first; with `from`, only those
-    /// of that recency and newer.
-    async fn folder_oldest_first(
-        &self,
-        folder: &[u8],
-        from: Option<f64>,
-    ) -> Result<Vec<Vec<u8>>, Error> {
+    /// The keys of a folder's messages, oldest first.
+    async fn folder_oldest_first(&self, folder: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
         let part = KeyPart::Bytes(folder.to_vec());
-        let upper = from.unwrap_or(f64::INFINITY);
         let mut keys = self
             .db
             .query_keys(
@@ -383,7 +359,7 @@ impl Mailbox {
                 indexes::BY_FOLDER_RECENCY,
                 &Query::Range {
                     lower: Key::Array(vec![part.clone()]),
-                    upper: Key::Array(vec![part, KeyPart::Number(upper)]),
+                    upper: Key::Array(vec![part, KeyPart::Number(f64::INFINITY)]),
                     lower_open: false,
                     upper_open: false,
                 },

@@ -140,7 +140,6 @@ pub async fn run(
         // Before the outbox is touched: an aborted sync marks nothing as sent.
         return Err(Error::Aborted);
     }
-    mailbox.rescan_for_eviction();
     let mut report = SyncReport {
         phase: "push",
         ..SyncReport::default()
@@ -188,10 +187,15 @@ async fn push(
         let reply = match sent {
             Ok(reply) => reply,
             Err(error) => {
-                // The entries after this one never left: they are the user's
-                // again (discardable, and merged into). Should that write fail,
-                // they stay marked sent, which only costs that.
-                let unsent: Vec<u64> = entries[at + 1..].iter().map(|e| e.seq).collect();
+                // The entries after this one did not leave in this sync; those
+                // no earlier sync sent either are the user's again
+                // (discardable, and merged into). Should that write fail, they
+                // stay marked sent, which only costs that.
+                let unsent: Vec<u64> = entries[at + 1..]
+                    .iter()
+                    .filter(|e| !e.sent)
+                    .map(|e| e.seq)
+                    .collect();
                 mailbox.release_actions(&unsent).await.ok();
                 return Err(error);
             }

@@ -399,7 +399,8 @@ pub struct Entry {
 /// The server's refusal of an action: its status and what it said.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
-    /// The HTTP status (a 4xx other than 404).
+    /// The HTTP status: a 4xx other than 404, or a server error answered to a
+    /// call that is not repeated (see [`Action::safe_to_repeat`]).
     pub status: u16,
     /// The server's error message, if it gave one.
     pub message: String,
@@ -492,14 +493,16 @@ impl Outbox {
     }
 
     /// Marks every entry not yet refused as sent and returns them, in order: what
-    /// a sync sends now.
+    /// a sync sends now. Each returned copy keeps the `sent` it had before, so
+    /// the sync can tell which ones an earlier sync may already have delivered.
     pub fn start_sending(&mut self) -> Vec<Entry> {
         self.entries
             .iter_mut()
             .filter(|entry| entry.failure.is_none())
             .map(|entry| {
+                let before = entry.clone();
                 entry.sent = true;
-                entry.clone()
+                before
             })
             .collect()
     }
@@ -511,10 +514,14 @@ impl Outbox {
         let Some(at) = self.entries.iter().position(|entry| entry.seq == seq) else {
             return;
         };
+        // Only a definite refusal (4xx) is superseded: after a server error the
+        // server may have done it, and the app is to see that.
         let refused = &self.entries[at].action;
-        if self.entries[at + 1..]
-            .iter()
-            .any(|later| replaces(refused, &later.action))
+        let definite = (400..500).contains(&failure.status);
+        if definite
+            && self.entries[at + 1..]
+                .iter()
+                .any(|later| replaces(refused, &later.action))
         {
             self.entries.remove(at);
             return;
@@ -522,8 +529,9 @@ impl Outbox {
         self.entries[at].failure = Some(failure);
     }
 
-    /// Marks entries a sync took but never sent (it stopped before them) as
-    /// unsent again: they can be discarded, and later actions merge into them.
+    /// Marks entries a sync took but never sent (it stopped before them), and
+    /// no earlier sync had sent either, as unsent again: they can be
+    /// discarded, and later actions merge into them.
     pub fn release(&mut self, seqs: &[u64]) {
         for entry in &mut self.entries {
             if seqs.contains(&entry.seq) && entry.failure.is_none() {
@@ -981,6 +989,19 @@ mod tests {
             outbox.entries[0].failure.is_some(),
             "nothing newer: kept for the app"
         );
+        let lost = outbox.entries[0].seq;
+        outbox.retry(lost);
+        outbox.start_sending();
+        outbox.push(moved("m", "inbox"), Some(&message));
+        let gateway = Failure {
+            status: 504,
+            message: "gateway timeout".into(),
+        };
+        outbox.fail(lost, gateway);
+        assert!(
+            outbox.entries[0].failure.is_some(),
+            "after a server error the server may have done it: kept for the app"
+        );
     }
 
     #[test]
@@ -988,7 +1009,13 @@ mod tests {
         let message = stored(json!({"id": "m", "isRead": false}));
         let mut outbox = Outbox::default();
         outbox.push(read("m", true), Some(&message));
-        let taken: Vec<u64> = outbox.start_sending().iter().map(|e| e.seq).collect();
+        let taken = outbox.start_sending();
+        assert!(!taken[0].sent, "the copy says no earlier sync sent it");
+        assert!(
+            outbox.start_sending()[0].sent,
+            "a second sync sees the first one's mark"
+        );
+        let taken: Vec<u64> = taken.iter().map(|e| e.seq).collect();
         outbox.release(&taken);
         assert!(!outbox.entries[0].sent);
         outbox.push(read("m", false), Some(&message));

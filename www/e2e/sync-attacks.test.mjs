@@ -745,6 +745,42 @@ test("RF2 after a sync that stopped at an expired token (401), an action it neve
     `README: discardAction gives up an action that is refused or not yet sent; pending ${JSON.stringify(pending)}`);
 });
 
+// An action a sync sent and never heard back about may be on the server: a later
+// sync that stops before reaching it again does not give it back to the user.
+test("RF7 an action an earlier sync may have delivered stays marked sent when a later sync stops before it", async () => {
+  await fresh();
+  assert.equal((await sync()).error, undefined);
+  await inPage(() => mailbox.move(["msg-2"], "AAMkArchive"));
+  refuseOnce("POST", "/v1.0/me/messages/msg-2/move", 403);
+  assert.equal((await sync()).report?.failed, 1);
+  const [refused] = await inPage(() => mailbox.pendingActions());
+  await inPage(() => mailbox.markRead(["msg-1"], true));
+  /** A sync aborted while the server holds `method path` unanswered. */
+  const abortedAt = async (method, path) => {
+    let seen = false;
+    org.hook = (req, res, ctx) => {
+      if (req.method !== method || ctx.url.pathname !== path) return false;
+      seen = true;
+      return true; // never answered
+    };
+    await inPage(() => { window.controller = new AbortController(); window.running = window.syncNow({ signal: controller.signal }); });
+    await until(() => seen);
+    const result = await inPage(() => { controller.abort(); return window.within(window.running, 10_000); });
+    org.hook = null;
+    for (const socket of org.sockets) socket.destroy();
+    return result;
+  };
+  assert.equal((await abortedAt("PATCH", "/v1.0/me/messages/msg-1")).error, "Aborted");
+  await inPage((seq) => mailbox.retryAction(seq), refused.seq);
+  assert.equal((await abortedAt("POST", "/v1.0/me/messages/msg-2/move")).error, "Aborted");
+  const read = (await inPage(() => mailbox.pendingActions())).find((a) => a.id === "msg-1");
+  const discarded = await inPage((seq) => mailbox.discardAction(seq).then(() => "discarded", (e) => e.code), read.seq);
+  assert.equal(discarded, "InvalidInput", "the server may have it: it cannot be taken back");
+  await inPage(() => mailbox.markRead(["msg-1"], false));
+  assert.equal((await inPage(() => mailbox.pendingActions())).filter((a) => a.id === "msg-1").length, 2,
+    "marking it unread again is sent after it, not merged away");
+});
+
 // Calls that would act twice (create a draft, delete to Deleted Items, answer
 // an invitation) are not repeated after an answer that was lost.
 
