@@ -9,7 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { startOrgServer } from "../www/org-server.mjs";
-import { launchBrowser } from "../www/e2e/browser.mjs";
+import { launchBrowser, reportQuota } from "../www/e2e/browser.mjs";
 import { startSite } from "../www/e2e/site.mjs";
 
 const COUNT = Number(process.env.EVICT_N ?? 20_000);
@@ -29,10 +29,7 @@ async function syncOnce(label, reported) {
   const page = await browser.context.newPage();
   page.setDefaultTimeout(600_000);
   if (reported) {
-    await page.addInitScript((quota) => {
-      const estimate = StorageManager.prototype.estimate;
-      StorageManager.prototype.estimate = async function () { return { ...(await estimate.call(this)), quota }; };
-    }, reported);
+    await reportQuota(page, reported);
   }
   await page.goto(`${site.origin}/`);
   const result = await page.evaluate(async ({ orgServer, label, pageSize }) => {

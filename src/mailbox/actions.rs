@@ -164,40 +164,20 @@ impl Mailbox {
     /// Gives the outbox's actions on `local` the id the server gave the message
     /// (created as a draft to be sent), so that the next try sends that draft.
     pub async fn rename_actions(&self, local: &str, server: &str) -> Result<(), Error> {
-        for _ in 0..WRITE_ATTEMPTS {
-            let base = self.base();
-            let mut outbox = self.read_outbox().await?;
+        self.change_outbox(|outbox| {
             outbox.adopt_id(local, server);
-            let sealed = self.sealed_outbox(&outbox).await?;
-            if self
-                .commit(Kind::Message, Vec::new(), Some(sealed), base, None)
-                .await?
-                .is_some()
-            {
-                return Ok(());
-            }
-        }
-        Err(busy())
+            Ok(())
+        })
+        .await
     }
 
     /// Queues the refused action `seq` again, for the next sync to send.
     pub async fn retry_action(&self, seq: u64) -> Result<(), Error> {
-        for _ in 0..WRITE_ATTEMPTS {
-            let base = self.base();
-            let mut outbox = self.read_outbox().await?;
-            if !outbox.retry(seq) {
-                return Err(Error::invalid("seq", "no refused action has this seq"));
-            }
-            let sealed = self.sealed_outbox(&outbox).await?;
-            if self
-                .commit(Kind::Message, Vec::new(), Some(sealed), base, None)
-                .await?
-                .is_some()
-            {
-                return Ok(());
-            }
-        }
-        Err(busy())
+        self.change_outbox(|outbox| match outbox.retry(seq) {
+            true => Ok(()),
+            false => Err(Error::invalid("seq", "no refused action has this seq")),
+        })
+        .await
     }
 
     /// Takes the action `seq` (refused, or not yet sent) out of the outbox and,
@@ -297,6 +277,7 @@ impl Mailbox {
             for (seq, failure) in failed.iter().cloned() {
                 outbox.fail(seq, failure);
             }
+            Ok(())
         })
         .await
     }
@@ -307,16 +288,24 @@ impl Mailbox {
         if seqs.is_empty() {
             return Ok(());
         }
-        self.change_outbox(|outbox| outbox.release(seqs)).await
+        self.change_outbox(|outbox| {
+            outbox.release(seqs);
+            Ok(())
+        })
+        .await
     }
 
     /// Applies `change` to the stored outbox and stores it again, against the
-    /// base the commit checks (read again when another write came between).
-    async fn change_outbox(&self, change: impl Fn(&mut Outbox)) -> Result<(), Error> {
+    /// base the commit checks (read again when another write came between). An
+    /// error from `change` writes nothing.
+    async fn change_outbox(
+        &self,
+        change: impl Fn(&mut Outbox) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
             let mut outbox = self.read_outbox().await?;
-            change(&mut outbox);
+            change(&mut outbox)?;
             let sealed = self.sealed_outbox(&outbox).await?;
             if self
                 .commit(Kind::Message, Vec::new(), Some(sealed), base, None)

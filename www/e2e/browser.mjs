@@ -73,3 +73,17 @@ export async function rawIndexedDbText(page) {
     return parts.join("\n");
   });
 }
+
+/**
+ * Makes `navigator.storage.estimate()` in `page` report `quota` bytes (its
+ * usage stays real), as Chromium does on a nearly full disk; call before the
+ * page loads.
+ */
+export async function reportQuota(page, quota) {
+  await page.addInitScript((quota) => {
+    const estimate = StorageManager.prototype.estimate;
+    StorageManager.prototype.estimate = async function () {
+      return { ...(await estimate.call(this)), quota };
+    };
+  }, quota);
+}

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { startOrgServer } from "../org-server.mjs";
-import { launchBrowser } from "./browser.mjs";
+import { launchBrowser, reportQuota } from "./browser.mjs";
 import { startSite } from "./site.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
@@ -43,12 +43,7 @@ async function pageWithQuota({ enforced, reported }) {
   const page = await browser.context.newPage();
   page.setDefaultTimeout(300_000);
   if (reported) {
-    await page.addInitScript((quota) => {
-      const estimate = StorageManager.prototype.estimate;
-      StorageManager.prototype.estimate = async function () {
-        return { ...(await estimate.call(this)), quota };
-      };
-    }, reported);
+    await reportQuota(page, reported);
   }
   await page.goto(`${site.origin}/`);
   const cdp = await browser.context.newCDPSession(page);
