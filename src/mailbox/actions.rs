@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::crypto::Aad;
 use crate::model::{Item, Kind};
-use crate::store::{fields, FieldValue, Record, STORE_META, STORE_SYNC_STATE};
+use crate::store::{fields, FieldValue, Record, STORE_SYNC_STATE};
 use crate::sync::{Action, Entry, Failure, Outbox};
 use crate::Error;
 
@@ -330,23 +330,15 @@ impl Mailbox {
     /// empty outbox.
     pub(super) async fn read_outbox(&self) -> Result<Outbox, Error> {
         let key = self.outbox_key();
-        let tx = self.db.begin_read(&[STORE_SYNC_STATE, STORE_META])?;
-        let (state, record) = futures_util::future::try_join(self.state_in(&tx), async {
-            Ok(tx.get(STORE_SYNC_STATE, &key).await?)
-        })
-        .await?;
-        let state = self.take_state(state).await?;
+        let (state, record) = self.sync_record_with_state(&key).await?;
         let record = match record {
             Some(record) => record,
             None if state.outbox_at == 0 => return Ok(Outbox::default()),
             None => Record::default().with(fields::KEY, FieldValue::Bytes(key.clone())),
         };
-        let sealed = record.value.as_deref().unwrap_or_default();
         let opened = self
-            .keys()
-            .open(Aad::at(STORE_SYNC_STATE, &key), sealed)
+            .open_sync_record(&key, &record)
             .await
-            .ok()
             .and_then(|plaintext| parse_outbox(&plaintext));
         match opened {
             Some((written, outbox)) if written == state.outbox_at => Ok(outbox),

@@ -15,7 +15,7 @@ use crate::store::{
 use crate::Error;
 
 use super::records::{CONVERSATION_SCOPE, EMAIL_SCOPE, PREFIX_SCOPE};
-use super::Mailbox;
+use super::{Mailbox, MailboxState};
 
 /// Most contacts a prefix search opens before ranking; a one-letter prefix can match many.
 const PREFIX_CANDIDATES: u32 = 2000;
@@ -297,23 +297,38 @@ impl Mailbox {
             .next())
     }
 
+    /// A `syncState` record and the state, read in one transaction (so the
+    /// record is checked against the state it was written under).
+    pub(super) async fn sync_record_with_state(
+        &self,
+        key: &[u8],
+    ) -> Result<(MailboxState, Option<Record>), Error> {
+        let tx = self.db.begin_read(&[STORE_SYNC_STATE, STORE_META])?;
+        let found = tx.get(STORE_SYNC_STATE, key).err_into();
+        let (state, record) = try_join(self.state_in(&tx), found).await?;
+        Ok((self.take_state(state).await?, record))
+    }
+
+    /// A `syncState` record's plaintext; `None` when it fails authentication.
+    pub(super) async fn open_sync_record(&self, key: &[u8], record: &Record) -> Option<Vec<u8>> {
+        let sealed = record.value.as_deref().unwrap_or_default();
+        self.keys()
+            .open(Aad::at(STORE_SYNC_STATE, key), sealed)
+            .await
+            .ok()
+    }
+
     /// The `@odata.deltaLink` last stored for a scope. A link stored before the
     /// scope's last reset (an old copy put back) is quarantined: `Integrity`.
     pub async fn delta_link(&self, kind: Kind, scope: &str) -> Result<Option<String>, Error> {
         let key = self.sync_state_key(kind, scope);
-        let tx = self.db.begin_read(&[STORE_SYNC_STATE, STORE_META])?;
-        let found = tx.get(STORE_SYNC_STATE, &key).err_into();
-        let (state, record) = try_join(self.state_in(&tx), found).await?;
-        let state = self.take_state(state).await?;
+        let (state, record) = self.sync_record_with_state(&key).await?;
         let Some(record) = record else {
             return Ok(None);
         };
-        let sealed = record.value.as_deref().unwrap_or_default();
         let opened = self
-            .keys()
-            .open(Aad::at(STORE_SYNC_STATE, &key), sealed)
+            .open_sync_record(&key, &record)
             .await
-            .ok()
             .and_then(|plaintext| parse_sync_state(&plaintext));
         match opened {
             Some((written, link))

@@ -73,21 +73,9 @@ impl Mailbox {
         let limit = retention.max_messages_per_folder as usize;
         let mut out = Vec::new();
         for folder in state.counts.keys() {
+            let newest_first = self.folder_newest_first(folder).await?;
             let folder = KeyPart::Bytes(folder.clone());
             let upper = Key::Array(vec![folder.clone(), KeyPart::Number(f64::INFINITY)]);
-            let newest_first = self
-                .db
-                .query_keys(
-                    Kind::Message.store(),
-                    indexes::BY_FOLDER_RECENCY,
-                    &Query::Range {
-                        lower: Key::Array(vec![folder.clone()]),
-                        upper: upper.clone(),
-                        lower_open: false,
-                        upper_open: false,
-                    },
-                )
-                .await?;
             let old = self
                 .db
                 .query_keys(
@@ -306,7 +294,8 @@ impl Mailbox {
         let state = self.current_state().await?;
         let mut with_body = Vec::new();
         for folder in state.counts.keys() {
-            let mut keys = self.folder_oldest_first(folder).await?;
+            let mut keys = self.folder_newest_first(folder).await?;
+            keys.reverse();
             keys.retain(|key| !keep.contains(key));
             let mut found = 0;
             for chunk in keys.chunks(EVICTION_SCAN) {
@@ -341,18 +330,18 @@ impl Mailbox {
         let state = self.current_state().await?;
         let mut oldest = Vec::new();
         for folder in state.counts.keys() {
-            let mut keys = self.folder_oldest_first(folder).await?;
-            keys.retain(|key| !keep.contains(key));
-            oldest.extend(keys.into_iter().take(count));
+            let keys = self.folder_newest_first(folder).await?;
+            let oldest_first = keys.into_iter().rev().filter(|key| !keep.contains(key));
+            oldest.extend(oldest_first.take(count));
         }
         oldest.truncate(count);
         Ok(oldest)
     }
 
-    /// The keys of a folder's messages, oldest first.
-    async fn folder_oldest_first(&self, folder: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
+    /// The keys of a folder's messages, newest first (the folder index's order).
+    async fn folder_newest_first(&self, folder: &[u8]) -> Result<Vec<Vec<u8>>, Error> {
         let part = KeyPart::Bytes(folder.to_vec());
-        let mut keys = self
+        let keys = self
             .db
             .query_keys(
                 Kind::Message.store(),
@@ -365,7 +354,6 @@ impl Mailbox {
                 },
             )
             .await?;
-        keys.reverse();
         Ok(keys)
     }
 
