@@ -14,6 +14,7 @@
 //! - [`store`]: IndexedDB schema, migrations, transactions (browser).
 //! - [`policy`]: admin policy, computer kind and consent -> what is allowed (pure Rust).
 //! - [`sync`]: Graph delta pages, folder counts and the sealed mailbox state (pure Rust).
+//! - [`search`]: query language, tokenizer, the encrypted index's parts (pure Rust).
 //! - `mailbox`: reads and writes of the model through store and crypto (browser).
 //! - `session`: one signed-in user: policy, consent, the store and the directory (browser).
 //! - `api`: the `OfflineMailbox` JavaScript class and its errors (browser).
@@ -27,6 +28,7 @@ pub mod directory;
 mod error;
 pub mod model;
 pub mod policy;
+pub mod search;
 pub mod store;
 pub mod sync;
 

@@ -1,0 +1,219 @@
+//! The document table: what the index knows of each document number it hands
+//! out. Every indexed version of a message gets a new number; the entry of the
+//! version it replaces is removed, so postings of removed numbers are dead and
+//! are dropped when segments merge. The table orders answers (newest first,
+//! then by record key, as folder listings do) and filters them by the facts the
+//! operators ask about, without opening a single message.
+//!
+//! It is stored sealed in pages of [`PAGE_DOCS`] consecutive numbers.
+//! Encoding of a page: entry count, then per entry the gap from the previous
+//! number, the 16-byte record key, the received time (zig-zag varint, ms), the
+//! folder tag and the flags.
+
+use std::collections::BTreeMap;
+
+use super::postings::{get_varint, put_varint};
+
+/// Document numbers per stored page.
+pub const PAGE_DOCS: u32 = 512;
+
+/// Length of a message's record key.
+pub const KEY_LEN: usize = 16;
+
+/// Flag bits of [`DocEntry::flags`].
+pub mod flags {
+    /// `isRead` is false.
+    pub const UNREAD: u8 = 1;
+    /// Flagged for follow-up.
+    pub const FLAGGED: u8 = 2;
+    /// Has attachments.
+    pub const ATTACHMENTS: u8 = 4;
+}
+
+/// What the index keeps of one indexed message version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocEntry {
+    /// The message's record key (its blinded id).
+    pub key: [u8; KEY_LEN],
+    /// `receivedDateTime`, ms since the epoch.
+    pub received: i64,
+    /// The first four bytes of the blinded folder id.
+    pub folder: u32,
+    /// [`flags`] bits.
+    pub flags: u8,
+}
+
+impl DocEntry {
+    /// Whether this entry sorts before `other` in answers: newer first, then by key.
+    pub fn order_key(&self) -> (i64, [u8; KEY_LEN]) {
+        (-self.received, self.key)
+    }
+}
+
+/// Document numbers and their entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DocTable {
+    entries: BTreeMap<u32, DocEntry>,
+}
+
+/// The page a document number is stored in.
+pub fn page_of(doc: u32) -> u32 {
+    doc / PAGE_DOCS
+}
+
+impl DocTable {
+    /// The entry of a live document.
+    pub fn get(&self, doc: u32) -> Option<&DocEntry> {
+        self.entries.get(&doc)
+    }
+
+    /// Records (or replaces) a document's entry.
+    pub fn insert(&mut self, doc: u32, entry: DocEntry) {
+        self.entries.insert(doc, entry);
+    }
+
+    /// Removes a document; its postings are dead from now on.
+    pub fn remove(&mut self, doc: u32) -> Option<DocEntry> {
+        self.entries.remove(&doc)
+    }
+
+    /// Number of live documents.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no document is live.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Every live document, by number.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &DocEntry)> {
+        self.entries.iter().map(|(doc, entry)| (*doc, entry))
+    }
+
+    /// Adds the entries of a decoded page.
+    pub fn extend(&mut self, page: DocTable) {
+        self.entries.extend(page.entries);
+    }
+
+    /// The entries of one page, as a table of their own.
+    pub fn page(&self, page: u32) -> DocTable {
+        let start = page.saturating_mul(PAGE_DOCS);
+        let end = start.saturating_add(PAGE_DOCS);
+        DocTable {
+            entries: self
+                .entries
+                .range(start..end)
+                .map(|(d, e)| (*d, *e))
+                .collect(),
+        }
+    }
+
+    /// The bytes of this table (to be sealed): one page's worth, in practice.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.entries.len() * 30);
+        put_varint(&mut out, self.entries.len() as u64);
+        let mut previous = 0u32;
+        for (i, (&doc, entry)) in self.entries.iter().enumerate() {
+            put_varint(
+                &mut out,
+                u64::from(if i == 0 { doc } else { doc - previous }),
+            );
+            out.extend_from_slice(&entry.key);
+            put_varint(&mut out, zigzag(entry.received));
+            out.extend_from_slice(&entry.folder.to_be_bytes());
+            out.push(entry.flags);
+            previous = doc;
+        }
+        out
+    }
+
+    /// Reads bytes written by [`DocTable::encode`]; `None` if malformed.
+    pub fn decode(bytes: &[u8]) -> Option<DocTable> {
+        let mut at = 0;
+        let count = get_varint(bytes, &mut at)?;
+        let mut entries = BTreeMap::new();
+        let mut previous = 0u64;
+        for i in 0..count {
+            let gap = get_varint(bytes, &mut at)?;
+            if i > 0 && gap == 0 {
+                return None;
+            }
+            let doc = if i == 0 {
+                gap
+            } else {
+                previous.checked_add(gap)?
+            };
+            let key: [u8; KEY_LEN] = bytes.get(at..at + KEY_LEN)?.try_into().ok()?;
+            at += KEY_LEN;
+            let received = unzigzag(get_varint(bytes, &mut at)?);
+            let folder = u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?);
+            let flags = *bytes.get(at + 4)?;
+            at += 5;
+            let entry = DocEntry {
+                key,
+                received,
+                folder,
+                flags,
+            };
+            entries.insert(u32::try_from(doc).ok()?, entry);
+            previous = doc;
+        }
+        (at == bytes.len()).then_some(DocTable { entries })
+    }
+}
+
+fn zigzag(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)) as u64
+}
+
+fn unzigzag(value: u64) -> i64 {
+    ((value >> 1) as i64) ^ -((value & 1) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(n: u8, received: i64) -> DocEntry {
+        DocEntry {
+            key: [n; KEY_LEN],
+            received,
+            folder: u32::from(n) * 7,
+            flags: n & 7,
+        }
+    }
+
+    #[test]
+    fn pages_round_trip_and_refuse_truncation() {
+        let mut table = DocTable::default();
+        table.insert(3, entry(1, -5));
+        table.insert(511, entry(2, 1_700_000_000_000));
+        table.insert(512, entry(3, 0));
+        let first = table.page(0);
+        assert_eq!(first.len(), 2);
+        let bytes = first.encode();
+        assert_eq!(DocTable::decode(&bytes), Some(first));
+        for cut in 0..bytes.len() {
+            assert_eq!(DocTable::decode(&bytes[..cut]), None);
+        }
+        assert_eq!(page_of(511), 0);
+        assert_eq!(page_of(512), 1);
+        assert_eq!(table.page(1).get(512), Some(&entry(3, 0)));
+    }
+
+    #[test]
+    fn zigzag_round_trips_extremes() {
+        for value in [0, 1, -1, i64::MIN, i64::MAX, 1_700_000_000_000] {
+            assert_eq!(unzigzag(zigzag(value)), value);
+        }
+    }
+
+    #[test]
+    fn newer_sorts_first_then_key() {
+        let mut entries = [entry(2, 10), entry(1, 10), entry(3, 20)];
+        entries.sort_by_key(DocEntry::order_key);
+        assert_eq!(entries.map(|e| e.key[0]), [3, 1, 2]);
+    }
+}

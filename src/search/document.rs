@@ -1,0 +1,196 @@
+//! What search knows of a message: the terms of each indexed field, in order,
+//! and the facts the operators filter on. Built from the message's JSON as
+//! stored, so a protected message (its body withheld) is searchable only by
+//! what was kept of it.
+
+use serde_json::{Map, Value};
+
+use super::html::html_to_text;
+use super::query::Field;
+use super::text::{tokens, Token};
+use crate::model::Timestamp;
+
+/// A message as search sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchDocument {
+    /// Per field (indexed by [`Field::number`]), the terms of each of its values
+    /// (a recipient, a category, an attachment name), in order. A phrase matches
+    /// within one value only.
+    pub fields: [Vec<Vec<Token>>; 7],
+    /// `isRead` is false.
+    pub unread: bool,
+    /// `flag.flagStatus` is `flagged`.
+    pub flagged: bool,
+    /// `hasAttachments` is true.
+    pub has_attachments: bool,
+    /// `receivedDateTime` in ms since the epoch (0 when missing or malformed).
+    pub received: i64,
+    /// `parentFolderId` ("" when missing).
+    pub folder: String,
+}
+
+impl SearchDocument {
+    /// The searchable view of a message (summary and rest joined; either part
+    /// alone gives the view of what it holds).
+    ///
+    /// ```
+    /// use offline_mailbox::search::{Field, SearchDocument};
+    /// let message = serde_json::json!({
+    ///     "subject": "Lunch?",
+    ///     "body": {"contentType": "html", "content": "<p>At <b>noon</b></p>"},
+    ///     "isRead": false,
+    /// });
+    /// let doc = SearchDocument::of_message(message.as_object().unwrap());
+    /// assert_eq!(doc.terms(Field::Body).map(|t| t.term.as_str()).collect::<Vec<_>>(), ["at", "noon"]);
+    /// assert!(doc.unread);
+    /// ```
+    pub fn of_message(message: &Map<String, Value>) -> SearchDocument {
+        let mut doc = SearchDocument::default();
+        doc.add(Field::Subject, str_at(message, "subject"));
+        for recipient in one_or_many(message.get("from")) {
+            doc.add_recipient(Field::From, recipient);
+        }
+        for (field, name) in [(Field::To, "toRecipients"), (Field::Cc, "ccRecipients")] {
+            for recipient in one_or_many(message.get(name)) {
+                doc.add_recipient(field, recipient);
+            }
+        }
+        doc.add_body(message.get("body"));
+        for category in one_or_many(message.get("categories")) {
+            doc.add(Field::Categories, category.as_str().unwrap_or_default());
+        }
+        for attachment in one_or_many(message.get("attachments")) {
+            doc.add(Field::Attachments, str_at_value(attachment, "name"));
+        }
+        doc.unread = message.get("isRead").and_then(Value::as_bool) == Some(false);
+        doc.flagged = message
+            .get("flag")
+            .and_then(|flag| flag.get("flagStatus"))
+            .and_then(Value::as_str)
+            == Some("flagged");
+        doc.has_attachments = message.get("hasAttachments").and_then(Value::as_bool) == Some(true);
+        doc.received = message
+            .get("receivedDateTime")
+            .and_then(Value::as_str)
+            .and_then(Timestamp::parse)
+            .map_or(0, |time| time.0);
+        doc.folder = str_at(message, "parentFolderId").to_owned();
+        doc
+    }
+
+    /// Every term of `field`, across its values.
+    pub fn terms(&self, field: Field) -> impl Iterator<Item = &Token> {
+        self.fields[usize::from(field.number())].iter().flatten()
+    }
+
+    /// The values of `field`, each as its terms in order.
+    pub fn values(&self, field: Field) -> &[Vec<Token>] {
+        &self.fields[usize::from(field.number())]
+    }
+
+    fn add(&mut self, field: Field, text: &str) {
+        let found = tokens(text);
+        if !found.is_empty() {
+            self.fields[usize::from(field.number())].push(found);
+        }
+    }
+
+    fn add_recipient(&mut self, field: Field, recipient: &Value) {
+        let address = recipient.get("emailAddress").unwrap_or(&Value::Null);
+        self.add(field, str_at_value(address, "name"));
+        self.add(field, str_at_value(address, "address"));
+    }
+
+    fn add_body(&mut self, body: Option<&Value>) {
+        let Some(body) = body else {
+            return;
+        };
+        let content = str_at_value(body, "content");
+        let html = str_at_value(body, "contentType").eq_ignore_ascii_case("html");
+        if html {
+            self.add(Field::Body, &html_to_text(content));
+        } else {
+            self.add(Field::Body, content);
+        }
+    }
+}
+
+fn str_at<'a>(message: &'a Map<String, Value>, name: &str) -> &'a str {
+    message
+        .get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+fn str_at_value<'a>(value: &'a Value, name: &str) -> &'a str {
+    value.get(name).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The elements of an array, or the value itself when it is a single object.
+fn one_or_many(value: Option<&Value>) -> Vec<&Value> {
+    match value {
+        Some(Value::Array(items)) => items.iter().collect(),
+        Some(Value::Null) | None => Vec::new(),
+        Some(one) => vec![one],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc(value: Value) -> SearchDocument {
+        SearchDocument::of_message(value.as_object().unwrap())
+    }
+
+    fn words(doc: &SearchDocument, field: Field) -> Vec<&str> {
+        doc.terms(field).map(|t| t.term.as_str()).collect()
+    }
+
+    #[test]
+    fn every_indexed_field_is_read() {
+        let d = doc(json!({
+            "subject": "Q3 Budget",
+            "from": {"emailAddress": {"name": "Ada L", "address": "ada@example.com"}},
+            "toRecipients": [{"emailAddress": {"name": "Bob", "address": "bob@example.com"}}],
+            "ccRecipients": [{"emailAddress": {"address": "cy@example.org"}}],
+            "body": {"contentType": "text", "content": "See <attached>"},
+            "categories": ["Red category"],
+            "attachments": [{"name": "plan.pdf"}],
+            "flag": {"flagStatus": "flagged"},
+            "hasAttachments": true,
+            "isRead": true,
+            "receivedDateTime": "1970-01-01T00:00:01Z",
+            "parentFolderId": "inbox-id",
+        }));
+        assert_eq!(words(&d, Field::Subject), ["q3", "budget"]);
+        assert_eq!(words(&d, Field::From), ["ada", "l", "ada", "example.com"]);
+        assert_eq!(words(&d, Field::To), ["bob", "bob", "example.com"]);
+        assert_eq!(words(&d, Field::Cc), ["cy", "example.org"]);
+        assert_eq!(words(&d, Field::Body), ["see", "attached"]);
+        assert_eq!(words(&d, Field::Categories), ["red", "category"]);
+        assert_eq!(words(&d, Field::Attachments), ["plan.pdf"]);
+        assert_eq!(d.values(Field::From).len(), 2);
+        assert!(d.flagged && d.has_attachments && !d.unread);
+        assert_eq!((d.received, d.folder.as_str()), (1000, "inbox-id"));
+    }
+
+    #[test]
+    fn a_withheld_body_and_odd_shapes_give_nothing_rather_than_fail() {
+        let d = doc(json!({
+            "subject": 7,
+            "from": [1, {"emailAddress": null}],
+            "toRecipients": "x",
+            "body": null,
+            "categories": [null, "ok"],
+            "receivedDateTime": "soon",
+            "@offlineMailbox.bodyWithheld": "smime",
+        }));
+        assert!(words(&d, Field::Subject).is_empty());
+        assert!(words(&d, Field::Body).is_empty());
+        assert_eq!(words(&d, Field::Categories), ["ok"]);
+        assert_eq!(d.received, 0);
+        assert!(!d.unread);
+    }
+}

@@ -1,0 +1,224 @@
+//! Answering a query from the index: the documents whose postings hold every
+//! term, filtered by the document table's facts, in answer order. What the
+//! postings cannot decide (a phrase's word order) and what the table only
+//! approximates (a folder tag) is marked for the caller to check on the opened
+//! message with [`crate::search::matches`]; every answer's authenticated summary
+//! is checked against the query's other clauses too.
+
+use super::docs::{flags, DocEntry, DocTable, KEY_LEN};
+use super::postings::intersect;
+use super::query::{Clause, Field, Query, Term};
+
+/// Where an answer page starts: after this message (exclusive), in answer order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct After {
+    /// The last answer's received time, ms.
+    pub received: i64,
+    /// The last answer's record key.
+    pub key: [u8; KEY_LEN],
+}
+
+/// A source of postings: the merged segments of the buckets a query reads.
+pub trait Postings {
+    /// The documents matching `term` in `field` (or any field), sorted; dead
+    /// documents may be among them.
+    fn lookup(&self, term: &Term, field: Option<Field>) -> Vec<u32>;
+}
+
+/// A query prepared against the document table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The folder tag every answer must have, from `folder:` (and the folder option).
+    pub folder_tags: Vec<u32>,
+    /// Whether answers must be opened with their body to check a phrase.
+    pub needs_body: bool,
+}
+
+impl Plan {
+    /// The plan for `query`; `folder_tag` gives the table's tag of a resolved folder id.
+    pub fn new(query: &Query, folder_tag: impl Fn(&str) -> u32) -> Plan {
+        let folder_tags = query
+            .clauses
+            .iter()
+            .filter_map(|clause| match clause {
+                Clause::Folder(id) => Some(folder_tag(id)),
+                _ => None,
+            })
+            .collect();
+        let needs_body = query.clauses.iter().any(|clause| match clause {
+            Clause::Phrase { field, .. } => field.is_none_or(|f| f == Field::Body),
+            _ => false,
+        });
+        Plan {
+            folder_tags,
+            needs_body,
+        }
+    }
+}
+
+/// Every live document that may match `query`, in answer order, starting after
+/// `after`. Term and phrase clauses are decided by the postings (a phrase only by
+/// its words: the caller checks the order); flags and dates by the table.
+pub fn candidates(
+    query: &Query,
+    plan: &Plan,
+    postings: &impl Postings,
+    table: &DocTable,
+    after: Option<After>,
+) -> Vec<(u32, DocEntry)> {
+    let mut found: Vec<(u32, DocEntry)> = match matching_docs(query, postings) {
+        Some(docs) => docs
+            .into_iter()
+            .filter_map(|doc| table.get(doc).map(|entry| (doc, *entry)))
+            .collect(),
+        None => table.iter().map(|(doc, entry)| (doc, *entry)).collect(),
+    };
+    found.retain(|(_, entry)| passes_facts(query, plan, entry) && is_after(entry, after));
+    found.sort_by_key(|(_, entry)| entry.order_key());
+    found
+}
+
+/// The documents whose postings hold every term of every term and phrase
+/// clause, or `None` when the query has no such clause.
+fn matching_docs(query: &Query, postings: &impl Postings) -> Option<Vec<u32>> {
+    let mut lists: Vec<Vec<u32>> = Vec::new();
+    for clause in &query.clauses {
+        match clause {
+            Clause::Term { field, term } => lists.push(postings.lookup(term, *field)),
+            Clause::Phrase { field, terms } => {
+                lists.extend(terms.iter().map(|term| postings.lookup(term, *field)));
+            }
+            _ => {}
+        }
+    }
+    lists.sort_by_key(Vec::len);
+    let mut lists = lists.into_iter();
+    let first = lists.next()?;
+    Some(lists.fold(first, |acc, list| intersect(&acc, &list)))
+}
+
+fn passes_facts(query: &Query, plan: &Plan, entry: &DocEntry) -> bool {
+    let has = |bit: u8| entry.flags & bit != 0;
+    let facts = query.clauses.iter().all(|clause| match clause {
+        Clause::HasAttachment => has(flags::ATTACHMENTS),
+        Clause::Unread(unread) => has(flags::UNREAD) == *unread,
+        Clause::Flagged => has(flags::FLAGGED),
+        Clause::Before(time) => entry.received < *time,
+        Clause::After(time) => entry.received >= *time,
+        _ => true,
+    });
+    facts && plan.folder_tags.iter().all(|tag| entry.folder == *tag)
+}
+
+fn is_after(entry: &DocEntry, after: Option<After>) -> bool {
+    after.is_none_or(|after| entry.order_key() > (-after.received, after.key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::{matches, SearchDocument, Segment};
+    use serde_json::json;
+
+    struct Fixture {
+        docs: Vec<SearchDocument>,
+        segment: Segment,
+        table: DocTable,
+    }
+
+    impl Postings for Segment {
+        fn lookup(&self, term: &Term, field: Option<Field>) -> Vec<u32> {
+            Segment::lookup(self, term, field)
+        }
+    }
+
+    fn fixture() -> Fixture {
+        let messages = [
+            json!({"subject": "Budget review", "isRead": false, "receivedDateTime": "2024-01-03T00:00:00Z", "parentFolderId": "a"}),
+            json!({"subject": "review of the budget", "isRead": true, "receivedDateTime": "2024-01-02T00:00:00Z", "parentFolderId": "a", "hasAttachments": true}),
+            json!({"subject": "Budget", "flag": {"flagStatus": "flagged"}, "receivedDateTime": "2024-01-02T00:00:00Z", "parentFolderId": "b"}),
+        ];
+        let mut fixture = Fixture {
+            docs: Vec::new(),
+            segment: Segment::default(),
+            table: DocTable::default(),
+        };
+        for (n, message) in messages.iter().enumerate() {
+            let doc = SearchDocument::of_message(message.as_object().unwrap());
+            let number = n as u32 * 3;
+            fixture.segment.add_document(number, &doc);
+            let mut bits = 0;
+            if doc.unread {
+                bits |= flags::UNREAD;
+            }
+            if doc.flagged {
+                bits |= flags::FLAGGED;
+            }
+            if doc.has_attachments {
+                bits |= flags::ATTACHMENTS;
+            }
+            fixture.table.insert(
+                number,
+                DocEntry {
+                    key: [9 - n as u8; KEY_LEN],
+                    received: doc.received,
+                    folder: folder_tag(&doc.folder),
+                    flags: bits,
+                },
+            );
+            fixture.docs.push(doc);
+        }
+        fixture
+    }
+
+    fn folder_tag(id: &str) -> u32 {
+        id.bytes().map(u32::from).sum()
+    }
+
+    /// Candidates checked with the matcher, as documents in answer order.
+    fn answer(fixture: &Fixture, text: &str, after: Option<After>) -> Vec<u32> {
+        let query = Query::parse(text).unwrap();
+        let plan = Plan::new(&query, folder_tag);
+        candidates(&query, &plan, &fixture.segment, &fixture.table, after)
+            .into_iter()
+            .map(|(doc, _)| doc)
+            .filter(|doc| matches(&query, &fixture.docs[*doc as usize / 3]))
+            .collect()
+    }
+
+    #[test]
+    fn answers_are_newest_first_then_by_key_and_checked() {
+        let f = fixture();
+        // Documents 3 and 6 tie on time: the smaller key (document 6's) comes first.
+        assert_eq!(answer(&f, "budget", None), [0, 6, 3]);
+        assert_eq!(answer(&f, "\"budget review\"", None), [0]);
+        assert_eq!(answer(&f, "review budg", None), [0, 3]);
+        assert_eq!(answer(&f, "is:unread", None), [0]);
+        assert_eq!(answer(&f, "is:flagged budget", None), [6]);
+        assert_eq!(answer(&f, "has:attachment", None), [3]);
+        assert_eq!(answer(&f, "folder:b", None), [6]);
+        assert_eq!(answer(&f, "before:2024-01-03", None), [6, 3]);
+        assert_eq!(answer(&f, "nothing", None), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn pages_continue_after_the_last_answer_and_dead_documents_vanish() {
+        let mut f = fixture();
+        let entry = *f.table.get(6).unwrap();
+        let after = After {
+            received: entry.received,
+            key: entry.key,
+        };
+        assert_eq!(answer(&f, "budget", Some(after)), [3]);
+        f.table.remove(3);
+        assert_eq!(answer(&f, "budget", None), [0, 6]);
+    }
+
+    #[test]
+    fn a_plan_reads_bodies_only_for_phrases_that_may_be_in_them() {
+        let plan = |text: &str| Plan::new(&Query::parse(text).unwrap(), |_| 0).needs_body;
+        assert!(plan("\"a b\""));
+        assert!(!plan("subject:\"a b\" c"));
+        assert!(!plan("a b"));
+    }
+}

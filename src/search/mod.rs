@@ -1,0 +1,35 @@
+//! Offline search over the encrypted store (pure Rust).
+//!
+//! - [`text`]: normalization (case folding, diacritics, compatibility forms) and
+//!   terms (UAX #29 words; CJK runs as character pairs).
+//! - [`html`]: HTML bodies reduced to the text a reader sees.
+//! - [`query`]: the search box's query language, parsed into clauses.
+//! - [`document`]: a message as search sees it (terms per field, and facts).
+//! - [`matcher`]: whether one message matches a query; the plain decrypt-and-scan
+//!   reference is this applied to every message.
+//! - [`postings`], [`segment`], [`docs`]: the encrypted index's parts (posting
+//!   lists, per-bucket term segments, the document table) and their encodings.
+//! - [`engine`]: a query answered from those parts, in answer order.
+//!
+//! How the parts are stored, sealed and kept in step with the messages is
+//! described in `ARCHITECTURE.md`; what they reveal on disk, in `SECURITY.md`.
+
+pub mod docs;
+pub mod document;
+pub mod engine;
+pub mod html;
+pub mod matcher;
+pub mod postings;
+pub mod query;
+pub mod segment;
+pub mod text;
+
+pub use docs::{DocEntry, DocTable};
+pub use document::SearchDocument;
+pub use engine::{candidates, After, Plan, Postings};
+pub use html::html_to_text;
+pub use matcher::matches;
+pub use postings::{decode_postings, encode_postings};
+pub use query::{Clause, Field, Query, QueryError, Term};
+pub use segment::{bucket_text, Segment};
+pub use text::{normalize, tokens, Token};

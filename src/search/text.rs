@@ -1,0 +1,220 @@
+//! Text as search sees it: normalized, then cut into terms.
+//!
+//! Normalization makes matching case- and diacritic-insensitive: full Unicode
+//! case folding (`caseless`), compatibility decomposition (NFKD, so `ﬁ` is `fi`
+//! and a full-width `Ａ` is `a`), every combining mark dropped except the kana
+//! voicing marks (so `é` is `e` but `が` stays `が`), then composition again
+//! (NFC, so Hangul syllables come back whole). ASCII text takes a fast path with
+//! the same result.
+//!
+//! Terms are the words of UAX #29 (`unicode-segmentation`) for alphabetic
+//! scripts. Chinese, Japanese and Korean text has no spaces to cut at, so each
+//! run of such characters becomes its overlapping character pairs, followed by
+//! its last character alone, marked as a *tail*: `東京都` gives `東京`, `京都`
+//! and the tail `都`. A tail in a query matches every term that starts with it,
+//! so a one-character query finds the character anywhere in a run, and a query
+//! run matches wherever its pairs occur in order.
+
+use caseless::Caseless;
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+use unicode_segmentation::UnicodeSegmentation;
+
+/// Terms longer than this many characters are cut to it (in documents and in
+/// queries alike), so an encoded blob in a body cannot bloat the index.
+pub const MAX_TERM_CHARS: usize = 40;
+
+/// One term of a text, in the order the text has them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Token {
+    /// The normalized term.
+    pub term: String,
+    /// Whether this is the last character of a CJK run, standing alone: in a
+    /// query it matches every term that starts with it.
+    pub tail: bool,
+}
+
+/// The normalized form of `text` (see the module documentation).
+///
+/// ```
+/// use offline_mailbox::search::normalize;
+/// assert_eq!(normalize("Crème BRÛLÉE"), "creme brulee");
+/// assert_eq!(normalize("Straße"), "strasse");
+/// assert_eq!(normalize("ＡＢＣ"), "abc");
+/// ```
+pub fn normalize(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
+    let folded: String = text.nfkd().default_case_fold().collect();
+    folded.nfkd().filter(|&c| keeps(c)).nfc().collect()
+}
+
+/// Whether normalization keeps `c` (already decomposed): combining marks go,
+/// except the kana voicing marks, which tell two different kana apart.
+fn keeps(c: char) -> bool {
+    !is_combining_mark(c) || matches!(c, '\u{3099}' | '\u{309A}')
+}
+
+/// Whether `c` belongs to a script written without spaces between words, which
+/// is cut into character pairs: Han, Hiragana, Katakana and Hangul.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x11FF       // Hangul Jamo
+        | 0x3040..=0x30FF     // Hiragana, Katakana
+        | 0x3130..=0x318F     // Hangul Compatibility Jamo
+        | 0x31F0..=0x31FF     // Katakana Phonetic Extensions
+        | 0x3400..=0x4DBF     // CJK Extension A
+        | 0x4E00..=0x9FFF     // CJK Unified Ideographs
+        | 0xA960..=0xA97F     // Hangul Jamo Extended-A
+        | 0xAC00..=0xD7AF     // Hangul Syllables
+        | 0xD7B0..=0xD7FF     // Hangul Jamo Extended-B
+        | 0xF900..=0xFAFF     // CJK Compatibility Ideographs
+        | 0x20000..=0x3FFFF   // CJK Extensions B and later
+    )
+}
+
+/// The terms of `text`, normalized, in order.
+///
+/// ```
+/// use offline_mailbox::search::tokens;
+/// let terms: Vec<String> = tokens("Re: Café déjà-vu").into_iter().map(|t| t.term).collect();
+/// assert_eq!(terms, ["re", "cafe", "deja", "vu"]);
+/// ```
+pub fn tokens(text: &str) -> Vec<Token> {
+    let normalized = normalize(text);
+    let mut out = Vec::new();
+    let mut rest = normalized.as_str();
+    while !rest.is_empty() {
+        let cjk = rest.chars().next().is_some_and(is_cjk);
+        let end = rest
+            .char_indices()
+            .find(|&(_, c)| is_cjk(c) != cjk)
+            .map_or(rest.len(), |(at, _)| at);
+        let (run, after) = rest.split_at(end);
+        if cjk {
+            push_pairs(run, &mut out);
+        } else {
+            push_words(run, &mut out);
+        }
+        rest = after;
+    }
+    out
+}
+
+fn push_words(run: &str, out: &mut Vec<Token>) {
+    for word in run.unicode_words() {
+        out.push(Token {
+            term: cut(word),
+            tail: false,
+        });
+    }
+}
+
+fn push_pairs(run: &str, out: &mut Vec<Token>) {
+    let chars: Vec<char> = run.chars().collect();
+    for pair in chars.windows(2) {
+        out.push(Token {
+            term: pair.iter().collect(),
+            tail: false,
+        });
+    }
+    if let Some(&last) = chars.last() {
+        out.push(Token {
+            term: last.to_string(),
+            tail: true,
+        });
+    }
+}
+
+fn cut(word: &str) -> String {
+    match word.char_indices().nth(MAX_TERM_CHARS) {
+        Some((at, _)) => word[..at].to_owned(),
+        None => word.to_owned(),
+    }
+}
+
+/// Whether a term starts with a CJK character (and so came from a run cut into pairs).
+pub fn starts_cjk(term: &str) -> bool {
+    term.chars().next().is_some_and(is_cjk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(text: &str) -> Vec<String> {
+        tokens(text).into_iter().map(|t| t.term).collect()
+    }
+
+    #[test]
+    fn case_and_diacritics_do_not_matter() {
+        assert_eq!(terms("ÉCOLE École ecole"), ["ecole", "ecole", "ecole"]);
+        assert_eq!(terms("Ångström Æsir"), ["angstrom", "æsir"]);
+        assert_eq!(terms("ΣΊΣΥΦΟΣ σίσυφος"), ["σισυφοσ", "σισυφοσ"]);
+        assert_eq!(normalize("İstanbul"), "istanbul");
+    }
+
+    #[test]
+    fn ascii_fast_path_agrees_with_the_full_path() {
+        let text = "Hello, World! It's 3.14 at example.com";
+        let slow: String = text.nfkd().default_case_fold().collect::<String>();
+        assert_eq!(normalize(text), slow);
+    }
+
+    #[test]
+    fn compatibility_forms_fold_to_plain_letters() {
+        assert_eq!(terms("ﬁnance"), ["finance"]);
+        assert_eq!(terms("Ｈｅｌｌｏ"), ["hello"]);
+    }
+
+    #[test]
+    fn words_follow_uax_29() {
+        assert_eq!(
+            terms("alice@example.com wrote: don't e-mail 3.14"),
+            [
+                "alice",
+                "example.com",
+                "wrote",
+                "don't",
+                "e",
+                "mail",
+                "3.14"
+            ]
+        );
+    }
+
+    #[test]
+    fn cjk_runs_become_pairs_and_a_tail() {
+        let got = tokens("東京都 に");
+        let want = [("東京", false), ("京都", false), ("都", true), ("に", true)];
+        assert_eq!(got.len(), want.len());
+        for (token, (term, tail)) in got.iter().zip(want) {
+            assert_eq!((token.term.as_str(), token.tail), (term, tail));
+        }
+    }
+
+    #[test]
+    fn kana_keep_their_voicing_and_hangul_stays_whole() {
+        assert_eq!(terms("が"), ["が"]);
+        assert_ne!(normalize("が"), normalize("か"));
+        assert_eq!(terms("한국어"), ["한국", "국어", "어"]);
+    }
+
+    #[test]
+    fn mixed_scripts_split_at_the_script_change() {
+        assert_eq!(terms("Tokyo東京2024"), ["tokyo", "東京", "京", "2024"]);
+    }
+
+    #[test]
+    fn long_terms_are_cut() {
+        let long = "a".repeat(100);
+        assert_eq!(terms(&long)[0].chars().count(), MAX_TERM_CHARS);
+    }
+
+    #[test]
+    fn punctuation_and_empty_text_give_no_terms() {
+        assert!(terms("").is_empty());
+        assert!(terms(" -- !! ... ").is_empty());
+    }
+}
