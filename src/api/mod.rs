@@ -18,7 +18,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use crate::crypto::database_name;
 use crate::directory::Directory;
-use crate::mailbox::{wipe_user, DeltaSummary};
+use crate::mailbox::{wipe_user, DeltaSummary, SearchOptions, MAX_SEARCH_LIMIT};
 use crate::model::Kind;
 use crate::policy::Policy;
 use crate::session::{RotationProgress, Session, UpgradeProgress};
@@ -317,6 +317,54 @@ impl OfflineMailbox {
             let page = mailbox
                 .list_messages(&folder_id, limit, cursor.as_deref(), &selection)
                 .await?;
+            Ok(page_object(
+                convert::json_array(&page.messages)?,
+                page.next_cursor,
+            ))
+        })
+    }
+
+    /// Searches the offline copy's messages: one page of summaries matching
+    /// `query`, newest first (ties in the order `listMessages` uses), with the same
+    /// paging guarantees as `listMessages`. Answers come from the encrypted index
+    /// and are checked against each message's authenticated summary.
+    ///
+    /// The query language: words (all must match, in any indexed field: subject,
+    /// sender and recipients' names and addresses, body text, categories,
+    /// attachment names; the last word also matches as a prefix once it has three
+    /// characters and is not followed by a space), `"quoted phrases"`, `from:`,
+    /// `to:`, `cc:`, `subject:` (a word or a quoted phrase), `has:attachment`,
+    /// `is:unread`, `is:read`, `is:flagged`, `before:YYYY-MM-DD`,
+    /// `after:YYYY-MM-DD` (UTC days), `folder:` (an id, a well-known name or a
+    /// display name). Matching ignores case and diacritics; Chinese, Japanese and
+    /// Korean text matches by character pairs. A malformed query rejects with
+    /// `InvalidInput` naming the problem.
+    ///
+    /// ```js
+    /// const page = await mailbox.search('from:ada "quarterly budget" is:unread');
+    /// const more = await mailbox.search('budg', { folderId: "inbox", limit: 20, cursor: page.nextCursor });
+    /// ```
+    #[wasm_bindgen(unchecked_return_type = "Promise<SearchPage>")]
+    pub fn search(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] query: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "SearchOptions | undefined")] options: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let store = session.store()?;
+            let query = convert::string_arg(&query, "query")?;
+            let options = SearchOptions {
+                folder_id: convert::optional_string(&options, "folderId")?,
+                limit: convert::limit(&options, 50, MAX_SEARCH_LIMIT)?,
+                cursor: convert::optional_string(&options, "cursor")?,
+                scan: convert::optional_bool(&options, "scan")?.unwrap_or(false),
+            };
+            let Some(mailbox) = store else {
+                crate::search::Query::parse(&query).map_err(|e| Error::invalid("query", &e.0))?;
+                return Ok(page_object(Array::new().into(), None));
+            };
+            let page = mailbox.search(&query, &options).await?;
             Ok(page_object(
                 convert::json_array(&page.messages)?,
                 page.next_cursor,

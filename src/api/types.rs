@@ -212,6 +212,24 @@ export interface ListOptions extends FieldsOptions {
 /** One page from `listMessages`, newest first. */
 export interface MessagePage { value: MessageSummary[] | Message[]; nextCursor: string | null }
 
+/** Options for `search`. */
+export interface SearchOptions {
+  /** Only messages of this folder (an id). */
+  folderId?: string;
+  /** Page size, 1 to 1000 (default 50). */
+  limit?: number;
+  /** `nextCursor` from the previous page of the same search. */
+  cursor?: string;
+  /**
+   * Answer by decrypting and scanning every stored message instead of using the
+   * index (default false). Slow; for checking the index and for benchmarks.
+   */
+  scan?: boolean;
+}
+
+/** One page from `search`, newest first. */
+export interface SearchPage { value: MessageSummary[]; nextCursor: string | null }
+
 /** A time range for `events`: Dates, ISO 8601 strings with offset, or epoch milliseconds. */
 export interface EventRange { start: Date | string | number; end: Date | string | number }
 

@@ -40,7 +40,14 @@ impl Mailbox {
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
             let mut outbox = self.read_outbox().await?;
-            let (mut stored, records) = self.stored_versions(kind, &ids, &HashSet::new()).await?;
+            // New categories change the message's indexed terms: it is sealed
+            // and indexed again whole, body included.
+            let need_rest: HashSet<String> = actions
+                .iter()
+                .filter(|a| matches!(a, Action::SetCategories { .. }))
+                .map(|a| a.item_id().to_owned())
+                .collect();
+            let (mut stored, records) = self.stored_versions(kind, &ids, &need_rest).await?;
             let mut changed = Vec::new();
             let mut removed = HashSet::new();
             for action in &actions {

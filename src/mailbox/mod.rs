@@ -11,6 +11,7 @@ mod read;
 mod records;
 mod retention;
 mod rotate;
+mod search;
 mod state;
 mod unlock;
 mod write;
@@ -30,6 +31,7 @@ use crate::Error;
 pub use layout::UpgradeProgress;
 pub use retention::{Eviction, PruneReport};
 pub use rotate::RotationProgress;
+pub use search::{SearchOptions, MAX_SEARCH_LIMIT};
 pub use unlock::{Unlock, DEFAULT_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS};
 pub use write::DeltaSummary;
 
@@ -66,6 +68,8 @@ pub struct Mailbox {
     keys_ticket: Cell<u64>,
     /// The ticket of the keyring `keyring` holds now.
     keys_installed: Cell<u64>,
+    /// The search index as this connection last saw it, and decoded buckets.
+    search: RefCell<search::SearchCache>,
 }
 
 impl Mailbox {
@@ -101,6 +105,7 @@ impl Mailbox {
             raw_wrap: Cell::new(raw_wrap),
             keys_ticket: Cell::new(0),
             keys_installed: Cell::new(0),
+            search: RefCell::new(search::SearchCache::default()),
         })
     }
 

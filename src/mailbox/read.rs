@@ -388,12 +388,16 @@ fn matches_prefix(contact: &Value, prefix: &str) -> bool {
 /// The cursor after `record`: its recency and key, as `hex(recency bits).hex(key)`.
 /// The recency goes as its exact bits, so no float is formatted or parsed.
 fn cursor_after(record: &Record) -> String {
-    let recency = number(record, fields::RECENCY).to_bits().to_be_bytes();
     let key = record.bytes(fields::KEY).unwrap_or_default();
-    format!("{}.{}", hex(&recency), hex(key))
+    cursor_of(number(record, fields::RECENCY), key)
 }
 
-fn parse_cursor(cursor: &str) -> Result<(f64, Vec<u8>), Error> {
+/// The cursor after a message of this recency (minus its received time) and key.
+pub(super) fn cursor_of(recency: f64, key: &[u8]) -> String {
+    format!("{}.{}", hex(&recency.to_bits().to_be_bytes()), hex(key))
+}
+
+pub(super) fn parse_cursor(cursor: &str) -> Result<(f64, Vec<u8>), Error> {
     let invalid = || Error::invalid("cursor", "is not a cursor returned by listMessages");
     let (recency, key) = cursor.split_once('.').ok_or_else(invalid)?;
     let bits: [u8; 8] = unhex(recency)

@@ -7,6 +7,8 @@ use serde_json::{Map, Value};
 
 use crate::crypto::{key_id, RecordPlace, BLINDED_LEN};
 use crate::model::{join_json_objects, split_message_json, Facts, Item, Kind, Selection};
+use crate::search::docs::flags as doc_flags;
+use crate::search::{DocEntry, SearchDocument};
 use crate::store::{fields, FieldValue, Record, STORE_MESSAGE_BODIES};
 use crate::sync::Placement;
 use crate::Error;
@@ -45,6 +47,19 @@ pub struct SealedItem {
     /// A message's body record (the rest of it, for `messageBodies`), or `None`
     /// when the write changes only the summary and the stored body stays.
     pub body: Option<Record>,
+    /// What the search index learns from a message write (`None`: the index
+    /// stays as it is, as when only the body pointer changes).
+    pub search: Option<SearchItem>,
+}
+
+/// What the search index learns from a message write.
+#[derive(Clone)]
+pub struct SearchItem {
+    /// The document table's entry for the message (time, folder tag, flags).
+    pub entry: DocEntry,
+    /// The terms of a whole message; `None` when only its summary is written
+    /// (the terms stay as indexed, the entry is updated).
+    pub document: Option<SearchDocument>,
 }
 
 impl Mailbox {
@@ -90,9 +105,13 @@ impl Mailbox {
         let body_fields = Record::default().with(fields::WRITTEN_AT, FieldValue::Number(written));
         let body = self.seal_fields(STORE_MESSAGE_BODIES, &key, body_fields, &rest);
         let sealed = self.seal_summary_json(scope_key, item, &summary, written);
+        let document = SearchDocument::of_message(&item.fields);
         Box::pin(async move {
             let mut sealed = sealed.await?;
             sealed.body = Some(body.await?);
+            if let Some(search) = &mut sealed.search {
+                search.document = Some(document);
+            }
             Ok(sealed)
         })
     }
@@ -121,7 +140,58 @@ impl Mailbox {
         let (record, placement) = self.index_fields(scope_key, item);
         let record = record.with(fields::BODY_AT, FieldValue::Number(body_at));
         let record = self.seal_fields(Kind::Message.store(), &key, record, summary);
-        sealed_item(key, record, placement)
+        let search = self.search_entry(&key, item);
+        let sealing = sealed_item(key, record, placement);
+        Box::pin(async move {
+            let mut sealed = sealing.await?;
+            sealed.search = search.map(|entry| SearchItem {
+                entry,
+                document: None,
+            });
+            Ok(sealed)
+        })
+    }
+
+    /// The document table's entry for a message item (`None` for other kinds).
+    fn search_entry(&self, key: &[u8; BLINDED_LEN], item: &Item) -> Option<DocEntry> {
+        let Facts::Message {
+            folder,
+            received,
+            unread,
+            ..
+        } = &item.facts
+        else {
+            return None;
+        };
+        let flagged = item
+            .fields
+            .get("flag")
+            .and_then(|flag| flag.get("flagStatus"))
+            .and_then(Value::as_str)
+            == Some("flagged");
+        let attachments = item.fields.get("hasAttachments").and_then(Value::as_bool) == Some(true);
+        let mut bits = 0;
+        for (set, bit) in [
+            (*unread, doc_flags::UNREAD),
+            (flagged, doc_flags::FLAGGED),
+            (attachments, doc_flags::ATTACHMENTS),
+        ] {
+            if set {
+                bits |= bit;
+            }
+        }
+        Some(DocEntry {
+            key: *key,
+            received: received.map_or(0, |time| time.0),
+            folder: folder.as_deref().map_or(0, |id| self.folder_tag(id)),
+            flags: bits,
+        })
+    }
+
+    /// The document table's tag of a folder id: the first bytes of its blinded form.
+    pub(super) fn folder_tag(&self, folder_id: &str) -> u32 {
+        let blinded = self.blind.blind(FOLDER_SCOPE, folder_id.as_bytes());
+        u32::from_be_bytes([blinded[0], blinded[1], blinded[2], blinded[3]])
     }
 
     /// Seals `plaintext` into `record`, bound to its place and clear fields. The
@@ -417,6 +487,7 @@ fn sealed_item(
             record: record.await?,
             placement,
             body: None,
+            search: None,
         })
     })
 }

@@ -391,6 +391,7 @@ impl Mailbox {
                 record,
                 placement,
                 body: None,
+                search: None,
             }));
         }
         Ok(ops)

@@ -9,6 +9,7 @@ use crate::crypto::Aad;
 use crate::model::{
     merge, protection, touches_only_summary, withhold_body, Item, Kind, ModelError, Protection,
 };
+use crate::search::changes_indexed_text;
 use crate::store::{
     fields, indexes, Key, KeyPart, QuarantinedRecord, Query, Record, STORE_MESSAGE_BODIES,
     STORE_QUARANTINE, STORE_SYNC_STATE,
@@ -17,6 +18,7 @@ use crate::sync::{Change, DeltaPage, Outbox, Placement, RemovalReason};
 use crate::Error;
 
 use super::records::{stored_placement, SealedItem, Sealing, BODY_EVICTED, DEFAULT_SCOPE};
+use super::search::INDEX_STORES;
 use super::state::{busy, WRITE_ATTEMPTS};
 use super::Mailbox;
 
@@ -189,7 +191,7 @@ impl Mailbox {
                 continue;
             };
             ids.push(id.to_owned());
-            if !touches_only_summary(fields) {
+            if !summary_only(fields) {
                 need_rest.insert(id.to_owned());
             }
         }
@@ -220,7 +222,7 @@ impl Mailbox {
                     let mut stored = merged.remove(&id).unwrap_or_default();
                     // An update without a body leaves an evicted body evicted.
                     let body_at = stored.body_at.filter(|at| {
-                        touches_only_summary(fields)
+                        summary_only(fields)
                             || (*at == BODY_EVICTED && !fields.contains_key("body"))
                     });
                     merge(&mut stored.fields, fields.clone());
@@ -395,10 +397,6 @@ impl Mailbox {
         stored: Option<StoredRecords>,
     ) -> Result<Option<DeltaSummary>, Error> {
         let store = kind.store();
-        let stores = with_bodies(kind, &[store, STORE_SYNC_STATE]);
-        let Some(mut txn) = self.begin(&stores, Some(base)).await? else {
-            return Ok(None);
-        };
         let keys: Vec<Vec<u8>> = ops
             .iter()
             .map(|op| match op {
@@ -406,9 +404,30 @@ impl Mailbox {
                 Op::Remove { key, .. } => key.clone(),
             })
             .collect();
+        let stored = match stored {
+            Some(stored) if keys.iter().all(|key| stored.contains_key(key)) => Some(stored),
+            // Read after `base` was taken: if the commit finds the counter still at
+            // `base`, these are the stored records, which the index changes need.
+            _ if kind == Kind::Message => {
+                let olds = self.db.get_many(store, &keys).await?;
+                Some(keys.iter().cloned().zip(olds).collect())
+            }
+            _ => None,
+        };
+        let index = match &stored {
+            Some(before) if kind == Kind::Message => self.prepare_index(&ops, before, base).await?,
+            _ => None,
+        };
+        let mut stores = with_bodies(kind, &[store, STORE_SYNC_STATE]);
+        if index.is_some() {
+            stores.extend(INDEX_STORES);
+        }
+        let Some(mut txn) = self.begin(&stores, Some(base)).await? else {
+            return Ok(None);
+        };
         let mut current = match stored {
-            Some(stored) if keys.iter().all(|key| stored.contains_key(key)) => stored,
-            _ => {
+            Some(stored) => stored,
+            None => {
                 let olds = txn.tx.get_many(store, &keys).await?;
                 keys.into_iter().zip(olds).collect()
             }
@@ -451,17 +470,10 @@ impl Mailbox {
                     let Some(before) = current.get(&key).cloned().flatten() else {
                         continue;
                     };
-                    let authentic = self.fields_are_authentic(store, &before);
-                    let stored_scope = before.bytes(fields::SCOPE);
-                    // A record whose scope was altered goes anyway: it is leaving, and
-                    // its altered scope must not decide that it stays.
-                    if authentic
-                        && only_in_scopes.is_some_and(|scopes| {
-                            !scopes.iter().any(|s| stored_scope == Some(s.as_slice()))
-                        })
-                    {
+                    if self.removal_skipped(store, &before, only_in_scopes.as_deref()) {
                         continue;
                     }
+                    let authentic = self.fields_are_authentic(store, &before);
                     summary.removed += 1;
                     moves.push((authentic.then(|| stored_placement(&before)).flatten(), None));
                     txn.tx.delete(store, &key)?;
@@ -482,8 +494,32 @@ impl Mailbox {
             }
             None => {}
         }
+        if let Some(index) = &index {
+            index.apply(&mut txn)?;
+        }
         self.finish(txn).await?;
+        if let Some(index) = index {
+            self.install_index(index);
+        }
         Ok(Some(summary))
+    }
+}
+
+impl Mailbox {
+    /// Whether a removal limited to `only_in_scopes` leaves the stored record
+    /// `before` where it is: its authentic scope is none of them. A record whose
+    /// scope was altered goes anyway: it is leaving, and its altered scope must
+    /// not decide that it stays.
+    pub(super) fn removal_skipped(
+        &self,
+        store: &str,
+        before: &Record,
+        only_in_scopes: Option<&[Vec<u8>]>,
+    ) -> bool {
+        let stored_scope = before.bytes(fields::SCOPE);
+        self.fields_are_authentic(store, before)
+            && only_in_scopes
+                .is_some_and(|scopes| !scopes.iter().any(|s| stored_scope == Some(s.as_slice())))
     }
 }
 
@@ -523,6 +559,12 @@ fn with_bodies<'a>(kind: Kind, stores: &[&'a str]) -> Vec<&'a str> {
         all.push(STORE_MESSAGE_BODIES);
     }
     all
+}
+
+/// Whether an update leaves a message's body record and its indexed terms as
+/// they are, so only the summary is sealed again.
+fn summary_only(fields: &Map<String, Value>) -> bool {
+    touches_only_summary(fields) && !changes_indexed_text(fields)
 }
 
 fn upsert_id(index: usize, fields: &Map<String, Value>) -> Result<String, ModelError> {

@@ -10,6 +10,29 @@ use super::query::Field;
 use super::text::{tokens, Token};
 use crate::model::Timestamp;
 
+/// The summary fields whose text is indexed: an update of any of them changes
+/// the message's terms, so the whole message is indexed again.
+pub const INDEXED_SUMMARY_FIELDS: [&str; 5] = [
+    "subject",
+    "from",
+    "toRecipients",
+    "ccRecipients",
+    "categories",
+];
+
+/// Whether an update (a delta entry's fields) changes indexed summary text.
+///
+/// ```
+/// use offline_mailbox::search::changes_indexed_text;
+/// let update = serde_json::json!({"id": "m", "isRead": true});
+/// assert!(!changes_indexed_text(update.as_object().unwrap()));
+/// ```
+pub fn changes_indexed_text(update: &Map<String, Value>) -> bool {
+    INDEXED_SUMMARY_FIELDS
+        .iter()
+        .any(|name| update.contains_key(*name))
+}
+
 /// A message as search sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchDocument {
@@ -23,7 +46,8 @@ pub struct SearchDocument {
     pub flagged: bool,
     /// `hasAttachments` is true.
     pub has_attachments: bool,
-    /// `receivedDateTime` in ms since the epoch (0 when missing or malformed).
+    /// `receivedDateTime` (else `sentDateTime`) in ms since the epoch (0 when
+    /// missing or malformed): the time messages are ordered by.
     pub received: i64,
     /// `parentFolderId` ("" when missing).
     pub folder: String,
@@ -69,11 +93,7 @@ impl SearchDocument {
             .and_then(Value::as_str)
             == Some("flagged");
         doc.has_attachments = message.get("hasAttachments").and_then(Value::as_bool) == Some(true);
-        doc.received = message
-            .get("receivedDateTime")
-            .and_then(Value::as_str)
-            .and_then(Timestamp::parse)
-            .map_or(0, |time| time.0);
+        doc.received = received(message);
         doc.folder = str_at(message, "parentFolderId").to_owned();
         doc
     }
@@ -113,6 +133,20 @@ impl SearchDocument {
             self.add(Field::Body, content);
         }
     }
+}
+
+/// `receivedDateTime`, else `sentDateTime`, in ms (0 without either), as the
+/// store orders messages.
+fn received(message: &Map<String, Value>) -> i64 {
+    ["receivedDateTime", "sentDateTime"]
+        .into_iter()
+        .find_map(|name| {
+            message
+                .get(name)
+                .and_then(Value::as_str)
+                .and_then(Timestamp::parse)
+        })
+        .map_or(0, |time| time.0)
 }
 
 fn str_at<'a>(message: &'a Map<String, Value>, name: &str) -> &'a str {

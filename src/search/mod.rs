@@ -9,6 +9,7 @@
 //!   reference is this applied to every message.
 //! - [`postings`], [`segment`], [`docs`]: the encrypted index's parts (posting
 //!   lists, per-bucket term segments, the document table) and their encodings.
+//! - [`manifest`]: which segments and pages make up the index, bound to the state.
 //! - [`engine`]: a query answered from those parts, in answer order.
 //!
 //! How the parts are stored, sealed and kept in step with the messages is
@@ -18,6 +19,7 @@ pub mod docs;
 pub mod document;
 pub mod engine;
 pub mod html;
+pub mod manifest;
 pub mod matcher;
 pub mod postings;
 pub mod query;
@@ -25,9 +27,10 @@ pub mod segment;
 pub mod text;
 
 pub use docs::{DocEntry, DocTable};
-pub use document::SearchDocument;
+pub use document::{changes_indexed_text, SearchDocument};
 pub use engine::{candidates, After, Plan, Postings};
 pub use html::html_to_text;
+pub use manifest::{Built, Manifest, SegmentRef};
 pub use matcher::matches;
 pub use postings::{decode_postings, encode_postings};
 pub use query::{Clause, Field, Query, QueryError, Term};

@@ -90,7 +90,7 @@ impl Segment {
     }
 
     /// Splits the segment by bucket, `bucket` naming each term's.
-    pub fn split(self, bucket: impl Fn(&str) -> u16) -> BTreeMap<u16, Segment> {
+    pub fn split(self, mut bucket: impl FnMut(&str) -> u16) -> BTreeMap<u16, Segment> {
         let mut out: BTreeMap<u16, Segment> = BTreeMap::new();
         for (term, postings) in self.terms {
             out.entry(bucket(&term))

@@ -17,7 +17,8 @@ pub use record::{FieldValue, Key, KeyPart, Query, Record};
 pub use schema::{
     current_stores, fields, indexes, steps_from, upgrade_drops_data, IndexSpec, Migration,
     StoreSpec, MIGRATIONS, SCHEMA_VERSION, STORE_DIRECTORY, STORE_FOLDER_COUNTS,
-    STORE_MESSAGE_BODIES, STORE_META, STORE_QUARANTINE, STORE_SYNC_STATE,
+    STORE_MESSAGE_BODIES, STORE_META, STORE_QUARANTINE, STORE_SEARCH_DOCS, STORE_SEARCH_POSTINGS,
+    STORE_SYNC_STATE,
 };
 
 /// What can go wrong in the storage layer.

@@ -17,6 +17,11 @@ pub const STORE_DIRECTORY: &str = "directory";
 /// Object store of the rest of each message (body, headers, attachments, every
 /// field outside its summary), under the same key as its summary in `messages`.
 pub const STORE_MESSAGE_BODIES: &str = "messageBodies";
+/// Object store of the search index's sealed posting segments, keyed by bucket
+/// and segment number.
+pub const STORE_SEARCH_POSTINGS: &str = "searchPostings";
+/// Object store of the search index's sealed document-table pages and its manifest.
+pub const STORE_SEARCH_DOCS: &str = "searchDocs";
 
 /// Names of the fields records carry beside their sealed value `v`.
 pub mod fields {
@@ -208,6 +213,13 @@ Migration {
         keyring is unlocked (they need the data key), in batches, before open resolves",
     delete_stores: &[],
     create_stores: &[plain(STORE_MESSAGE_BODIES)],
+},
+Migration {
+    description: "the encrypted search index: sealed posting segments per term bucket, and sealed document-table \
+        pages with the manifest that lists them. Messages stored before it are indexed after the keyring is \
+        unlocked, in resumable batches",
+    delete_stores: &[],
+    create_stores: &[plain(STORE_SEARCH_POSTINGS), plain(STORE_SEARCH_DOCS)],
 }];
 
 /// The schema version this build writes and reads.
@@ -308,6 +320,13 @@ mod tests {
     fn schema_4_adds_the_body_store_and_keeps_the_data_of_schema_3() {
         assert!(stores().iter().any(|s| s.name == STORE_MESSAGE_BODIES));
         assert!(!upgrade_drops_data(3));
+    }
+
+    #[test]
+    fn schema_5_adds_the_search_stores_and_keeps_the_data() {
+        assert!(stores().iter().any(|s| s.name == STORE_SEARCH_POSTINGS));
+        assert!(stores().iter().any(|s| s.name == STORE_SEARCH_DOCS));
+        assert!(!upgrade_drops_data(4));
     }
 
     #[test]

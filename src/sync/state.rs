@@ -57,6 +57,9 @@ pub struct MailboxState {
     /// The write counter the outbox was last stored at (0: never), so an older
     /// copy of it put back is recognized.
     pub outbox_at: u64,
+    /// The write counter the search index's manifest was last stored at (0:
+    /// never), so an older manifest put back is recognized.
+    pub index_at: u64,
 }
 
 /// The epoch the host keeps: which database instance, and how far its writes had got.
@@ -121,6 +124,7 @@ impl MailboxState {
             floors: BTreeMap::new(),
             rotation: None,
             outbox_at: 0,
+            index_at: 0,
         }
     }
 
@@ -190,9 +194,13 @@ impl MailboxState {
                 }
             }
         }
-        // Written only once there is an outbox, so states without one keep their form.
-        if self.outbox_at != 0 {
+        // Written only once there is an outbox or an index, so states without
+        // either keep their form.
+        if self.outbox_at != 0 || self.index_at != 0 {
             out.extend_from_slice(&self.outbox_at.to_be_bytes());
+        }
+        if self.index_at != 0 {
+            out.extend_from_slice(&self.index_at.to_be_bytes());
         }
         out
     }
@@ -241,6 +249,10 @@ impl MailboxState {
             true => 0,
             false => reader.u64()?,
         };
+        let index_at = match reader.is_done() {
+            true => 0,
+            false => reader.u64()?,
+        };
         reader.is_done().then_some(Self {
             instance,
             counter,
@@ -250,6 +262,7 @@ impl MailboxState {
             floors,
             rotation,
             outbox_at,
+            index_at,
         })
     }
 }
@@ -296,6 +309,18 @@ mod tests {
         assert_eq!(with.len(), without.len() + 8);
         assert_eq!(MailboxState::decode(&with), Some(state));
         assert_eq!(MailboxState::decode(&with[..with.len() - 1]), None);
+    }
+
+    #[test]
+    fn the_index_counter_round_trips_with_or_without_an_outbox() {
+        let mut state = sample();
+        let without = state.encode();
+        state.index_at = 9;
+        let with = state.encode();
+        assert_eq!(with.len(), without.len() + 16);
+        assert_eq!(MailboxState::decode(&with), Some(state.clone()));
+        state.outbox_at = 4;
+        assert_eq!(MailboxState::decode(&state.encode()), Some(state));
     }
 
     #[test]

@@ -1,0 +1,767 @@
+//! The encrypted search index, kept in step with the messages (every message
+//! write updates it in the same transaction), and queries answered from it.
+//!
+//! Stored (see `crate::search` for the parts and their encodings):
+//! - `searchPostings`: one sealed segment per key `bucket ‖ segment number`.
+//!   Segments are written once and never changed; merging writes a new one.
+//! - `searchDocs`: the document table in sealed pages (key: page number) and the
+//!   sealed manifest (key `manifest`) listing every segment and page. Each page
+//!   carries the write counter that stored it, the manifest lists those counters,
+//!   and the sealed state records the counter that stored the manifest
+//!   (`index_at`): a page or manifest put back from an older copy, or a segment
+//!   removed, is detected.
+//!
+//! A write prepares its index changes (new documents, segments, merges, pages,
+//! manifest), all sealed, before its transaction, against the same state counter
+//! as the rest of the write; the transaction stores them only if that counter is
+//! still current.
+
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+
+use futures_util::future::try_join3;
+use futures_util::TryFutureExt;
+use serde_json::{Map, Value};
+
+use crate::crypto::{Aad, BLINDED_LEN};
+use crate::model::Kind;
+use crate::search::docs::page_of;
+use crate::search::manifest::SegmentRef;
+use crate::search::matcher::holds;
+use crate::search::{
+    bucket_text, candidates, Built, Clause, DocTable, Field, Manifest, Plan, Postings, Query,
+    SearchDocument, Segment, Term,
+};
+use crate::store::{
+    Record, STORE_MESSAGE_BODIES, STORE_META, STORE_SEARCH_DOCS, STORE_SEARCH_POSTINGS,
+};
+use crate::Error;
+
+use super::read::{cursor_of, parse_cursor, MessagePage};
+use super::state::StateTx;
+use super::write::{Op, StoredRecords};
+use super::Mailbox;
+
+/// Key of the manifest in `searchDocs` (page keys are four bytes).
+const MANIFEST_KEY: &[u8] = b"manifest";
+/// Blinding scope of bucket texts.
+const BUCKET_SCOPE: &str = "search/bucket";
+/// Most results one search page returns.
+pub const MAX_SEARCH_LIMIT: u32 = 1000;
+
+/// The index as one committed write left it, with the reverse map from message
+/// key to document number.
+#[derive(Debug, Clone)]
+pub struct IndexSnapshot {
+    manifest: Manifest,
+    table: DocTable,
+    by_key: HashMap<[u8; BLINDED_LEN], u32>,
+}
+
+impl IndexSnapshot {
+    fn new(manifest: Manifest, table: DocTable) -> IndexSnapshot {
+        let by_key = table.iter().map(|(doc, entry)| (entry.key, doc)).collect();
+        IndexSnapshot {
+            manifest,
+            table,
+            by_key,
+        }
+    }
+}
+
+/// What this connection keeps of the index between calls.
+#[derive(Debug, Default)]
+pub struct SearchCache {
+    snapshot: Option<Rc<IndexSnapshot>>,
+    /// Decoded buckets, each with the segment numbers it was merged from.
+    buckets: HashMap<u16, (Vec<u32>, Rc<Segment>)>,
+}
+
+/// The index changes of one write, sealed, ready for its transaction.
+pub struct IndexWrite {
+    puts: Vec<(&'static str, Vec<u8>, Record)>,
+    deletes: Vec<(&'static str, Vec<u8>)>,
+    snapshot: IndexSnapshot,
+}
+
+impl IndexWrite {
+    /// Issues the changes in `txn` and records the manifest's counter in the state.
+    pub fn apply(&self, txn: &mut StateTx<'_>) -> Result<(), Error> {
+        for (store, key, record) in &self.puts {
+            txn.tx.put(store, key, record)?;
+        }
+        for (store, key) in &self.deletes {
+            txn.tx.delete(store, key)?;
+        }
+        txn.state.index_at = txn.state.counter + 1;
+        Ok(())
+    }
+}
+
+/// The stores a message write touches for the index.
+pub const INDEX_STORES: [&str; 2] = [STORE_SEARCH_POSTINGS, STORE_SEARCH_DOCS];
+
+/// Options of a search.
+#[derive(Debug, Clone, Default)]
+pub struct SearchOptions {
+    /// Only messages of this folder (an id).
+    pub folder_id: Option<String>,
+    /// Most results (1 to [`MAX_SEARCH_LIMIT`]).
+    pub limit: u32,
+    /// Where the page starts: a `nextCursor` of an earlier page of the same search.
+    pub cursor: Option<String>,
+    /// Answer by opening every message instead of the index (slow; for checking
+    /// the index and for benchmarks).
+    pub scan: bool,
+}
+
+/// The decoded buckets a query reads.
+struct LoadedBuckets<'a> {
+    mailbox: &'a Mailbox,
+    buckets: HashMap<u16, Rc<Segment>>,
+}
+
+impl Postings for LoadedBuckets<'_> {
+    fn lookup(&self, term: &Term, field: Option<Field>) -> Vec<u32> {
+        let bucket = self.mailbox.bucket_of(&term.text);
+        self.buckets
+            .get(&bucket)
+            .map(|segment| segment.lookup(term, field))
+            .unwrap_or_default()
+    }
+}
+
+fn segment_key(bucket: u16, seq: u32) -> Vec<u8> {
+    let mut key = bucket.to_be_bytes().to_vec();
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+fn page_key(page: u32) -> Vec<u8> {
+    page.to_be_bytes().to_vec()
+}
+
+/// The error for an index that does not authenticate: it is rebuilt.
+fn index_integrity() -> Error {
+    Error::Integrity {
+        store: STORE_SEARCH_DOCS.into(),
+        id: None,
+    }
+}
+
+impl Mailbox {
+    /// The bucket a term is stored in: its bucket text, blinded.
+    pub(super) fn bucket_of(&self, term: &str) -> u16 {
+        let blinded = self.blind.blind(BUCKET_SCOPE, bucket_text(term).as_bytes());
+        u16::from(blinded[0])
+    }
+
+    /// The index as of the stored state: this connection's copy if the state
+    /// says the manifest has not changed since, else read and opened again.
+    pub(super) async fn index_snapshot(&self) -> Result<Rc<IndexSnapshot>, Error> {
+        let tx = self.db.begin_read(&[STORE_META])?;
+        let state = self.state_in(&tx).await?;
+        drop(tx);
+        let index_at = self.take_state(state).await?.index_at;
+        if let Some(cached) = self.search.borrow().snapshot.clone() {
+            if cached.manifest.written_at == index_at {
+                return Ok(cached);
+            }
+        }
+        // The manifest and the pages are read in one transaction with the state,
+        // so the three agree.
+        let tx = self.db.begin_read(&[STORE_META, STORE_SEARCH_DOCS])?;
+        let manifest = tx.get(STORE_SEARCH_DOCS, MANIFEST_KEY).err_into();
+        let pages = tx.get_all(STORE_SEARCH_DOCS).err_into();
+        let (state, manifest, pages) = try_join3(self.state_in(&tx), manifest, pages).await?;
+        drop(tx);
+        let index_at = self.take_state(state).await?.index_at;
+        let manifest = self.open_manifest(manifest, index_at).await?;
+        let table = self.open_pages(&manifest, &pages).await?;
+        let snapshot = Rc::new(IndexSnapshot::new(manifest, table));
+        self.search.borrow_mut().snapshot = Some(snapshot.clone());
+        Ok(snapshot)
+    }
+
+    async fn open_manifest(
+        &self,
+        record: Option<Record>,
+        index_at: u64,
+    ) -> Result<Manifest, Error> {
+        let Some(record) = record else {
+            return match index_at {
+                0 => Ok(Manifest::new(Built::Done)),
+                _ => Err(index_integrity()),
+            };
+        };
+        let sealed = record.value.unwrap_or_default();
+        let manifest = self
+            .keys()
+            .open(Aad::at(STORE_SEARCH_DOCS, MANIFEST_KEY), &sealed)
+            .await
+            .ok()
+            .and_then(|plaintext| Manifest::decode(&plaintext));
+        match manifest {
+            Some(manifest) if manifest.written_at == index_at => Ok(manifest),
+            // No index was ever committed in this state: whatever is there is left over.
+            _ if index_at == 0 => Ok(Manifest::new(Built::Done)),
+            _ => Err(index_integrity()),
+        }
+    }
+
+    /// The document table from the page records the manifest lists.
+    async fn open_pages(&self, manifest: &Manifest, records: &[Record]) -> Result<DocTable, Error> {
+        let by_key: HashMap<&[u8], &Record> = records
+            .iter()
+            .filter_map(|record| Some((record.bytes(crate::store::fields::KEY)?, record)))
+            .collect();
+        let keyring = self.keys();
+        let mut opening = Vec::with_capacity(manifest.pages.len());
+        for (page, written_at) in &manifest.pages {
+            let key = page_key(*page);
+            let record = by_key.get(key.as_slice()).ok_or_else(index_integrity)?;
+            let sealed = record.value.as_deref().unwrap_or_default();
+            let aad = Aad::at(STORE_SEARCH_DOCS, &key);
+            opening.push((*page, *written_at, keyring.open(aad, sealed)));
+        }
+        let mut table = DocTable::default();
+        for (page, written_at, opened) in opening {
+            let plaintext = opened.await.map_err(|_| index_integrity())?;
+            let (stamp, body) = plaintext.split_at_checked(8).ok_or_else(index_integrity)?;
+            let stamp = u64::from_be_bytes(stamp.try_into().map_err(|_| index_integrity())?);
+            let entries = DocTable::decode(body).ok_or_else(index_integrity)?;
+            let in_page = entries.iter().all(|(doc, _)| page_of(doc) == page);
+            if stamp != written_at || !in_page {
+                return Err(index_integrity());
+            }
+            table.extend(entries);
+        }
+        Ok(table)
+    }
+
+    /// The index changes of a message write (`ops`, with the records stored under
+    /// their keys before it), sealed for the transaction committing at `base + 1`;
+    /// `None` when the write changes nothing the index holds.
+    pub(super) async fn prepare_index(
+        &self,
+        ops: &[Op],
+        before: &StoredRecords,
+        base: u64,
+    ) -> Result<Option<IndexWrite>, Error> {
+        let relevant = ops.iter().any(|op| match op {
+            Op::Put(item) => item.search.is_some(),
+            Op::Remove { .. } => true,
+        });
+        if !relevant {
+            return Ok(None);
+        }
+        let snapshot = self.index_snapshot().await?;
+        let mut next = (*snapshot).clone();
+        let mut pages = BTreeSet::new();
+        let mut segment = Segment::default();
+        for op in ops {
+            match op {
+                Op::Put(item) => {
+                    let Some(search) = &item.search else { continue };
+                    let old = next.by_key.get(&item.key).copied();
+                    match (&search.document, old) {
+                        (Some(document), _) => {
+                            if let Some(old) = old {
+                                next.table.remove(old);
+                                pages.insert(page_of(old));
+                            }
+                            let doc = next.manifest.next_doc;
+                            next.manifest.next_doc = doc.checked_add(1).ok_or_else(|| {
+                                Error::Storage("the search index has numbered 4 billion documents; clear the offline copy".into())
+                            })?;
+                            next.table.insert(doc, search.entry);
+                            next.by_key.insert(item.key, doc);
+                            pages.insert(page_of(doc));
+                            segment.add_document(doc, document);
+                        }
+                        (None, Some(old)) => {
+                            next.table.insert(old, search.entry);
+                            pages.insert(page_of(old));
+                        }
+                        (None, None) => {}
+                    }
+                }
+                Op::Remove {
+                    key,
+                    only_in_scopes,
+                } => {
+                    let stored = before.get(key).cloned().flatten();
+                    let removed = stored.is_some_and(|record| {
+                        !self.removal_skipped(
+                            Kind::Message.store(),
+                            &record,
+                            only_in_scopes.as_deref(),
+                        )
+                    });
+                    let Ok(key) = <[u8; BLINDED_LEN]>::try_from(key.as_slice()) else {
+                        continue;
+                    };
+                    if let (true, Some(old)) = (removed, next.by_key.get(&key).copied()) {
+                        next.table.remove(old);
+                        next.by_key.remove(&key);
+                        pages.insert(page_of(old));
+                    }
+                }
+            }
+        }
+        if segment.is_empty() && pages.is_empty() {
+            return Ok(None);
+        }
+        let written_at = base + 1;
+        let mut write = IndexWrite {
+            puts: Vec::new(),
+            deletes: Vec::new(),
+            snapshot: next,
+        };
+        self.write_segments(&mut write, segment).await?;
+        self.write_pages(&mut write, &pages, written_at).await?;
+        write.snapshot.manifest.written_at = written_at;
+        let manifest = self
+            .keys()
+            .seal(
+                Aad::at(STORE_SEARCH_DOCS, MANIFEST_KEY),
+                &write.snapshot.manifest.encode(),
+            )
+            .await?;
+        write.puts.push((
+            STORE_SEARCH_DOCS,
+            MANIFEST_KEY.to_vec(),
+            Record::sealed(manifest),
+        ));
+        Ok(Some(write))
+    }
+
+    /// Adds a write's new postings as one segment per bucket, merges what is due
+    /// (dropping postings of removed documents), and seals every new segment.
+    async fn write_segments(&self, write: &mut IndexWrite, segment: Segment) -> Result<(), Error> {
+        let mut buckets: HashMap<String, u16> = HashMap::new();
+        let parts = segment.split(|term| {
+            let text = bucket_text(term);
+            if let Some(bucket) = buckets.get(text) {
+                return *bucket;
+            }
+            let bucket = self.bucket_of(term);
+            buckets.insert(text.to_owned(), bucket);
+            bucket
+        });
+        let manifest = &mut write.snapshot.manifest;
+        let mut fresh: HashMap<(u16, u32), Segment> = HashMap::new();
+        for (bucket, part) in parts {
+            let seq = manifest.add_segment(bucket);
+            fresh.insert((bucket, seq), part);
+        }
+        let stored = self.segments_to_merge(manifest, &fresh).await?;
+        let mut stored: HashMap<(u16, u32), Segment> = stored;
+        let touched: BTreeSet<u16> = fresh.keys().map(|(bucket, _)| *bucket).collect();
+        for bucket in touched {
+            loop {
+                let due = manifest.due_merge(bucket);
+                if due.is_empty() {
+                    break;
+                }
+                let mut merged = Segment::default();
+                for part in &due {
+                    let at = (bucket, part.seq);
+                    let segment = match fresh.remove(&at) {
+                        Some(segment) => segment,
+                        None => {
+                            write
+                                .deletes
+                                .push((STORE_SEARCH_POSTINGS, segment_key(bucket, part.seq)));
+                            stored.remove(&at).ok_or_else(index_integrity)?
+                        }
+                    };
+                    merged.merge(segment);
+                }
+                let table = &write.snapshot.table;
+                merged.retain(|doc| table.get(doc).is_some());
+                if let Some(seq) = manifest.replace_merged(bucket, &due, merged.is_empty()) {
+                    fresh.insert((bucket, seq), merged);
+                }
+            }
+        }
+        let keyring = self.keys();
+        let sealing: Vec<_> = fresh
+            .into_iter()
+            .map(|((bucket, seq), segment)| {
+                let key = segment_key(bucket, seq);
+                let sealed = keyring.seal(Aad::at(STORE_SEARCH_POSTINGS, &key), &segment.encode());
+                (key, sealed)
+            })
+            .collect();
+        for (key, sealed) in sealing {
+            write
+                .puts
+                .push((STORE_SEARCH_POSTINGS, key, Record::sealed(sealed.await?)));
+        }
+        Ok(())
+    }
+
+    /// The stored segments the merges due after this write will read, opened:
+    /// found by running the merges on a copy of the manifest first.
+    async fn segments_to_merge(
+        &self,
+        manifest: &Manifest,
+        fresh: &HashMap<(u16, u32), Segment>,
+    ) -> Result<HashMap<(u16, u32), Segment>, Error> {
+        let mut dry = manifest.clone();
+        let mut wanted: Vec<(u16, u32)> = Vec::new();
+        let touched: BTreeSet<u16> = fresh.keys().map(|(bucket, _)| *bucket).collect();
+        for bucket in touched {
+            loop {
+                let due: Vec<SegmentRef> = dry.due_merge(bucket);
+                if due.is_empty() {
+                    break;
+                }
+                wanted.extend(
+                    due.iter()
+                        .map(|s| (bucket, s.seq))
+                        .filter(|at| !fresh.contains_key(at) && at.1 < manifest.next_seq),
+                );
+                dry.replace_merged(bucket, &due, false);
+            }
+        }
+        self.read_segments(&wanted).await
+    }
+
+    /// Reads and opens stored segments; a listed segment that is missing or does
+    /// not open is [`index_integrity`].
+    async fn read_segments(
+        &self,
+        wanted: &[(u16, u32)],
+    ) -> Result<HashMap<(u16, u32), Segment>, Error> {
+        if wanted.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let keys: Vec<Vec<u8>> = wanted.iter().map(|(b, s)| segment_key(*b, *s)).collect();
+        let records = self.db.get_many(STORE_SEARCH_POSTINGS, &keys).await?;
+        let keyring = self.keys();
+        let mut opening = Vec::with_capacity(records.len());
+        for ((at, key), record) in wanted.iter().zip(&keys).zip(records) {
+            let record = record.ok_or_else(index_integrity)?;
+            let sealed = record.value.unwrap_or_default();
+            opening.push((
+                *at,
+                keyring.open(Aad::at(STORE_SEARCH_POSTINGS, key), &sealed),
+            ));
+        }
+        let mut out = HashMap::with_capacity(opening.len());
+        for (at, opened) in opening {
+            let plaintext = opened.await.map_err(|_| index_integrity())?;
+            out.insert(at, Segment::decode(&plaintext).ok_or_else(index_integrity)?);
+        }
+        Ok(out)
+    }
+
+    /// Seals the document-table pages a write changed (an emptied page goes).
+    async fn write_pages(
+        &self,
+        write: &mut IndexWrite,
+        pages: &BTreeSet<u32>,
+        written_at: u64,
+    ) -> Result<(), Error> {
+        let keyring = self.keys();
+        let mut sealing = Vec::new();
+        for page in pages {
+            let entries = write.snapshot.table.page(*page);
+            let key = page_key(*page);
+            if entries.is_empty() {
+                write.snapshot.manifest.pages.remove(page);
+                write.deletes.push((STORE_SEARCH_DOCS, key));
+                continue;
+            }
+            write.snapshot.manifest.pages.insert(*page, written_at);
+            let mut plaintext = written_at.to_be_bytes().to_vec();
+            plaintext.extend_from_slice(&entries.encode());
+            let sealed = keyring.seal(Aad::at(STORE_SEARCH_DOCS, &key), &plaintext);
+            sealing.push((key, sealed));
+        }
+        for (key, sealed) in sealing {
+            write
+                .puts
+                .push((STORE_SEARCH_DOCS, key, Record::sealed(sealed.await?)));
+        }
+        Ok(())
+    }
+
+    /// Takes in the index a committed write left.
+    pub(super) fn install_index(&self, write: IndexWrite) {
+        self.search.borrow_mut().snapshot = Some(Rc::new(write.snapshot));
+    }
+
+    /// Up to `options.limit` messages matching `text`, newest first, as summaries.
+    pub async fn search(&self, text: &str, options: &SearchOptions) -> Result<MessagePage, Error> {
+        let query = self.prepared_query(text, options).await?;
+        if options.scan {
+            return self.search_by_scan(&query, options).await;
+        }
+        let after = options.cursor.as_deref().map(parse_after).transpose()?;
+        let snapshot = self.index_snapshot().await?;
+        let plan = Plan::new(&query, |id| self.folder_tag(id));
+        let postings = self.load_buckets(&query, &snapshot).await?;
+        let found = candidates(&query, &plan, &postings, &snapshot.table, after);
+        let limit = options.limit as usize;
+        let mut messages = Vec::with_capacity(limit);
+        let mut last = None;
+        let mut more = false;
+        let mut next = 0;
+        'pages: while next < found.len() {
+            let want = (limit - messages.len()).max(16);
+            let chunk = &found[next..(next + want).min(found.len())];
+            next += chunk.len();
+            let keys: Vec<Vec<u8>> = chunk.iter().map(|(_, entry)| entry.key.to_vec()).collect();
+            for (index, summary) in self.verified(&query, plan.needs_body, &keys).await? {
+                if messages.len() == limit {
+                    more = true;
+                    break 'pages;
+                }
+                last = Some(chunk[index].1);
+                messages.push(summary);
+            }
+            if messages.len() == limit {
+                more = next < found.len();
+                break;
+            }
+        }
+        let next_cursor = match (more, last) {
+            (true, Some(entry)) => Some(cursor_of(-(entry.received as f64), &entry.key)),
+            _ => None,
+        };
+        Ok(MessagePage {
+            messages,
+            next_cursor,
+        })
+    }
+
+    /// The query of a search box text, its folders resolved to ids and the
+    /// folder option added; a malformed query is `InvalidInput` naming the problem.
+    async fn prepared_query(&self, text: &str, options: &SearchOptions) -> Result<Query, Error> {
+        let mut query = Query::parse(text).map_err(|e| Error::invalid("query", &e.0))?;
+        if query.clauses.iter().any(|c| matches!(c, Clause::Folder(_))) {
+            let folders = self.folders().await?;
+            query
+                .resolve_folders(|name| folder_id(&folders, name))
+                .map_err(|e| Error::invalid("query", &e.0))?;
+        }
+        if let Some(id) = &options.folder_id {
+            query.clauses.push(Clause::Folder(id.clone()));
+        }
+        Ok(query)
+    }
+
+    /// The merged segments of every bucket the query's terms fall in, from this
+    /// connection's cache where the manifest still lists the same segments.
+    async fn load_buckets<'a>(
+        &'a self,
+        query: &Query,
+        snapshot: &IndexSnapshot,
+    ) -> Result<LoadedBuckets<'a>, Error> {
+        let mut wanted: BTreeSet<u16> = BTreeSet::new();
+        for clause in &query.clauses {
+            match clause {
+                Clause::Term { term, .. } => {
+                    wanted.insert(self.bucket_of(&term.text));
+                }
+                Clause::Phrase { terms, .. } => {
+                    wanted.extend(terms.iter().map(|term| self.bucket_of(&term.text)));
+                }
+                _ => {}
+            }
+        }
+        let mut loaded = HashMap::new();
+        let mut missing = Vec::new();
+        for bucket in wanted {
+            let seqs: Vec<u32> = snapshot
+                .manifest
+                .segments(bucket)
+                .iter()
+                .map(|s| s.seq)
+                .collect();
+            let cached = self.search.borrow().buckets.get(&bucket).cloned();
+            match cached {
+                Some((cached_seqs, segment)) if cached_seqs == seqs => {
+                    loaded.insert(bucket, segment);
+                }
+                _ => missing.extend(seqs.iter().map(|seq| (bucket, *seq))),
+            }
+        }
+        let read = self.read_segments(&missing).await?;
+        let mut merged: HashMap<u16, (Vec<u32>, Segment)> = HashMap::new();
+        for ((bucket, seq), segment) in read {
+            let slot = merged.entry(bucket).or_default();
+            slot.0.push(seq);
+            slot.1.merge(segment);
+        }
+        let mut cache = self.search.borrow_mut();
+        for (bucket, (mut seqs, segment)) in merged {
+            seqs.sort_unstable();
+            let segment = Rc::new(segment);
+            cache.buckets.insert(bucket, (seqs, segment.clone()));
+            loaded.insert(bucket, segment);
+        }
+        Ok(LoadedBuckets {
+            mailbox: self,
+            buckets: loaded,
+        })
+    }
+
+    /// Opens the summaries under `keys` (with their bodies when a phrase needs
+    /// them) and keeps those that satisfy the query's clauses checkable on them:
+    /// the index decided the rest. Returns each kept summary with its place in `keys`.
+    async fn verified(
+        &self,
+        query: &Query,
+        with_body: bool,
+        keys: &[Vec<u8>],
+    ) -> Result<Vec<(usize, Vec<u8>)>, Error> {
+        let store = Kind::Message.store();
+        let stores = match with_body {
+            true => vec![store, STORE_MESSAGE_BODIES, STORE_META],
+            false => vec![store, STORE_META],
+        };
+        let tx = self.db.begin_read(&stores)?;
+        let summaries = tx.get_many(store, keys).err_into();
+        let bodies = async {
+            match with_body {
+                true => tx.get_many(STORE_MESSAGE_BODIES, keys).await.map(Some),
+                false => Ok(None),
+            }
+        }
+        .err_into();
+        let (state, summaries, bodies) = try_join3(self.state_in(&tx), summaries, bodies).await?;
+        drop(tx);
+        self.take_state(state).await?;
+        let records: Vec<(usize, Record)> = summaries
+            .into_iter()
+            .enumerate()
+            .filter_map(|(index, record)| Some((index, record?)))
+            .collect();
+        let plain: Vec<Record> = records.iter().map(|(_, record)| record.clone()).collect();
+        let opened = self
+            .open_matching_at(Kind::Message, &plain, |_| true)
+            .await?;
+        let mut out = Vec::with_capacity(opened.len());
+        for (at, summary) in opened {
+            let (index, record) = &records[at];
+            let whole = match &bodies {
+                Some(bodies) => {
+                    let body = bodies.get(*index).cloned().flatten();
+                    match self.with_body(record, body, &summary, None).await {
+                        Ok(whole) => Some(whole),
+                        Err(Error::Integrity { .. }) => continue,
+                        Err(other) => return Err(other),
+                    }
+                }
+                None => None,
+            };
+            let json = whole.as_deref().unwrap_or(&summary);
+            let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(json) else {
+                continue;
+            };
+            if satisfies(query, &fields, with_body) {
+                out.push((*index, summary));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The plain decrypt-and-scan answer: every message opened with its body and
+    /// matched, then ordered and paged like the index's answers.
+    async fn search_by_scan(
+        &self,
+        query: &Query,
+        options: &SearchOptions,
+    ) -> Result<MessagePage, Error> {
+        let after = options.cursor.as_deref().map(parse_after).transpose()?;
+        let store = Kind::Message.store();
+        let mut found: Vec<((i64, [u8; BLINDED_LEN]), Vec<u8>)> = Vec::new();
+        let mut from: Option<Vec<u8>> = None;
+        loop {
+            let page = self.db.records_after(store, from.as_deref(), 500).await?;
+            let keys: Vec<Vec<u8>> = page
+                .records
+                .iter()
+                .filter_map(|r| r.bytes(crate::store::fields::KEY).map(<[u8]>::to_vec))
+                .collect();
+            for (index, summary) in self.verified(query, true, &keys).await? {
+                let Ok(key) = <[u8; BLINDED_LEN]>::try_from(keys[index].as_slice()) else {
+                    continue;
+                };
+                let fields: Map<String, Value> =
+                    serde_json::from_slice(&summary).unwrap_or_default();
+                let received = SearchDocument::of_message(&fields).received;
+                found.push(((-received, key), summary));
+            }
+            if !page.full {
+                break;
+            }
+            from = page.last_key;
+        }
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(after) = after {
+            found.retain(|(order, _)| *order > (-after.received, after.key));
+        }
+        let limit = options.limit as usize;
+        let next_cursor = (found.len() > limit)
+            .then(|| found.get(limit - 1))
+            .flatten()
+            .map(|((received, key), _)| cursor_of(*received as f64, key));
+        found.truncate(limit);
+        Ok(MessagePage {
+            messages: found.into_iter().map(|(_, summary)| summary).collect(),
+            next_cursor,
+        })
+    }
+}
+
+/// Whether a message satisfies the clauses that can be checked on what was
+/// opened: all of them with the body; without it, all but the words and
+/// phrases that may be in the body or attachment names.
+fn satisfies(query: &Query, fields: &Map<String, Value>, with_body: bool) -> bool {
+    let doc = SearchDocument::of_message(fields);
+    query.clauses.iter().all(|clause| {
+        let checkable = match clause {
+            Clause::Term { field, .. } | Clause::Phrase { field, .. } => {
+                with_body || field.is_some_and(|f| !matches!(f, Field::Body | Field::Attachments))
+            }
+            _ => true,
+        };
+        !checkable || holds(clause, &doc)
+    })
+}
+
+/// The id of the folder a `folder:` operator names: an id, a well-known name or
+/// a display name (case-insensitive).
+fn folder_id(folders: &[Value], name: &str) -> Option<String> {
+    let text =
+        |folder: &Value, field: &str| folder.get(field).and_then(Value::as_str).map(str::to_owned);
+    let by = |field: &str, exact: bool| {
+        folders.iter().find_map(|folder| {
+            let value = text(folder, field)?;
+            let same = if exact {
+                value == name
+            } else {
+                value.eq_ignore_ascii_case(name) || value.to_lowercase() == name.to_lowercase()
+            };
+            same.then(|| text(folder, "id")).flatten()
+        })
+    };
+    by("id", true)
+        .or_else(|| by("wellKnownName", false))
+        .or_else(|| by("displayName", false))
+}
+
+fn parse_after(cursor: &str) -> Result<crate::search::After, Error> {
+    let (recency, key) = parse_cursor(cursor)?;
+    let key = <[u8; BLINDED_LEN]>::try_from(key.as_slice())
+        .map_err(|_| Error::invalid("cursor", "is not a cursor returned by search"))?;
+    Ok(crate::search::After {
+        received: -(recency as i64),
+        key,
+    })
+}

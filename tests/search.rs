@@ -1,0 +1,263 @@
+//! Search in a real browser: the query language over stored messages, answers
+//! kept in step with every kind of write, paging, the scan reference, and the
+//! index's records in IndexedDB.
+
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use common::*;
+use offline_mailbox::OfflineMailbox;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn message(id: &str, subject: &str, body: &str, day: u32, extra: &str) -> JsValue {
+    json(&format!(
+        r#"{{"id":"{id}","subject":"{subject}","parentFolderId":"inbox","isRead":true,
+        "body":{{"contentType":"html","content":"<p>{body}</p>"}},
+        "from":{{"emailAddress":{{"name":"Ada Lovelace","address":"ada@contoso.example"}}}},
+        "receivedDateTime":"2024-05-{day:02}T10:00:00Z"{extra}}}"#
+    ))
+}
+
+fn sample() -> JsValue {
+    array([
+        message(
+            "m1",
+            "Quarterly budget review",
+            "The numbers for Q3 are attached.",
+            1,
+            r#","hasAttachments":true"#,
+        ),
+        message(
+            "m2",
+            "Lunch on Friday",
+            "Shall we try the new Café near the budget office?",
+            2,
+            r#","isRead":false"#,
+        ),
+        message(
+            "m3",
+            "東京出張",
+            "来週の東京都庁の会議",
+            3,
+            r#","flag":{"flagStatus":"flagged"}"#,
+        ),
+        message(
+            "m4",
+            "Re: budget",
+            "Budgeting is hard; review attached",
+            4,
+            r#","parentFolderId":"archive""#,
+        ),
+    ])
+}
+
+async fn open_with(user: &str, messages: JsValue) -> OfflineMailbox {
+    let mailbox = open(key_options(user, 7)).await;
+    wait(mailbox.put_folders(array([
+        json(r#"{"id":"inbox","displayName":"Inbox","wellKnownName":"inbox"}"#),
+        json(r#"{"id":"archive","displayName":"Old Stuff"}"#),
+    ])))
+    .await;
+    wait(mailbox.put_messages(messages)).await;
+    mailbox
+}
+
+async fn ids(mailbox: &OfflineMailbox, query: &str, options: JsValue) -> Vec<String> {
+    let page = wait(mailbox.search(query.into(), options)).await;
+    let value = field(&page, "value");
+    js_sys::Array::from(&value)
+        .iter()
+        .map(|m| field(&m, "id").as_string().unwrap())
+        .collect()
+}
+
+async fn hits(mailbox: &OfflineMailbox, query: &str) -> Vec<String> {
+    let indexed = ids(mailbox, query, json(r#"{"limit":1000}"#)).await;
+    let scanned = ids(mailbox, query, json(r#"{"limit":1000,"scan":true}"#)).await;
+    assert_eq!(indexed, scanned, "index and scan disagree on {query:?}");
+    indexed
+}
+
+#[wasm_bindgen_test]
+async fn the_query_language_over_stored_messages() {
+    let mailbox = open_with("search-language", sample()).await;
+    assert_eq!(hits(&mailbox, "budget").await, ["m4", "m2", "m1"]);
+    assert_eq!(hits(&mailbox, "budg").await, ["m4", "m2", "m1"]);
+    assert_eq!(hits(&mailbox, "budg ").await, Vec::<String>::new());
+    assert_eq!(hits(&mailbox, "BUDGET review").await, ["m4", "m1"]);
+    assert_eq!(hits(&mailbox, "\"budget review\"").await, ["m1"]);
+    assert_eq!(hits(&mailbox, "cafe").await, ["m2"]);
+    assert_eq!(hits(&mailbox, "subject:budget").await, ["m4", "m1"]);
+    assert_eq!(hits(&mailbox, "from:ada is:unread").await, ["m2"]);
+    assert_eq!(
+        hits(&mailbox, "from:ada@contoso.example has:attachment").await,
+        ["m1"]
+    );
+    assert_eq!(hits(&mailbox, "is:flagged").await, ["m3"]);
+    assert_eq!(hits(&mailbox, "東京").await, ["m3"]);
+    assert_eq!(hits(&mailbox, "都庁").await, ["m3"]);
+    assert_eq!(
+        hits(&mailbox, "after:2024-05-02 before:2024-05-04").await,
+        ["m3", "m2"]
+    );
+    assert_eq!(hits(&mailbox, "folder:\"old stuff\" budget").await, ["m4"]);
+    assert_eq!(hits(&mailbox, "folder:inbox budget").await, ["m2", "m1"]);
+    assert_eq!(
+        ids(&mailbox, "budget", json(r#"{"folderId":"archive"}"#)).await,
+        ["m4"]
+    );
+    wait(mailbox.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn malformed_queries_reject_with_invalid_input_naming_the_problem() {
+    let mailbox = open_with("search-malformed", sample()).await;
+    for (query, said) in [
+        ("\"open", "not closed"),
+        ("from:", "needs a value"),
+        ("is:spam", "is:unread"),
+        ("before:2024-02-30", "not a date"),
+        ("folder:nowhere x", "no such folder"),
+        ("  ", "nothing to search"),
+    ] {
+        let error = rejection(mailbox.search(query.into(), JsValue::UNDEFINED)).await;
+        assert_eq!(
+            field(&error, "code").as_string().unwrap(),
+            "InvalidInput",
+            "{query}"
+        );
+        let message = field(&error, "message").as_string().unwrap();
+        assert!(message.contains(said), "{query}: {message}");
+    }
+    let error = rejection(mailbox.search("x".into(), json(r#"{"limit":0}"#))).await;
+    assert_eq!(field(&error, "code").as_string().unwrap(), "InvalidInput");
+    wait(mailbox.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn pages_hold_each_answer_once_in_order() {
+    let many: Vec<JsValue> = (0..45)
+        .map(|i| {
+            message(
+                &format!("p{i:02}"),
+                "weekly report",
+                "same words",
+                (i % 28) + 1,
+                "",
+            )
+        })
+        .collect();
+    let mailbox = open_with("search-paging", array(many)).await;
+    let everything = ids(&mailbox, "report", json(r#"{"limit":1000}"#)).await;
+    assert_eq!(everything.len(), 45);
+    let mut paged = Vec::new();
+    let mut cursor = JsValue::NULL;
+    loop {
+        let options = js_sys::Object::new();
+        js_sys::Reflect::set(&options, &"limit".into(), &7.into()).unwrap();
+        if !cursor.is_null() {
+            js_sys::Reflect::set(&options, &"cursor".into(), &cursor).unwrap();
+        }
+        let page = wait(mailbox.search("report".into(), options.clone().into())).await;
+        let value = js_sys::Array::from(&field(&page, "value"));
+        paged.extend(value.iter().map(|m| field(&m, "id").as_string().unwrap()));
+        cursor = field(&page, "nextCursor");
+        if cursor.is_null() {
+            break;
+        }
+        let scanned = wait(mailbox.search("report".into(), {
+            js_sys::Reflect::set(&options, &"scan".into(), &true.into()).unwrap();
+            options.into()
+        }))
+        .await;
+        assert_eq!(
+            stringify(&field(&scanned, "nextCursor")),
+            stringify(&field(&page, "nextCursor"))
+        );
+    }
+    assert_eq!(paged, everything);
+    wait(mailbox.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn answers_follow_every_kind_of_write() {
+    let mailbox = open_with("search-writes", sample()).await;
+    // A whole message replaced: its old words go, its new ones come.
+    wait(mailbox.put_messages(array([message(
+        "m1",
+        "Annual forecast",
+        "nothing else",
+        1,
+        "",
+    )])))
+    .await;
+    assert_eq!(hits(&mailbox, "quarterly").await, Vec::<String>::new());
+    assert_eq!(hits(&mailbox, "forecast").await, ["m1"]);
+    // A delta page: a partial update of the subject, a read-state change, a removal.
+    let page = json(
+        r#"{"value":[
+            {"id":"m2","subject":"Dinner on Friday"},
+            {"id":"m3","isRead":false},
+            {"id":"m4","@removed":{"reason":"deleted"}}
+        ],"@odata.deltaLink":"https://example.invalid/delta?token=1"}"#,
+    );
+    wait(mailbox.apply_delta("messages".into(), "inbox".into(), page.clone())).await;
+    assert_eq!(hits(&mailbox, "lunch").await, Vec::<String>::new());
+    assert_eq!(hits(&mailbox, "dinner cafe").await, ["m2"]);
+    assert_eq!(hits(&mailbox, "is:unread").await, ["m3", "m2"]);
+    assert_eq!(hits(&mailbox, "budgeting").await, Vec::<String>::new());
+    // Replaying the page changes nothing.
+    let before = hits(&mailbox, "friday").await;
+    wait(mailbox.apply_delta("messages".into(), "inbox".into(), page)).await;
+    assert_eq!(hits(&mailbox, "friday").await, before);
+    // Offline actions: read state, flag, move, delete.
+    wait(mailbox.mark_read(array(["m3".into()]), true.into())).await;
+    assert_eq!(hits(&mailbox, "is:unread").await, ["m2"]);
+    wait(mailbox.set_categories(array(["m3".into()]), array(["Travel plans".into()]))).await;
+    assert_eq!(hits(&mailbox, "travel 東京").await, ["m3"]);
+    wait(mailbox.move_to(array(["m2".into()]), "archive".into())).await;
+    assert_eq!(hits(&mailbox, "folder:archive").await, ["m2"]);
+    wait(mailbox.delete(array(["m2".into()]), json(r#"{"permanent":true}"#))).await;
+    assert_eq!(hits(&mailbox, "dinner").await, Vec::<String>::new());
+    wait(mailbox.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn many_writes_merge_segments_and_still_answer_exactly() {
+    let mailbox = open(key_options("search-merges", 7)).await;
+    // Sixty separate writes: every bucket a message touches merges more than once.
+    for i in 0..60u32 {
+        let words = format!("alpha{} common shared{}", i % 7, i % 3);
+        wait(mailbox.put_messages(array([message(
+            &format!("w{i:02}"),
+            &words,
+            "body text",
+            (i % 28) + 1,
+            "",
+        )])))
+        .await;
+        if i % 10 == 9 {
+            // Rewrites leave dead postings for merges to drop.
+            wait(mailbox.put_messages(array([message(
+                &format!("w{:02}", i - 5),
+                "rewritten",
+                "gone",
+                1,
+                "",
+            )])))
+            .await;
+        }
+    }
+    let all = hits(&mailbox, "common").await;
+    assert_eq!(all.len(), 54);
+    assert_eq!(hits(&mailbox, "rewritten").await.len(), 6);
+    assert_eq!(
+        hits(&mailbox, "alpha3 shared0").await,
+        hits(&mailbox, "shared0 alpha3").await
+    );
+    wait(mailbox.wipe()).await;
+}
