@@ -94,6 +94,9 @@ async fn no_canary_or_user_id_appears_anywhere_in_indexeddb() {
     }
     let back = wait(mailbox.get_message(format!("{tag}-msgid-699").into())).await;
     assert!(stringify(&back).contains(&format!("{tag}-body-699 秘密の話")));
+    // The search index holds every term of those messages, and answers from it.
+    let found = wait(mailbox.search("秘密 grusse".into(), json(r#"{"limit":1000}"#))).await;
+    assert_eq!(js_sys::Array::from(&field(&found, "value")).length(), 700);
 
     let dump = js_sys::Uint8Array::new(&wait(dump_origin()).await).to_vec();
     assert!(
@@ -105,6 +108,7 @@ async fn no_canary_or_user_id_appears_anywhere_in_indexeddb() {
     // covers the summary and the body stores, and the bodies took the compressed path.
     assert!(contains(&dump, b"messages") && contains(&dump, &utf16("quarantine")));
     assert!(contains(&dump, &utf16("messageBodies")));
+    assert!(contains(&dump, &utf16("searchPostings")) && contains(&dump, &utf16("searchDocs")));
     let formats = wait(envelope_formats(&db_name(user_id), "messageBodies")).await;
     assert_eq!(stringify(&formats), r#"["3/1"]"#, "every body compressed");
     assert!(contains(&dump, db_name(user_id).as_bytes()));

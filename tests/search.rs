@@ -261,3 +261,80 @@ async fn many_writes_merge_segments_and_still_answer_exactly() {
     );
     wait(mailbox.wipe()).await;
 }
+
+#[wasm_bindgen_test]
+async fn reset_scope_and_quarantine_take_messages_out_of_the_index() {
+    let mailbox = open_with("search-reset", sample()).await;
+    let page = json(
+        r#"{"value":[
+            {"id":"d1","subject":"delta budget one","parentFolderId":"inbox","receivedDateTime":"2024-06-01T00:00:00Z"},
+            {"id":"d2","subject":"delta budget two","parentFolderId":"inbox","receivedDateTime":"2024-06-02T00:00:00Z"}
+        ],"@odata.deltaLink":"https://example.invalid/delta?token=1"}"#,
+    );
+    wait(mailbox.apply_delta("messages".into(), "inbox-scope".into(), page)).await;
+    assert_eq!(hits(&mailbox, "delta").await, ["d2", "d1"]);
+    wait(mailbox.reset_scope("messages".into(), "inbox-scope".into())).await;
+    assert_eq!(hits(&mailbox, "delta").await, Vec::<String>::new());
+    assert_eq!(hits(&mailbox, "budget").await, ["m4", "m2", "m1"]);
+
+    // A summary altered on disk fails authentication when a search opens it: it
+    // is quarantined, left out, and out of the index from then on.
+    wait(tamper_first(&db_name("search-reset"), "messages")).await;
+    let everything = ids(&mailbox, "from:ada", json(r#"{"limit":1000}"#)).await;
+    let quarantined = js_sys::Array::from(&wait(mailbox.quarantine()).await);
+    assert_eq!(quarantined.length(), 1);
+    assert_eq!(everything.len(), 3);
+    assert_eq!(
+        ids(&mailbox, "from:ada", json(r#"{"limit":1000}"#)).await,
+        everything
+    );
+    wait(mailbox.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn an_index_altered_on_disk_is_dropped_and_rebuilt_never_believed() {
+    let user = "search-tamper";
+    let mailbox = open_with(user, sample()).await;
+    assert_eq!(hits(&mailbox, "budget").await, ["m4", "m2", "m1"]);
+    for store in ["searchDocs", "searchPostings"] {
+        wait(tamper_first(&db_name(user), store)).await;
+        // A new connection has no copy of the index in memory.
+        mailbox.close();
+        let mailbox = open(key_options(user, 7)).await;
+        assert_eq!(
+            hits(&mailbox, "budget").await,
+            ["m4", "m2", "m1"],
+            "after altering {store}"
+        );
+        assert_eq!(
+            js_sys::Array::from(&wait(mailbox.quarantine()).await).length(),
+            0
+        );
+        mailbox.close();
+    }
+    let mailbox = open(key_options(user, 7)).await;
+    wait(clear_store(&db_name(user), "searchPostings")).await;
+    wait(mailbox.put_messages(array([message("m5", "budget again", "x", 9, "")]))).await;
+    assert_eq!(hits(&mailbox, "budget").await, ["m5", "m4", "m2", "m1"]);
+    wait(mailbox.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn an_older_copy_of_the_index_put_back_is_not_believed() {
+    let user = "search-rollback";
+    let mailbox = open_with(user, sample()).await;
+    let old = wait(snapshot(&db_name(user))).await;
+    wait(mailbox.put_messages(array([message("m5", "budget later", "x", 9, "")]))).await;
+    wait(mailbox.delete(array(["m1".into()]), json(r#"{"permanent":true}"#))).await;
+    mailbox.close();
+    // The index's stores as they were before the two writes; the messages as they are.
+    wait(restore_stores(
+        &db_name(user),
+        &old,
+        &array(["searchDocs".into(), "searchPostings".into()]),
+    ))
+    .await;
+    let mailbox = open(key_options(user, 7)).await;
+    assert_eq!(hits(&mailbox, "budget").await, ["m5", "m4", "m2"]);
+    wait(mailbox.wipe()).await;
+}

@@ -303,10 +303,23 @@ impl Mailbox {
         id: Option<&str>,
     ) -> Result<(), Error> {
         let key = record.bytes(fields::KEY).unwrap_or_default();
+        let message = store == Kind::Message.store();
         for _ in 0..state::WRITE_ATTEMPTS {
+            let base = self.base();
+            // A quarantined message leaves the search index in the same transaction.
+            let index = match message {
+                true => {
+                    self.index_removal(std::slice::from_ref(record), base)
+                        .await?
+                }
+                false => None,
+            };
             let mut stores = vec![store, STORE_QUARANTINE];
-            if store == Kind::Message.store() {
+            if message {
                 stores.push(STORE_MESSAGE_BODIES);
+            }
+            if index.is_some() {
+                stores.extend(search::INDEX_STORES);
             }
             let keyring = self.keys();
             let sealed_id = match id {
@@ -316,7 +329,8 @@ impl Mailbox {
                 }
                 None => None,
             };
-            let Some(mut txn) = self.begin(&stores, None).await? else {
+            let expected = index.as_ref().map(|_| base);
+            let Some(mut txn) = self.begin(&stores, expected).await? else {
                 continue;
             };
             if txn.state.key_id != keyring.current_key_id() {
@@ -350,7 +364,14 @@ impl Mailbox {
                 // The message's body goes with it: nothing can reach it any more.
                 txn.tx.delete(STORE_MESSAGE_BODIES, key)?;
             }
-            return self.finish(txn).await;
+            if let Some(index) = &index {
+                index.apply(&mut txn)?;
+            }
+            self.finish(txn).await?;
+            if let Some(index) = index {
+                self.install_index(index);
+            }
+            return Ok(());
         }
         Err(state::busy())
     }

@@ -153,7 +153,7 @@ impl Mailbox {
     }
 
     /// The document table's entry for a message item (`None` for other kinds).
-    fn search_entry(&self, key: &[u8; BLINDED_LEN], item: &Item) -> Option<DocEntry> {
+    pub(super) fn search_entry(&self, key: &[u8; BLINDED_LEN], item: &Item) -> Option<DocEntry> {
         let Facts::Message {
             folder,
             received,

@@ -11,7 +11,7 @@ use crate::crypto::{key_id, Aad, Kek, Keyring};
 use crate::model::Kind;
 use crate::store::{
     fields, FieldValue, QuarantinedRecord, Record, STORE_DIRECTORY, STORE_MESSAGE_BODIES,
-    STORE_QUARANTINE, STORE_SYNC_STATE,
+    STORE_QUARANTINE, STORE_SEARCH_DOCS, STORE_SEARCH_POSTINGS, STORE_SYNC_STATE,
 };
 use crate::sync::{MailboxState, RotationCursor};
 use crate::Error;
@@ -21,7 +21,7 @@ use super::Mailbox;
 
 /// Every store holding sealed values, in the order a rotation walks them. A
 /// rotation's cursor names a store by its place here, so new stores go last.
-const ROTATED_STORES: [&str; 8] = [
+const ROTATED_STORES: [&str; 10] = [
     "messages",
     "folders",
     "contacts",
@@ -30,6 +30,8 @@ const ROTATED_STORES: [&str; 8] = [
     STORE_DIRECTORY,
     STORE_QUARANTINE,
     STORE_MESSAGE_BODIES,
+    STORE_SEARCH_POSTINGS,
+    STORE_SEARCH_DOCS,
 ];
 /// Records re-sealed per transaction: small enough that other writes never wait long.
 const BATCH: u32 = 200;
@@ -275,7 +277,13 @@ impl Mailbox {
                 };
                 Reseal::Replace(Record::sealed(sealed))
             }
-            Err(_) if store == STORE_DIRECTORY => Reseal::Drop,
+            // A cache entry, or a part of the search index (which notices the part
+            // missing, and is rebuilt from the messages): dropped, not reported.
+            Err(_)
+                if [STORE_DIRECTORY, STORE_SEARCH_POSTINGS, STORE_SEARCH_DOCS].contains(&store) =>
+            {
+                Reseal::Drop
+            }
             Err(_) => Reseal::Quarantine,
         })
     }

@@ -19,12 +19,12 @@
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
-use futures_util::future::try_join3;
+use futures_util::future::{try_join, try_join3};
 use futures_util::TryFutureExt;
 use serde_json::{Map, Value};
 
 use crate::crypto::{Aad, BLINDED_LEN};
-use crate::model::Kind;
+use crate::model::{Item, Kind};
 use crate::search::docs::page_of;
 use crate::search::manifest::SegmentRef;
 use crate::search::matcher::holds;
@@ -37,8 +37,10 @@ use crate::store::{
 };
 use crate::Error;
 
+use super::layout::UpgradeProgress;
 use super::read::{cursor_of, parse_cursor, MessagePage};
-use super::state::StateTx;
+use super::records::SearchItem;
+use super::state::{busy, StateTx, WRITE_ATTEMPTS};
 use super::write::{Op, StoredRecords};
 use super::Mailbox;
 
@@ -141,6 +143,22 @@ fn page_key(page: u32) -> Vec<u8> {
     page.to_be_bytes().to_vec()
 }
 
+/// One change to the index.
+enum IndexChange<'a> {
+    /// A message written: indexed anew with its terms, or its entry updated.
+    Index([u8; BLINDED_LEN], &'a SearchItem),
+    /// A message removed.
+    Remove([u8; BLINDED_LEN]),
+}
+
+/// Messages indexed per build transaction.
+const BUILD_BATCH: u32 = 200;
+
+/// Whether an error is the index failing authentication.
+pub(super) fn is_index_integrity(error: &Error) -> bool {
+    matches!(error, Error::Integrity { store, .. } if store == STORE_SEARCH_DOCS)
+}
+
 /// The error for an index that does not authenticate: it is rebuilt.
 fn index_integrity() -> Error {
     Error::Integrity {
@@ -176,7 +194,10 @@ impl Mailbox {
         let (state, manifest, pages) = try_join3(self.state_in(&tx), manifest, pages).await?;
         drop(tx);
         let index_at = self.take_state(state).await?.index_at;
-        let manifest = self.open_manifest(manifest, index_at).await?;
+        // Before any index was committed, messages already stored (by a version
+        // without search) wait for the build.
+        let unindexed = index_at == 0 && self.db.count(Kind::Message.store()).await? > 0;
+        let manifest = self.open_manifest(manifest, index_at, unindexed).await?;
         let table = self.open_pages(&manifest, &pages).await?;
         let snapshot = Rc::new(IndexSnapshot::new(manifest, table));
         self.search.borrow_mut().snapshot = Some(snapshot.clone());
@@ -187,10 +208,17 @@ impl Mailbox {
         &self,
         record: Option<Record>,
         index_at: u64,
+        unindexed: bool,
     ) -> Result<Manifest, Error> {
+        let empty = || {
+            Manifest::new(match unindexed {
+                true => Built::From(Vec::new()),
+                false => Built::Done,
+            })
+        };
         let Some(record) = record else {
             return match index_at {
-                0 => Ok(Manifest::new(Built::Done)),
+                0 => Ok(empty()),
                 _ => Err(index_integrity()),
             };
         };
@@ -204,7 +232,7 @@ impl Mailbox {
         match manifest {
             Some(manifest) if manifest.written_at == index_at => Ok(manifest),
             // No index was ever committed in this state: whatever is there is left over.
-            _ if index_at == 0 => Ok(Manifest::new(Built::Done)),
+            _ if index_at == 0 => Ok(empty()),
             _ => Err(index_integrity()),
         }
     }
@@ -248,42 +276,12 @@ impl Mailbox {
         before: &StoredRecords,
         base: u64,
     ) -> Result<Option<IndexWrite>, Error> {
-        let relevant = ops.iter().any(|op| match op {
-            Op::Put(item) => item.search.is_some(),
-            Op::Remove { .. } => true,
-        });
-        if !relevant {
-            return Ok(None);
-        }
-        let snapshot = self.index_snapshot().await?;
-        let mut next = (*snapshot).clone();
-        let mut pages = BTreeSet::new();
-        let mut segment = Segment::default();
+        let mut changes = Vec::with_capacity(ops.len());
         for op in ops {
             match op {
                 Op::Put(item) => {
-                    let Some(search) = &item.search else { continue };
-                    let old = next.by_key.get(&item.key).copied();
-                    match (&search.document, old) {
-                        (Some(document), _) => {
-                            if let Some(old) = old {
-                                next.table.remove(old);
-                                pages.insert(page_of(old));
-                            }
-                            let doc = next.manifest.next_doc;
-                            next.manifest.next_doc = doc.checked_add(1).ok_or_else(|| {
-                                Error::Storage("the search index has numbered 4 billion documents; clear the offline copy".into())
-                            })?;
-                            next.table.insert(doc, search.entry);
-                            next.by_key.insert(item.key, doc);
-                            pages.insert(page_of(doc));
-                            segment.add_document(doc, document);
-                        }
-                        (None, Some(old)) => {
-                            next.table.insert(old, search.entry);
-                            pages.insert(page_of(old));
-                        }
-                        (None, None) => {}
+                    if let Some(search) = &item.search {
+                        changes.push(IndexChange::Index(item.key, search));
                     }
                 }
                 Op::Remove {
@@ -292,25 +290,102 @@ impl Mailbox {
                 } => {
                     let stored = before.get(key).cloned().flatten();
                     let removed = stored.is_some_and(|record| {
-                        !self.removal_skipped(
-                            Kind::Message.store(),
-                            &record,
-                            only_in_scopes.as_deref(),
-                        )
+                        let store = Kind::Message.store();
+                        !self.removal_skipped(store, &record, only_in_scopes.as_deref())
                     });
-                    let Ok(key) = <[u8; BLINDED_LEN]>::try_from(key.as_slice()) else {
-                        continue;
-                    };
-                    if let (true, Some(old)) = (removed, next.by_key.get(&key).copied()) {
-                        next.table.remove(old);
-                        next.by_key.remove(&key);
-                        pages.insert(page_of(old));
+                    if let (true, Ok(key)) =
+                        (removed, <[u8; BLINDED_LEN]>::try_from(key.as_slice()))
+                    {
+                        changes.push(IndexChange::Remove(key));
                     }
                 }
             }
         }
-        if segment.is_empty() && pages.is_empty() {
+        if changes.is_empty() {
             return Ok(None);
+        }
+        self.prepare_changes(&changes, base, None).await
+    }
+
+    /// The index changes that remove the messages of `records` (read after
+    /// `base` was taken), whatever their fields say.
+    pub(super) async fn index_removal(
+        &self,
+        records: &[Record],
+        base: u64,
+    ) -> Result<Option<IndexWrite>, Error> {
+        let changes: Vec<IndexChange<'_>> = records
+            .iter()
+            .filter_map(|record| record.bytes(crate::store::fields::KEY))
+            .filter_map(|key| <[u8; BLINDED_LEN]>::try_from(key).ok())
+            .map(IndexChange::Remove)
+            .collect();
+        self.prepare_changes(&changes, base, None).await
+    }
+
+    /// `changes` applied to the index as it is, sealed for the transaction
+    /// committing at `base + 1` (with `built`, the build's progress too); `None`
+    /// when nothing changes.
+    async fn prepare_changes(
+        &self,
+        changes: &[IndexChange<'_>],
+        base: u64,
+        built: Option<Built>,
+    ) -> Result<Option<IndexWrite>, Error> {
+        let snapshot = self.index_snapshot().await?;
+        let mut next = (*snapshot).clone();
+        let mut pages = BTreeSet::new();
+        let mut segment = Segment::default();
+        for change in changes {
+            let (key, search) = match change {
+                IndexChange::Index(key, search) => (key, Some(*search)),
+                IndexChange::Remove(key) => (key, None),
+            };
+            let old = next.by_key.get(key).copied();
+            match (search, old) {
+                (
+                    Some(SearchItem {
+                        entry,
+                        document: Some(document),
+                    }),
+                    _,
+                ) => {
+                    if let Some(old) = old {
+                        next.table.remove(old);
+                        pages.insert(page_of(old));
+                    }
+                    let doc = next.manifest.next_doc;
+                    next.manifest.next_doc = doc.checked_add(1).ok_or_else(|| {
+                        Error::Storage("the search index has numbered 4 billion documents; clear the offline copy".into())
+                    })?;
+                    next.table.insert(doc, *entry);
+                    next.by_key.insert(*key, doc);
+                    pages.insert(page_of(doc));
+                    segment.add_document(doc, document);
+                }
+                (
+                    Some(SearchItem {
+                        entry,
+                        document: None,
+                    }),
+                    Some(old),
+                ) => {
+                    next.table.insert(old, *entry);
+                    pages.insert(page_of(old));
+                }
+                (None, Some(old)) => {
+                    next.table.remove(old);
+                    next.by_key.remove(key);
+                    pages.insert(page_of(old));
+                }
+                (_, None) => {}
+            }
+        }
+        if segment.is_empty() && pages.is_empty() && built.is_none() {
+            return Ok(None);
+        }
+        if let Some(built) = built {
+            next.manifest.built = built;
         }
         let written_at = base + 1;
         let mut write = IndexWrite {
@@ -320,6 +395,11 @@ impl Mailbox {
         };
         self.write_segments(&mut write, segment).await?;
         self.write_pages(&mut write, &pages, written_at).await?;
+        self.seal_manifest(&mut write, written_at).await?;
+        Ok(Some(write))
+    }
+
+    async fn seal_manifest(&self, write: &mut IndexWrite, written_at: u64) -> Result<(), Error> {
         write.snapshot.manifest.written_at = written_at;
         let manifest = self
             .keys()
@@ -333,7 +413,178 @@ impl Mailbox {
             MANIFEST_KEY.to_vec(),
             Record::sealed(manifest),
         ));
-        Ok(Some(write))
+        Ok(())
+    }
+
+    /// Indexes the messages stored before the index existed (or before it was
+    /// rebuilt), in resumable batches: each batch is one write that also records
+    /// how far the build got, so a tab closed midway resumes at the next call.
+    /// Messages written since are indexed already and skipped.
+    pub async fn build_index(&self, on_progress: &dyn Fn(UpgradeProgress)) -> Result<(), Error> {
+        if self.index_is_built().await? {
+            return Ok(());
+        }
+        let store = Kind::Message.store();
+        let total = u64::from(self.db.count(store).await?);
+        let mut done = 0u64;
+        for _ in 0..u32::MAX {
+            let base = self.base();
+            let snapshot = self.usable_index().await?;
+            let Built::From(after) = &snapshot.manifest.built else {
+                return Ok(());
+            };
+            let after = (!after.is_empty()).then(|| after.clone());
+            let page = self
+                .db
+                .records_after(store, after.as_deref(), BUILD_BATCH)
+                .await?;
+            let fresh: Vec<&Record> = page
+                .records
+                .iter()
+                .filter(|record| {
+                    let key = record.bytes(crate::store::fields::KEY).unwrap_or_default();
+                    <[u8; BLINDED_LEN]>::try_from(key)
+                        .is_ok_and(|key| !snapshot.by_key.contains_key(&key))
+                })
+                .collect();
+            let items = self.search_items(&fresh).await?;
+            let changes: Vec<IndexChange<'_>> = items
+                .iter()
+                .map(|(key, item)| IndexChange::Index(*key, item))
+                .collect();
+            let built = match (page.full, page.last_key) {
+                (true, Some(last)) => Built::From(last),
+                _ => Built::Done,
+            };
+            let Some(write) = self.prepare_changes(&changes, base, Some(built)).await? else {
+                continue;
+            };
+            let Some(mut txn) = self.begin(&INDEX_STORES, Some(base)).await? else {
+                continue;
+            };
+            write.apply(&mut txn)?;
+            self.finish(txn).await?;
+            self.install_index(write);
+            done += page.records.len() as u64;
+            if total > 0 {
+                on_progress(UpgradeProgress {
+                    done: done.min(total),
+                    total,
+                });
+            }
+        }
+        Err(busy())
+    }
+
+    /// Whether the index has every stored message, read from the manifest alone
+    /// (opening a mailbox asks, and must not load the document table for it). An
+    /// index that fails authentication is not built.
+    async fn index_is_built(&self) -> Result<bool, Error> {
+        let tx = self.db.begin_read(&[STORE_META, STORE_SEARCH_DOCS])?;
+        let manifest = tx.get(STORE_SEARCH_DOCS, MANIFEST_KEY).err_into();
+        let (state, manifest) = try_join(self.state_in(&tx), manifest).await?;
+        drop(tx);
+        let index_at = self.take_state(state).await?.index_at;
+        let unindexed = index_at == 0 && self.db.count(Kind::Message.store()).await? > 0;
+        match self.open_manifest(manifest, index_at, unindexed).await {
+            Ok(manifest) => Ok(manifest.built == Built::Done),
+            Err(error) if is_index_integrity(&error) => Ok(false),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// What the index learns from stored message records: each opened whole
+    /// (summary and body), in the order given. Records that fail are quarantined
+    /// and left out.
+    async fn search_items(
+        &self,
+        records: &[&Record],
+    ) -> Result<Vec<([u8; BLINDED_LEN], SearchItem)>, Error> {
+        let summaries: Vec<Record> = records.iter().map(|record| (*record).clone()).collect();
+        let keys: Vec<Vec<u8>> = summaries
+            .iter()
+            .map(|record| {
+                record
+                    .bytes(crate::store::fields::KEY)
+                    .unwrap_or_default()
+                    .to_vec()
+            })
+            .collect();
+        let bodies = self.db.get_many(STORE_MESSAGE_BODIES, &keys).await?;
+        let opened = self
+            .open_matching_at(Kind::Message, &summaries, |_| true)
+            .await?;
+        let mut out = Vec::with_capacity(opened.len());
+        for (index, plaintext) in opened {
+            let summary = &summaries[index];
+            let whole = match summary.number(crate::store::fields::BODY_AT) {
+                None => plaintext,
+                Some(_) => match self
+                    .with_body(summary, bodies[index].clone(), &plaintext, None)
+                    .await
+                {
+                    Ok(whole) => whole,
+                    Err(Error::Integrity { .. }) => plaintext,
+                    Err(other) => return Err(other),
+                },
+            };
+            let Ok(key) = <[u8; BLINDED_LEN]>::try_from(keys[index].as_slice()) else {
+                continue;
+            };
+            let Ok(value) = serde_json::from_slice::<Value>(&whole) else {
+                continue;
+            };
+            let Ok(item) = Item::validate(Kind::Message, index, value) else {
+                continue;
+            };
+            let Some(entry) = self.search_entry(&key, &item) else {
+                continue;
+            };
+            let document = Some(SearchDocument::of_message(&item.fields));
+            out.push((key, SearchItem { entry, document }));
+        }
+        Ok(out)
+    }
+
+    /// The index, dropped and started again (to be rebuilt from the messages) if
+    /// it fails authentication: an altered or removed part of it is never believed,
+    /// and never stops the mailbox.
+    pub(super) async fn usable_index(&self) -> Result<Rc<IndexSnapshot>, Error> {
+        match self.index_snapshot().await {
+            Err(error) if is_index_integrity(&error) => {
+                self.reset_index().await?;
+                self.index_snapshot().await
+            }
+            other => other,
+        }
+    }
+
+    /// Clears the index in one write; every stored message then waits for
+    /// [`Mailbox::build_index`].
+    pub(super) async fn reset_index(&self) -> Result<(), Error> {
+        for _ in 0..WRITE_ATTEMPTS {
+            let base = self.base();
+            let mut write = IndexWrite {
+                puts: Vec::new(),
+                deletes: Vec::new(),
+                snapshot: IndexSnapshot::new(
+                    Manifest::new(Built::From(Vec::new())),
+                    DocTable::default(),
+                ),
+            };
+            self.seal_manifest(&mut write, base + 1).await?;
+            let Some(mut txn) = self.begin(&INDEX_STORES, Some(base)).await? else {
+                continue;
+            };
+            txn.tx.clear(STORE_SEARCH_POSTINGS)?;
+            txn.tx.clear(STORE_SEARCH_DOCS)?;
+            write.apply(&mut txn)?;
+            self.finish(txn).await?;
+            self.search.borrow_mut().buckets.clear();
+            self.install_index(write);
+            return Ok(());
+        }
+        Err(busy())
     }
 
     /// Adds a write's new postings as one segment per bucket, merges what is due
@@ -501,9 +752,14 @@ impl Mailbox {
             return self.search_by_scan(&query, options).await;
         }
         let after = options.cursor.as_deref().map(parse_after).transpose()?;
-        let snapshot = self.index_snapshot().await?;
+        let (snapshot, postings) = match self.readable_index(&query).await {
+            Err(error) if is_index_integrity(&error) => {
+                self.reset_index().await?;
+                self.readable_index(&query).await?
+            }
+            other => other?,
+        };
         let plan = Plan::new(&query, |id| self.folder_tag(id));
-        let postings = self.load_buckets(&query, &snapshot).await?;
         let found = candidates(&query, &plan, &postings, &snapshot.table, after);
         let limit = options.limit as usize;
         let mut messages = Vec::with_capacity(limit);
@@ -536,6 +792,22 @@ impl Mailbox {
             messages,
             next_cursor,
         })
+    }
+
+    /// The built index and the buckets `query` reads from it: a build left
+    /// unfinished (a tab closed while opening, or an index dropped for failing
+    /// authentication) is finished first.
+    async fn readable_index(
+        &self,
+        query: &Query,
+    ) -> Result<(Rc<IndexSnapshot>, LoadedBuckets<'_>), Error> {
+        let mut snapshot = self.usable_index().await?;
+        if snapshot.manifest.built != Built::Done {
+            self.build_index(&|_| {}).await?;
+            snapshot = self.usable_index().await?;
+        }
+        let postings = self.load_buckets(query, &snapshot).await?;
+        Ok((snapshot, postings))
     }
 
     /// The query of a search box text, its folders resolved to ids and the

@@ -18,7 +18,7 @@ use crate::sync::{Change, DeltaPage, Outbox, Placement, RemovalReason};
 use crate::Error;
 
 use super::records::{stored_placement, SealedItem, Sealing, BODY_EVICTED, DEFAULT_SCOPE};
-use super::search::INDEX_STORES;
+use super::search::{is_index_integrity, INDEX_STORES};
 use super::state::{busy, WRITE_ATTEMPTS};
 use super::Mailbox;
 
@@ -106,12 +106,30 @@ impl Mailbox {
     pub async fn reset_scope(&self, kind: Kind, scope: &str) -> Result<(), Error> {
         let store = kind.store();
         let scope_key = self.scope_key(kind, scope);
+        let query = Query::Only(Key::One(KeyPart::Bytes(scope_key.clone())));
         for _ in 0..WRITE_ATTEMPTS {
-            let stores = with_bodies(kind, &[store, STORE_SYNC_STATE, STORE_QUARANTINE]);
-            let Some(mut txn) = self.begin(&stores, None).await? else {
+            let base = self.base();
+            // Every record of the scope leaves the index, deleted or quarantined.
+            let index = match kind {
+                Kind::Message => {
+                    let records = self
+                        .db
+                        .query(store, indexes::BY_SCOPE, &query, None)
+                        .await?;
+                    self.index_removal(&records, base).await?
+                }
+                _ => None,
+            };
+            let mut stores = with_bodies(kind, &[store, STORE_SYNC_STATE, STORE_QUARANTINE]);
+            if index.is_some() {
+                stores.extend(INDEX_STORES);
+            }
+            // With index changes, they were prepared against `base`: the records
+            // read inside must be the ones they were prepared from.
+            let expected = index.as_ref().map(|_| base);
+            let Some(mut txn) = self.begin(&stores, expected).await? else {
                 continue;
             };
-            let query = Query::Only(Key::One(KeyPart::Bytes(scope_key.clone())));
             let records = txn.tx.query(store, indexes::BY_SCOPE, &query).await?;
             let mut moves = Vec::with_capacity(records.len());
             for record in &records {
@@ -138,7 +156,14 @@ impl Mailbox {
                 .delete(STORE_SYNC_STATE, &self.sync_state_key(kind, scope))?;
             let reset_at = txn.state.counter + 1;
             txn.state.floors.insert(scope_key.clone(), reset_at);
-            return self.finish(txn).await;
+            if let Some(index) = &index {
+                index.apply(&mut txn)?;
+            }
+            self.finish(txn).await?;
+            if let Some(index) = index {
+                self.install_index(index);
+            }
+            return Ok(());
         }
         Err(busy())
     }
@@ -415,7 +440,16 @@ impl Mailbox {
             _ => None,
         };
         let index = match &stored {
-            Some(before) if kind == Kind::Message => self.prepare_index(&ops, before, base).await?,
+            Some(before) if kind == Kind::Message => {
+                match self.prepare_index(&ops, before, base).await {
+                    Err(error) if is_index_integrity(&error) => {
+                        // The index is dropped and rebuilt; the write is prepared again.
+                        self.reset_index().await?;
+                        return Ok(None);
+                    }
+                    other => other?,
+                }
+            }
             _ => None,
         };
         let mut stores = with_bodies(kind, &[store, STORE_SYNC_STATE]);

@@ -212,15 +212,17 @@ impl Session {
     }
 
     /// Moves data stored in an older layout to the current one (see
-    /// [`Mailbox::upgrade_keyring`] and [`Mailbox::split_whole_messages`]),
-    /// reporting to `on_upgrade`.
+    /// [`Mailbox::upgrade_keyring`] and [`Mailbox::split_whole_messages`]) and
+    /// indexes messages stored before the search index existed
+    /// ([`Mailbox::build_index`]), reporting to `on_upgrade`.
     async fn finish_layout_upgrade(&self) -> Result<(), Error> {
         let mailbox = self.mailbox.borrow().clone();
         let Some(mailbox) = mailbox else {
             return Ok(());
         };
         mailbox.upgrade_keyring().await?;
-        mailbox.split_whole_messages(&*self.on_upgrade).await
+        mailbox.split_whole_messages(&*self.on_upgrade).await?;
+        mailbox.build_index(&*self.on_upgrade).await
     }
 
     /// Re-wraps the store's keys under a new secret (data is not re-encrypted).
