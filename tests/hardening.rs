@@ -356,9 +356,19 @@ async fn rotating_the_data_key_locks_out_a_keyring_copied_before_it() {
     );
     wait(mailbox.rotate_data_key(options)).await;
     let reports: Vec<String> = log.iter().map(|r| r.as_string().unwrap()).collect();
-    // Each message is two records: its summary and its body.
-    assert_eq!(reports.first().map(String::as_str), Some("0/900"));
-    assert_eq!(reports.last().map(String::as_str), Some("900/900"));
+    // Each message is two records, its summary and its body, and the search
+    // index's segments and pages are sealed again too.
+    let mut index_records = 0.0;
+    for store in ["searchPostings", "searchDocs"] {
+        index_records += wait(count_records(&db_name(user), store))
+            .await
+            .as_f64()
+            .unwrap();
+    }
+    assert!(index_records > 0.0);
+    let total = 900 + index_records as u32;
+    assert_eq!(reports.first().cloned(), Some(format!("0/{total}")));
+    assert_eq!(reports.last().cloned(), Some(format!("{total}/{total}")));
     assert!(reports.len() >= 4, "a report per batch: {reports:?}");
 
     wait(mailbox.put_messages(array([message("after", "inbox", 1)]))).await;

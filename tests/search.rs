@@ -338,3 +338,58 @@ async fn an_older_copy_of_the_index_put_back_is_not_believed() {
     assert_eq!(hits(&mailbox, "budget").await, ["m5", "m4", "m2"]);
     wait(mailbox.wipe()).await;
 }
+
+#[wasm_bindgen_test]
+async fn contacts_and_events_are_searched_by_words_and_phrases() {
+    let mailbox = open_with("search-people", array([])).await;
+    wait(mailbox.put_contacts(array([
+        json(r#"{"id":"c1","displayName":"Zoë Quinn","companyName":"Contoso Ltd","businessPhones":["+1 555 0100"],
+            "emailAddresses":[{"name":"Zoë","address":"zoe@contoso.example"}]}"#),
+        json(r#"{"id":"c2","displayName":"Adele Vance","companyName":"Fabrikam","mobilePhone":"+44 20 7946 0018",
+            "emailAddresses":[{"address":"adele@fabrikam.example"}]}"#),
+    ])))
+    .await;
+    wait(mailbox.put_events(array([
+        json(r#"{"id":"e1","subject":"Budget review","location":{"displayName":"Room 4"},
+            "attendees":[{"emailAddress":{"name":"Zoë Quinn","address":"zoe@contoso.example"}}],
+            "start":{"dateTime":"2024-06-03T09:00:00","timeZone":"UTC"},"end":{"dateTime":"2024-06-03T10:00:00","timeZone":"UTC"}}"#),
+        json(r#"{"id":"e2","subject":"Lunch","location":{"displayName":"Café Bleu"},
+            "start":{"dateTime":"2024-06-04T12:00:00","timeZone":"UTC"},"end":{"dateTime":"2024-06-04T13:00:00","timeZone":"UTC"}}"#),
+    ])))
+    .await;
+    let contact_ids = |value: JsValue| -> Vec<String> {
+        js_sys::Array::from(&value)
+            .iter()
+            .map(|c| field(&c, "id").as_string().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        contact_ids(wait(mailbox.search_contacts("zoe contoso".into(), JsValue::UNDEFINED)).await),
+        ["c1"]
+    );
+    assert_eq!(
+        contact_ids(wait(mailbox.search_contacts("7946".into(), JsValue::UNDEFINED)).await),
+        ["c2"]
+    );
+    assert_eq!(
+        contact_ids(wait(mailbox.search_contacts("fabri".into(), JsValue::UNDEFINED)).await),
+        ["c2"]
+    );
+    let june = json(r#"{"start":"2024-06-01T00:00:00Z","end":"2024-07-01T00:00:00Z"}"#);
+    assert_eq!(
+        contact_ids(wait(mailbox.search_events("\"room 4\" zoe".into(), june.clone())).await),
+        ["e1"]
+    );
+    assert_eq!(
+        contact_ids(wait(mailbox.search_events("cafe".into(), june.clone())).await),
+        ["e2"]
+    );
+    let error = rejection(mailbox.search_contacts("from:zoe".into(), JsValue::UNDEFINED)).await;
+    assert_eq!(field(&error, "code").as_string().unwrap(), "InvalidInput");
+    let error = rejection(mailbox.search_events("is:unread".into(), june)).await;
+    assert!(field(&error, "message")
+        .as_string()
+        .unwrap()
+        .contains("words and"));
+    wait(mailbox.wipe()).await;
+}

@@ -52,9 +52,9 @@ impl OfflineMailbox {
     /// on its server: an older or different offline copy (a restored backup) rejects
     /// with `Rollback`; `null` means the app knows offline was turned off, and any
     /// copy found is deleted. A mailbox written by an older version is moved to the
-    /// current layout before `open` resolves (once; a tab closed midway resumes at the
-    /// next open); `onUpgradeProgress` (optional) is called with `{ done, total }`
-    /// message records as it goes.
+    /// current layout and its messages are indexed for search before `open` resolves
+    /// (once; a tab closed midway resumes at the next open); `onUpgradeProgress`
+    /// (optional) is called with `{ done, total }` message records as each step goes.
     ///
     /// ```js
     /// const mailbox = await OfflineMailbox.open({
@@ -479,6 +479,67 @@ impl OfflineMailbox {
                 .map(|c| serde_json::to_vec(c).unwrap_or_default())
                 .collect();
             convert::json_array(&bytes)
+        })
+    }
+
+    /// Contacts matching `query`, sorted by `displayName`, at most `limit`
+    /// (default 50). The query is words and `"phrases"` (no operators), matched
+    /// like `search` over names, email addresses, company, department, job title,
+    /// office and phone numbers.
+    ///
+    /// ```js
+    /// const found = await mailbox.searchContacts("ada contoso");
+    /// ```
+    #[wasm_bindgen(js_name = searchContacts, unchecked_return_type = "Promise<Contact[]>")]
+    pub fn search_contacts(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] query: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "{ limit?: number } | undefined")] options: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let store = session.store()?;
+            let query = convert::string_arg(&query, "query")?;
+            let limit = convert::limit(&options, 50, 10_000)?;
+            let Some(mailbox) = store else {
+                return Ok(Array::new().into());
+            };
+            let contacts = mailbox.search_contacts(&query, limit as usize).await?;
+            let bytes: Vec<Vec<u8>> = contacts
+                .iter()
+                .map(|c| serde_json::to_vec(c).unwrap_or_default())
+                .collect();
+            convert::json_array(&bytes)
+        })
+    }
+
+    /// Event instances overlapping `[start, end)` that match `query`, sorted by
+    /// start. The query is words and `"phrases"` (no operators), matched like
+    /// `search` over the subject, the location, and the organizer's and
+    /// attendees' names and addresses. `start` and `end` are as for `events`.
+    ///
+    /// ```js
+    /// const reviews = await mailbox.searchEvents("budget review", { start: "2024-06-01T00:00:00Z", end: "2024-07-01T00:00:00Z" });
+    /// ```
+    #[wasm_bindgen(js_name = searchEvents, unchecked_return_type = "Promise<Event[]>")]
+    pub fn search_events(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] query: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "EventRange")] range: JsValue,
+    ) -> Promise {
+        let session = self.session.clone();
+        promise(async move {
+            let store = session.store()?;
+            let query = convert::string_arg(&query, "query")?;
+            let start = convert::timestamp(&range, "start")?;
+            let end = convert::timestamp(&range, "end")?;
+            if end.0 < start.0 {
+                return Err(Error::invalid("end", "must not be before start"));
+            }
+            let Some(mailbox) = store else {
+                return Ok(Array::new().into());
+            };
+            convert::json_array(&mailbox.search_events(&query, start, end).await?)
         })
     }
 

@@ -24,13 +24,13 @@ use futures_util::TryFutureExt;
 use serde_json::{Map, Value};
 
 use crate::crypto::{Aad, BLINDED_LEN};
-use crate::model::{Item, Kind};
+use crate::model::{Item, Kind, Timestamp};
 use crate::search::docs::page_of;
 use crate::search::manifest::SegmentRef;
 use crate::search::matcher::holds;
 use crate::search::{
-    bucket_text, candidates, Built, Clause, DocTable, Field, Manifest, Plan, Postings, Query,
-    SearchDocument, Segment, Term,
+    bucket_text, candidates, matches, Built, Clause, DocTable, Field, Manifest, Plan, Postings,
+    Query, SearchDocument, Segment, Term,
 };
 use crate::store::{
     Record, STORE_MESSAGE_BODIES, STORE_META, STORE_SEARCH_DOCS, STORE_SEARCH_POSTINGS,
@@ -478,7 +478,8 @@ impl Mailbox {
 
     /// Whether the index has every stored message, read from the manifest alone
     /// (opening a mailbox asks, and must not load the document table for it). An
-    /// index that fails authentication is not built.
+    /// index that fails authentication counts as built here: it is dropped and
+    /// rebuilt when it is next used, not while the mailbox opens.
     async fn index_is_built(&self) -> Result<bool, Error> {
         let tx = self.db.begin_read(&[STORE_META, STORE_SEARCH_DOCS])?;
         let manifest = tx.get(STORE_SEARCH_DOCS, MANIFEST_KEY).err_into();
@@ -488,14 +489,15 @@ impl Mailbox {
         let unindexed = index_at == 0 && self.db.count(Kind::Message.store()).await? > 0;
         match self.open_manifest(manifest, index_at, unindexed).await {
             Ok(manifest) => Ok(manifest.built == Built::Done),
-            Err(error) if is_index_integrity(&error) => Ok(false),
+            Err(error) if is_index_integrity(&error) => Ok(true),
             Err(other) => Err(other),
         }
     }
 
     /// What the index learns from stored message records: each opened whole
-    /// (summary and body), in the order given. Records that fail are quarantined
-    /// and left out.
+    /// (summary and body), in the order given. Summaries that fail are left out
+    /// (a read quarantines them); a body that fails is quarantined and the
+    /// message indexed by its summary.
     async fn search_items(
         &self,
         records: &[&Record],
@@ -511,9 +513,18 @@ impl Mailbox {
             })
             .collect();
         let bodies = self.db.get_many(STORE_MESSAGE_BODIES, &keys).await?;
-        let opened = self
-            .open_matching_at(Kind::Message, &summaries, |_| true)
-            .await?;
+        // Every summary is handed to WebCrypto before any is awaited: one batch.
+        let attempts: Vec<_> = summaries
+            .iter()
+            .map(|summary| self.try_open(Kind::Message.store(), summary))
+            .collect();
+        let mut opened = Vec::with_capacity(attempts.len());
+        for (index, attempt) in attempts.into_iter().enumerate() {
+            // One that fails is left out here, and quarantined when it is read.
+            if let Some(plaintext) = attempt.await? {
+                opened.push((index, plaintext));
+            }
+        }
         let mut out = Vec::with_capacity(opened.len());
         for (index, plaintext) in opened {
             let summary = &summaries[index];
@@ -810,6 +821,48 @@ impl Mailbox {
         Ok((snapshot, postings))
     }
 
+    /// Contacts matching `text` (words and phrases over names, addresses,
+    /// company and phones), sorted by display name, at most `limit`. Contacts are
+    /// few and small: they are opened and matched one by one.
+    pub async fn search_contacts(&self, text: &str, limit: usize) -> Result<Vec<Value>, Error> {
+        let query = words_query(text, "searchContacts")?;
+        let mut found: Vec<Value> = self
+            .contacts("", usize::MAX)
+            .await?
+            .into_iter()
+            .filter(|contact| {
+                contact
+                    .as_object()
+                    .is_some_and(|fields| matches(&query, &SearchDocument::of_contact(fields)))
+            })
+            .collect();
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    /// Event instances overlapping `[start, end)` that match `text` (words and
+    /// phrases over subject, location, organizer and attendees), sorted by start.
+    pub async fn search_events(
+        &self,
+        text: &str,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<Vec<Vec<u8>>, Error> {
+        let query = words_query(text, "searchEvents")?;
+        // An empty range overlaps nothing, and IndexedDB would refuse it as a key range.
+        if end.0 <= start.0 {
+            return Ok(Vec::new());
+        }
+        let events = self.events(start, end).await?;
+        Ok(events
+            .into_iter()
+            .filter(|json| {
+                serde_json::from_slice::<Map<String, Value>>(json)
+                    .is_ok_and(|fields| matches(&query, &SearchDocument::of_event(&fields)))
+            })
+            .collect())
+    }
+
     /// The query of a search box text, its folders resolved to ids and the
     /// folder option added; a malformed query is `InvalidInput` naming the problem.
     async fn prepared_query(&self, text: &str, options: &SearchOptions) -> Result<Query, Error> {
@@ -1026,6 +1079,15 @@ fn folder_id(folders: &[Value], name: &str) -> Option<String> {
     by("id", true)
         .or_else(|| by("wellKnownName", false))
         .or_else(|| by("displayName", false))
+}
+
+/// A query of words and phrases only (`what` names the call, for errors).
+fn words_query(text: &str, what: &str) -> Result<Query, Error> {
+    let query = Query::parse(text).map_err(|e| Error::invalid("query", &e.0))?;
+    query
+        .words_only(what)
+        .map_err(|e| Error::invalid("query", &e.0))?;
+    Ok(query)
 }
 
 fn parse_after(cursor: &str) -> Result<crate::search::After, Error> {

@@ -98,6 +98,63 @@ impl SearchDocument {
         doc
     }
 
+    /// The searchable view of a contact: its names, company, department, job
+    /// title, office, addresses (name and address) and phone numbers, each one
+    /// value. Contacts have none of a message's fields: they are searched by
+    /// words and phrases only, and every value is kept as a value of
+    /// [`Field::Body`].
+    ///
+    /// ```
+    /// use offline_mailbox::search::{matches, Query, SearchDocument};
+    /// let contact = serde_json::json!({"displayName": "Zoë Quinn", "businessPhones": ["+1 555 0100"]});
+    /// let doc = SearchDocument::of_contact(contact.as_object().unwrap());
+    /// assert!(matches(&Query::parse("zoe 555").unwrap(), &doc));
+    /// ```
+    pub fn of_contact(contact: &Map<String, Value>) -> SearchDocument {
+        let mut doc = SearchDocument::default();
+        for name in [
+            "displayName",
+            "givenName",
+            "surname",
+            "nickName",
+            "companyName",
+            "department",
+            "jobTitle",
+            "officeLocation",
+            "mobilePhone",
+        ] {
+            doc.add(Field::Body, str_at(contact, name));
+        }
+        for name in ["businessPhones", "homePhones"] {
+            for phone in one_or_many(contact.get(name)) {
+                doc.add(Field::Body, phone.as_str().unwrap_or_default());
+            }
+        }
+        for address in one_or_many(contact.get("emailAddresses")) {
+            doc.add(Field::Body, str_at_value(address, "name"));
+            doc.add(Field::Body, str_at_value(address, "address"));
+        }
+        doc
+    }
+
+    /// The searchable view of an event instance: its subject, location, and the
+    /// organizer's and attendees' names and addresses, each one value (searched by
+    /// words and phrases only, like a contact's).
+    pub fn of_event(event: &Map<String, Value>) -> SearchDocument {
+        let mut doc = SearchDocument::default();
+        doc.add(Field::Body, str_at(event, "subject"));
+        if let Some(location) = event.get("location") {
+            doc.add(Field::Body, str_at_value(location, "displayName"));
+        }
+        let people = one_or_many(event.get("organizer"))
+            .into_iter()
+            .chain(one_or_many(event.get("attendees")));
+        for person in people {
+            doc.add_recipient(Field::Body, person);
+        }
+        doc
+    }
+
     /// Every term of `field`, across its values.
     pub fn terms(&self, field: Field) -> impl Iterator<Item = &Token> {
         self.fields[usize::from(field.number())].iter().flatten()

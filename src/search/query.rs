@@ -170,11 +170,19 @@ impl Query {
         Ok(())
     }
 
-    /// Whether any clause needs a message's body text to be checked.
-    pub fn reads_text(&self) -> bool {
-        self.clauses
-            .iter()
-            .any(|clause| matches!(clause, Clause::Term { .. } | Clause::Phrase { .. }))
+    /// Refuses operators: contacts and events are searched by words and phrases
+    /// only. `what` names the call, for the error.
+    pub fn words_only(&self, what: &str) -> Result<(), QueryError> {
+        let operator = self.clauses.iter().any(|clause| match clause {
+            Clause::Term { field, .. } | Clause::Phrase { field, .. } => field.is_some(),
+            _ => true,
+        });
+        match operator {
+            true => Err(QueryError(format!(
+                "{what} takes words and \"phrases\" only; operators such as from: or is:unread search messages"
+            ))),
+            false => Ok(()),
+        }
     }
 }
 

@@ -134,6 +134,11 @@ export async function keyIds(dbName, storeName) {
   return [...ids].sort((a, b) => a - b);
 }
 
+// How many records `store` holds.
+export async function countRecords(dbName, storeName) {
+  return edit(dbName, storeName, (keys) => keys.length);
+}
+
 // A progress handler that records each report as "done/total" into `log`, and
 // closes `mailbox` once `closeAfter` reports have come (0: never).
 export function progressLog(log, mailbox, closeAfter) {

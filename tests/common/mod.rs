@@ -58,6 +58,9 @@ extern "C" {
     /// Puts back only the named stores of a snapshot.
     #[wasm_bindgen(js_name = restoreStores)]
     pub fn restore_stores(db: &str, copy: &JsValue, stores: &JsValue) -> Promise;
+    /// How many records `store` holds.
+    #[wasm_bindgen(js_name = countRecords)]
+    pub fn count_records(db: &str, store: &str) -> Promise;
     /// The distinct data key ids the envelopes of `store` name.
     #[wasm_bindgen(js_name = keyIds)]
     pub fn key_ids(db: &str, store: &str) -> Promise;
