@@ -216,7 +216,7 @@ export interface MessagePage { value: MessageSummary[] | Message[]; nextCursor: 
 export interface SearchOptions {
   /** Only messages of this folder (an id). */
   folderId?: string;
-  /** Page size, 1 to 1000 (default 50). */
+  /** Page size, 1 to 10,000 (default 50). */
   limit?: number;
   /** `nextCursor` from the previous page of the same search. */
   cursor?: string;

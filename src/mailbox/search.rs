@@ -19,7 +19,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
-use futures_util::future::{try_join, try_join3};
+use futures_util::future::{join_all, try_join, try_join3};
 use futures_util::TryFutureExt;
 use serde_json::{Map, Value};
 
@@ -49,7 +49,7 @@ const MANIFEST_KEY: &[u8] = b"manifest";
 /// Blinding scope of bucket texts.
 const BUCKET_SCOPE: &str = "search/bucket";
 /// Most results one search page returns.
-pub const MAX_SEARCH_LIMIT: u32 = 1000;
+pub const MAX_SEARCH_LIMIT: u32 = 10_000;
 
 /// The index as one committed write left it, with the reverse map from message
 /// key to document number.
@@ -525,20 +525,24 @@ impl Mailbox {
                 opened.push((index, plaintext));
             }
         }
-        let mut out = Vec::with_capacity(opened.len());
-        for (index, plaintext) in opened {
+        let wholes = join_all(opened.into_iter().map(|(index, plaintext)| {
             let summary = &summaries[index];
-            let whole = match summary.number(crate::store::fields::BODY_AT) {
-                None => plaintext,
-                Some(_) => match self
-                    .with_body(summary, bodies[index].clone(), &plaintext, None)
-                    .await
-                {
-                    Ok(whole) => whole,
-                    Err(Error::Integrity { .. }) => plaintext,
-                    Err(other) => return Err(other),
-                },
-            };
+            let body = bodies[index].clone();
+            async move {
+                let whole = match summary.number(crate::store::fields::BODY_AT) {
+                    None => Ok(plaintext),
+                    Some(_) => match self.with_body(summary, body, &plaintext, None).await {
+                        Err(Error::Integrity { .. }) => Ok(plaintext),
+                        other => other,
+                    },
+                };
+                (index, whole)
+            }
+        }))
+        .await;
+        let mut out = Vec::with_capacity(wholes.len());
+        for (index, whole) in wholes {
+            let whole = whole?;
             let Ok(key) = <[u8; BLINDED_LEN]>::try_from(keys[index].as_slice()) else {
                 continue;
             };
@@ -970,26 +974,31 @@ impl Mailbox {
         let opened = self
             .open_matching_at(Kind::Message, &plain, |_| true)
             .await?;
-        let mut out = Vec::with_capacity(opened.len());
-        for (at, summary) in opened {
-            let (index, record) = &records[at];
-            let whole = match &bodies {
-                Some(bodies) => {
+        let wholes = match &bodies {
+            // Every body is handed to WebCrypto before any is awaited: one batch.
+            Some(bodies) => {
+                join_all(opened.iter().map(|(at, summary)| {
+                    let (index, record) = &records[*at];
                     let body = bodies.get(*index).cloned().flatten();
-                    match self.with_body(record, body, &summary, None).await {
-                        Ok(whole) => Some(whole),
-                        Err(Error::Integrity { .. }) => continue,
-                        Err(other) => return Err(other),
-                    }
-                }
-                None => None,
+                    async move { Some(self.with_body(record, body, summary, None).await) }
+                }))
+                .await
+            }
+            None => opened.iter().map(|_| None).collect(),
+        };
+        let mut out = Vec::with_capacity(opened.len());
+        for ((at, summary), whole) in opened.into_iter().zip(wholes) {
+            let whole = match whole.transpose() {
+                Ok(whole) => whole,
+                Err(Error::Integrity { .. }) => continue,
+                Err(other) => return Err(other),
             };
             let json = whole.as_deref().unwrap_or(&summary);
             let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(json) else {
                 continue;
             };
-            if satisfies(query, &fields, with_body) {
-                out.push((*index, summary));
+            if satisfies(query, &fields, whole.is_some()) {
+                out.push((records[at].0, summary));
             }
         }
         Ok(out)
@@ -1019,7 +1028,7 @@ impl Mailbox {
                 };
                 let fields: Map<String, Value> =
                     serde_json::from_slice(&summary).unwrap_or_default();
-                let received = SearchDocument::of_message(&fields).received;
+                let received = crate::search::document::received(&fields);
                 found.push(((-received, key), summary));
             }
             if !page.full {

@@ -194,7 +194,7 @@ impl SearchDocument {
 
 /// `receivedDateTime`, else `sentDateTime`, in ms (0 without either), as the
 /// store orders messages.
-fn received(message: &Map<String, Value>) -> i64 {
+pub fn received(message: &Map<String, Value>) -> i64 {
     ["receivedDateTime", "sentDateTime"]
         .into_iter()
         .find_map(|name| {
