@@ -140,7 +140,7 @@ impl Mailbox {
         let (record, placement) = self.index_fields(scope_key, item);
         let record = record.with(fields::BODY_AT, FieldValue::Number(body_at));
         let record = self.seal_fields(Kind::Message.store(), &key, record, summary);
-        let search = self.search_entry(&key, item);
+        let search = self.search_entry(&key, item, body_at == BODY_EVICTED);
         let sealing = sealed_item(key, record, placement);
         Box::pin(async move {
             let mut sealed = sealing.await?;
@@ -152,8 +152,14 @@ impl Mailbox {
         })
     }
 
-    /// The document table's entry for a message item (`None` for other kinds).
-    pub(super) fn search_entry(&self, key: &[u8; BLINDED_LEN], item: &Item) -> Option<DocEntry> {
+    /// The document table's entry for a message item (`None` for other kinds);
+    /// `body_gone` when its body was evicted.
+    pub(super) fn search_entry(
+        &self,
+        key: &[u8; BLINDED_LEN],
+        item: &Item,
+        body_gone: bool,
+    ) -> Option<DocEntry> {
         let Facts::Message {
             folder,
             received,
@@ -175,6 +181,7 @@ impl Mailbox {
             (*unread, doc_flags::UNREAD),
             (flagged, doc_flags::FLAGGED),
             (attachments, doc_flags::ATTACHMENTS),
+            (body_gone, doc_flags::BODY_GONE),
         ] {
             if set {
                 bits |= bit;

@@ -9,14 +9,15 @@
 
 use std::collections::HashSet;
 
-use crate::model::Kind;
+use crate::crypto::BLINDED_LEN;
+use crate::model::{Item, Kind};
 use crate::store::{
     fields, indexes, FieldValue, Key, KeyPart, Query, Record, STORE_MESSAGE_BODIES,
 };
 use crate::sync::{is_local_id, Entry, Retention};
 use crate::Error;
 
-use super::records::{stored_placement, SealedItem, BODY_EVICTED};
+use super::records::{stored_placement, SealedItem, SearchItem, BODY_EVICTED};
 use super::rotate::without_seal;
 use super::state::{busy, WRITE_ATTEMPTS};
 use super::write::Op;
@@ -357,6 +358,20 @@ impl Mailbox {
         Ok(keys)
     }
 
+    /// What the index keeps of a message whose body goes: its entry, marked so
+    /// that only its summary's terms count (a search finds it by what is still
+    /// stored, as a scan would). No postings are written: eviction must stay small.
+    fn evicted_search_item(&self, key: &[u8], summary: &[u8]) -> Option<SearchItem> {
+        let key: [u8; BLINDED_LEN] = key.try_into().ok()?;
+        let value = serde_json::from_slice(summary).ok()?;
+        let item = Item::validate(Kind::Message, 0, value).ok()?;
+        let entry = self.search_entry(&key, &item, true)?;
+        Some(SearchItem {
+            entry,
+            document: None,
+        })
+    }
+
     /// The puts that store these summaries again without their bodies:
     /// sealed anew with the body pointer [`BODY_EVICTED`] (such a put deletes
     /// the stored body).
@@ -375,14 +390,16 @@ impl Mailbox {
             let mut fields = without_seal(summary);
             fields.set(fields::BODY_AT, FieldValue::Number(BODY_EVICTED));
             let placement = stored_placement(summary);
+            let search = self.evicted_search_item(&key, &plaintext);
             sealing.push((
                 key.clone(),
                 placement,
+                search,
                 self.seal_fields(store, &key, fields, &plaintext),
             ));
         }
         let mut ops = Vec::with_capacity(sealing.len());
-        for (key, placement, sealed) in sealing {
+        for (key, placement, search, sealed) in sealing {
             let record = sealed.await?;
             ops.push(Op::Put(SealedItem {
                 key: key
@@ -391,7 +408,7 @@ impl Mailbox {
                 record,
                 placement,
                 body: None,
-                search: None,
+                search,
             }));
         }
         Ok(ops)

@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 
 use crate::crypto::{Aad, BLINDED_LEN};
 use crate::model::{Item, Kind, Timestamp};
-use crate::search::docs::page_of;
+use crate::search::docs::{flags as doc_flags, page_of};
 use crate::search::manifest::SegmentRef;
 use crate::search::matcher::holds;
 use crate::search::{
@@ -39,7 +39,7 @@ use crate::Error;
 
 use super::layout::UpgradeProgress;
 use super::read::{cursor_of, parse_cursor, MessagePage};
-use super::records::SearchItem;
+use super::records::{SearchItem, BODY_EVICTED};
 use super::state::{busy, StateTx, WRITE_ATTEMPTS};
 use super::write::{Op, StoredRecords};
 use super::Mailbox;
@@ -552,7 +552,9 @@ impl Mailbox {
             let Ok(item) = Item::validate(Kind::Message, index, value) else {
                 continue;
             };
-            let Some(entry) = self.search_entry(&key, &item) else {
+            let evicted =
+                summaries[index].number(crate::store::fields::BODY_AT) == Some(BODY_EVICTED);
+            let Some(entry) = self.search_entry(&key, &item, evicted) else {
                 continue;
             };
             let document = Some(SearchDocument::of_message(&item.fields));
@@ -645,7 +647,14 @@ impl Mailbox {
                     merged.merge(segment);
                 }
                 let table = &write.snapshot.table;
-                merged.retain(|doc| table.get(doc).is_some());
+                // Removed documents go, and so do the body postings of one whose
+                // body was evicted: they no longer count.
+                merged.retain(|doc, field| {
+                    table.get(doc).is_some_and(|entry| {
+                        entry.flags & doc_flags::BODY_GONE == 0
+                            || !matches!(field, Field::Body | Field::Attachments)
+                    })
+                });
                 if let Some(seq) = manifest.replace_merged(bucket, &due, merged.is_empty()) {
                     fresh.insert((bucket, seq), merged);
                 }

@@ -28,6 +28,9 @@ pub mod flags {
     pub const FLAGGED: u8 = 2;
     /// Has attachments.
     pub const ATTACHMENTS: u8 = 4;
+    /// The body was evicted for space: the message's body and attachment-name
+    /// postings no longer count, as a scan of what is stored would not find them.
+    pub const BODY_GONE: u8 = 8;
 }
 
 /// What the index keeps of one indexed message version.

@@ -6,7 +6,7 @@
 //! is checked against the query's other clauses too.
 
 use super::docs::{flags, DocEntry, DocTable, KEY_LEN};
-use super::postings::intersect;
+use super::postings::{intersect, union};
 use super::query::{Clause, Field, Query, Term};
 
 /// Where an answer page starts: after this message (exclusive), in answer order.
@@ -66,7 +66,7 @@ pub fn candidates(
     table: &DocTable,
     after: Option<After>,
 ) -> Vec<(u32, DocEntry)> {
-    let mut found: Vec<(u32, DocEntry)> = match matching_docs(query, postings) {
+    let mut found: Vec<(u32, DocEntry)> = match matching_docs(query, postings, table) {
         Some(docs) => docs
             .into_iter()
             .filter_map(|doc| table.get(doc).map(|entry| (doc, *entry)))
@@ -79,14 +79,21 @@ pub fn candidates(
 }
 
 /// The documents whose postings hold every term of every term and phrase
-/// clause, or `None` when the query has no such clause.
-fn matching_docs(query: &Query, postings: &impl Postings) -> Option<Vec<u32>> {
+/// clause, or `None` when the query has no such clause. A document whose body
+/// was evicted counts only by its summary's terms.
+fn matching_docs(query: &Query, postings: &impl Postings, table: &DocTable) -> Option<Vec<u32>> {
     let mut lists: Vec<Vec<u32>> = Vec::new();
     for clause in &query.clauses {
         match clause {
-            Clause::Term { field, term } => lists.push(postings.lookup(term, *field)),
+            Clause::Term { field, term } => {
+                lists.push(stored_lookup(postings, table, term, *field))
+            }
             Clause::Phrase { field, terms } => {
-                lists.extend(terms.iter().map(|term| postings.lookup(term, *field)));
+                lists.extend(
+                    terms
+                        .iter()
+                        .map(|term| stored_lookup(postings, table, term, *field)),
+                );
             }
             _ => {}
         }
@@ -95,6 +102,43 @@ fn matching_docs(query: &Query, postings: &impl Postings) -> Option<Vec<u32>> {
     let mut lists = lists.into_iter();
     let first = lists.next()?;
     Some(lists.fold(first, |acc, list| intersect(&acc, &list)))
+}
+
+/// The documents holding `term` in `field` (or any field) as stored now: the
+/// body and attachment-name postings of a message whose body was evicted no
+/// longer count.
+fn stored_lookup(
+    postings: &impl Postings,
+    table: &DocTable,
+    term: &Term,
+    field: Option<Field>,
+) -> Vec<u32> {
+    let gone = |doc: &u32| {
+        table
+            .get(*doc)
+            .is_some_and(|e| e.flags & flags::BODY_GONE != 0)
+    };
+    let in_body = |f: Field| matches!(f, Field::Body | Field::Attachments);
+    match field {
+        Some(f) if in_body(f) => postings
+            .lookup(term, Some(f))
+            .into_iter()
+            .filter(|d| !gone(d))
+            .collect(),
+        Some(f) => postings.lookup(term, Some(f)),
+        None => {
+            let mut summary: Vec<u32> = Vec::new();
+            let mut body: Vec<u32> = Vec::new();
+            for f in Field::ALL {
+                let found = postings.lookup(term, Some(f));
+                match in_body(f) {
+                    true => body.extend(found.into_iter().filter(|d| !gone(d))),
+                    false => summary.extend(found),
+                }
+            }
+            union(&[&summary, &body])
+        }
+    }
 }
 
 fn passes_facts(query: &Query, plan: &Plan, entry: &DocEntry) -> bool {
@@ -212,6 +256,28 @@ mod tests {
         assert_eq!(answer(&f, "budget", Some(after)), [3]);
         f.table.remove(3);
         assert_eq!(answer(&f, "budget", None), [0, 6]);
+    }
+
+    #[test]
+    fn a_document_whose_body_was_evicted_counts_by_its_summary_alone() {
+        let mut f = fixture();
+        let mut entry = *f.table.get(3).unwrap();
+        entry.flags |= flags::BODY_GONE;
+        f.table.insert(3, entry);
+        let query = Query::parse("review").unwrap();
+        let plan = Plan::new(&query, folder_tag);
+        let found: Vec<u32> = candidates(&query, &plan, &f.segment, &f.table, None)
+            .into_iter()
+            .map(|(d, _)| d)
+            .collect();
+        assert_eq!(found, [0, 3], "document 3 has the word in its subject");
+        let mut body = Segment::default();
+        body.add_document(
+            3,
+            &SearchDocument::of_message(json!({"body": {"content": "zebra"}}).as_object().unwrap()),
+        );
+        let query = Query::parse("zebra").unwrap();
+        assert!(candidates(&query, &plan, &body, &f.table, None).is_empty());
     }
 
     #[test]

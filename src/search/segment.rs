@@ -112,11 +112,15 @@ impl Segment {
         }
     }
 
-    /// Keeps only the documents `alive` accepts, dropping terms left with none.
-    pub fn retain(&mut self, alive: impl Fn(u32) -> bool) {
+    /// Keeps only the postings `keep(document, field)` accepts, dropping terms
+    /// left with none.
+    pub fn retain(&mut self, keep: impl Fn(u32, Field) -> bool) {
         self.terms.retain(|_, postings| {
-            postings.retain(|_, docs| {
-                docs.retain(|&doc| alive(doc));
+            postings.retain(|number, docs| {
+                let Some(field) = Field::from_number(*number) else {
+                    return false;
+                };
+                docs.retain(|&doc| keep(doc, field));
                 !docs.is_empty()
             });
             !postings.is_empty()
@@ -270,7 +274,7 @@ mod tests {
         let b = Segment::of_document(2, &document("alpha", "gamma"));
         a.merge(b);
         assert_eq!(a.lookup(&term("alpha", false), None), [1, 2]);
-        a.retain(|doc| doc != 1);
+        a.retain(|doc, _| doc != 1);
         assert_eq!(a.lookup(&term("alpha", false), None), [2]);
         assert!(a.lookup(&term("beta", false), None).is_empty());
         assert_eq!(a.term_count(), 2);

@@ -104,6 +104,9 @@ pub fn tokens(text: &str) -> Vec<Token> {
 
 fn push_words(run: &str, out: &mut Vec<Token>) {
     let mut push = |word: &str| {
+        if is_noise(word) {
+            return;
+        }
         out.push(Token {
             term: cut(word),
             tail: false,
@@ -203,6 +206,25 @@ fn push_pairs(run: &str, out: &mut Vec<Token>) {
         });
     }
 }
+
+/// Whether a word is machine text rather than language: 16 or more characters
+/// mixing ASCII letters and digits (a hash, a key, a tracking id, a line of
+/// base64). Such words are not terms, in documents or in queries, so an encoded
+/// blob in a body does not fill the index.
+///
+/// ```
+/// use offline_mailbox::search::tokens;
+/// assert!(tokens("9f86d081884c7d659a2feaa0c55ad015").is_empty());
+/// assert_eq!(tokens("covid19 x86_64").len(), 2);
+/// ```
+pub fn is_noise(word: &str) -> bool {
+    word.len() >= NOISE_CHARS
+        && word.bytes().any(|b| b.is_ascii_digit())
+        && word.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// Length from which a word mixing letters and digits is taken for machine text.
+pub const NOISE_CHARS: usize = 16;
 
 fn cut(word: &str) -> String {
     match word.char_indices().nth(MAX_TERM_CHARS) {

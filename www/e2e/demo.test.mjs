@@ -31,6 +31,15 @@ test("the demo stores mail only after offline is turned on, shows photos and car
   assert.deepEqual(subjects, ["Welcome to offline mail", "Grüße aus Zürich — 会议纪要"]);
   assert.equal(await page.locator("#messages img").count(), 2, "both senders' photos are shown");
 
+  // The search box searches the encrypted offline copy as the user types.
+  await page.fill("#search", "grusse zur");
+  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("1 message match"));
+  assert.deepEqual(await page.$$eval("#messages .subject", (nodes) => nodes.map((n) => n.textContent)), ["Grüße aus Zürich — 会议纪要"]);
+  await page.fill("#search", 'from:"unclosed');
+  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("is not closed"));
+  await page.fill("#search", "");
+  await page.waitForFunction(() => document.querySelector("#status").textContent.includes("Showing the inbox"));
+
   await page.click("#messages li:first-child");
   await page.waitForSelector("#card:not([hidden])");
   assert.match(await page.textContent("#card"), /Megan Bowen.*Marketing Manager/);

@@ -141,8 +141,14 @@ test("a mailbox of the schema-3 release opens split, with every message, order a
     const counts = (await mailbox.folders()).map((f) => [f.id, f.totalItemCount, f.unreadItemCount]);
     const link = await mailbox.deltaLink("messages", before.scope);
     const quarantined = (await mailbox.quarantine()).length;
+    // The messages written before search existed were indexed while opening.
+    const searches = {};
+    for (const query of ["is:read", "money ", "the", "from:com"]) {
+      const ids = async (options) => (await mailbox.search(query, { limit: 10000, ...options })).value.map((m) => m.id);
+      searches[query] = { indexed: await ids({}), scanned: await ids({ scan: true }) };
+    }
     mailbox.close();
-    return { changed, wrongSummaries, order, counts, link, quarantined, progress };
+    return { changed, wrongSummaries, order, counts, link, quarantined, progress, searches };
   }, [userId, before, SUMMARY]);
 
   assert.deepEqual(after.changed, [], "getMessage and fields: \"full\" give every message back unchanged");
@@ -152,10 +158,14 @@ test("a mailbox of the schema-3 release opens split, with every message, order a
   assert.equal(after.link, "https://graph.example/delta?token=1");
   assert.equal(after.quarantined, 0);
   assert.equal(after.progress.at(-1), "1499/1499", `progress: ${after.progress.join(" ")}`);
-  assert.ok(after.progress.length >= 7, "a report per batch of 200");
+  assert.ok(after.progress.length >= 14, "a report per batch of 200, for the move and for the index");
+  for (const [query, { indexed, scanned }] of Object.entries(after.searches)) {
+    assert.ok(indexed.length > 0, `${query} finds messages`);
+    assert.deepEqual(indexed, scanned, `${query}: the index built at open answers as a scan does`);
+  }
 
   const raw = await rawStores(page, userId);
-  assert.equal(raw.version, 4);
+  assert.equal(raw.version, 5);
   assert.equal(raw.messages, 1499);
   assert.equal(raw.split, 1499, "every message record is a summary");
   assert.equal(raw.bodies, 1499, "beside its body record");

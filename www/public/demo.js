@@ -1,6 +1,7 @@
 // The demo client: signs a user in, gets their key from the org server, syncs a
-// page of mail (stored encrypted only once the user turns offline on), shows
-// sender photos and, on click, contact cards — all from the org server only.
+// page of mail (stored encrypted only once the user turns offline on), searches
+// it offline, shows sender photos and, on click, contact cards — all from the org
+// server only.
 import init, { OfflineMailbox } from "/pkg/web/offline_mailbox.js";
 
 const $ = (id) => document.getElementById(id);
@@ -80,7 +81,26 @@ async function sync() {
   const stored = await mailbox.listMessages("inbox", { limit: 50 });
   const offline = mailbox.offlineEnabled;
   await render(offline ? stored.value : page.value);
+  $("search").hidden = !offline;
   status(offline ? `Stored ${stored.value.length} messages encrypted and read them back.` : `Showing ${page.value.length} messages online; nothing stored (offline is off).`);
+}
+
+// Search as you type, over the encrypted offline copy; an empty box lists the inbox.
+async function search() {
+  const query = $("search").value;
+  try {
+    if (!query.trim()) {
+      await render((await mailbox.listMessages("inbox", { limit: 50 })).value);
+      status("Showing the inbox.");
+      return;
+    }
+    const found = await mailbox.search(query, { limit: 50 });
+    if (query !== $("search").value) return; // the user typed on meanwhile
+    await render(found.value);
+    status(`${found.value.length} message${found.value.length === 1 ? "" : "s"} match ${query}`);
+  } catch (error) {
+    status(`Search: ${error.message}`);
+  }
 }
 
 async function toggleOffline() {
@@ -109,5 +129,6 @@ await init();
 $("signin").addEventListener("submit", signIn);
 $("offline").addEventListener("change", toggleOffline);
 $("signout").addEventListener("click", signOut);
+$("search").addEventListener("input", search);
 status("Ready.");
 document.body.dataset.ready = "true";
