@@ -393,3 +393,82 @@ async fn contacts_and_events_are_searched_by_words_and_phrases() {
         .contains("words and"));
     wait(mailbox.wipe()).await;
 }
+
+#[wasm_bindgen_test]
+async fn two_tabs_writing_and_searching_stay_exact() {
+    let user = "search-tabs";
+    let a = open_with(user, sample()).await;
+    let b = open(key_options(user, 7)).await;
+    assert_eq!(hits(&b, "budget").await, ["m4", "m2", "m1"]);
+    // Tab A writes enough to merge segments tab B has cached, and removes one.
+    for i in 0..12u32 {
+        wait(a.put_messages(array([message(
+            &format!("t{i:02}"),
+            "budget tab",
+            "words",
+            (i % 28) + 1,
+            "",
+        )])))
+        .await;
+    }
+    wait(a.delete(array(["m1".into()]), json(r#"{"permanent":true}"#))).await;
+    let both = hits(&b, "budget").await;
+    assert_eq!(both.len(), 14);
+    assert!(!both.contains(&"m1".to_owned()));
+    assert_eq!(hits(&a, "budget").await, both);
+    // Tab A drops and rebuilds the index (a page altered on disk): the new index
+    // numbers its segments from zero again, and tab B's cached ones must not answer.
+    wait(tamper_first(&db_name(user), "searchDocs")).await;
+    a.close();
+    let a = open(key_options(user, 7)).await;
+    wait(a.put_messages(array([message("fresh", "budget renewed", "x", 27, "")]))).await;
+    assert_eq!(hits(&a, "budget").await.len(), 15);
+    assert_eq!(hits(&b, "budget").await, hits(&a, "budget").await);
+    assert_eq!(js_sys::Array::from(&wait(b.quarantine()).await).length(), 0);
+    a.close();
+    wait(b.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_damaged_index_never_stops_the_mailbox_from_opening() {
+    let user = "search-open";
+    let mailbox = open_with(user, sample()).await;
+    wait(tamper_first(&db_name(user), "searchDocs")).await;
+    mailbox.close();
+    // The next write drops the damaged index; then its segments vanish too.
+    let mailbox = open(key_options(user, 7)).await;
+    wait(mailbox.put_messages(array([message("m5", "budget again", "x", 9, "")]))).await;
+    mailbox.close();
+    wait(clear_store(&db_name(user), "searchPostings")).await;
+    let mailbox = open(key_options(user, 7)).await;
+    assert_eq!(hits(&mailbox, "budget").await, ["m5", "m4", "m2", "m1"]);
+    wait(mailbox.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_discarded_category_leaves_the_index_and_odd_cursors_are_refused() {
+    let mailbox = open_with("search-discard", sample()).await;
+    wait(mailbox.set_categories(array(["m2".into()]), array(["Zeppelin".into()]))).await;
+    assert_eq!(hits(&mailbox, "zeppelin").await, ["m2"]);
+    let pending = js_sys::Array::from(&wait(mailbox.pending_actions()).await);
+    let seq = field(&pending.get(pending.length() - 1), "seq");
+    wait(mailbox.discard_action(seq)).await;
+    // Whatever the undo left in the offline copy, the index agrees with a scan.
+    let back = stringify(&wait(mailbox.get_message("m2".into())).await);
+    let found = hits(&mailbox, "zeppelin").await;
+    assert_eq!(found.is_empty(), !back.contains("Zeppelin"), "{back}");
+    let huge = format!("{}.{}", hex_bits(-1e300), "00".repeat(16));
+    let options = json(&format!(r#"{{"cursor":"{huge}"}}"#));
+    let error = rejection(mailbox.search("budget".into(), options)).await;
+    assert_eq!(field(&error, "code").as_string().unwrap(), "InvalidInput");
+    wait(mailbox.wipe()).await;
+}
+
+fn hex_bits(value: f64) -> String {
+    value
+        .to_bits()
+        .to_be_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -40,13 +40,7 @@ impl Mailbox {
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
             let mut outbox = self.read_outbox().await?;
-            // New categories change the message's indexed terms: it is sealed
-            // and indexed again whole, body included.
-            let need_rest: HashSet<String> = actions
-                .iter()
-                .filter(|a| matches!(a, Action::SetCategories { .. }))
-                .map(|a| a.item_id().to_owned())
-                .collect();
+            let need_rest = reindexed(&actions);
             let (mut stored, records) = self.stored_versions(kind, &ids, &need_rest).await?;
             let mut changed = Vec::new();
             let mut removed = HashSet::new();
@@ -207,8 +201,9 @@ impl Mailbox {
                 .undo()
                 .filter(|undo| entry.failure.is_none() && !outbox.has_pending(undo.item_id()));
             let ids: Vec<String> = undo.iter().map(|u| u.item_id().to_owned()).collect();
+            let need_rest = reindexed(undo.as_slice());
             let (mut stored, records) = self
-                .stored_versions(Kind::Message, &ids, &HashSet::new())
+                .stored_versions(Kind::Message, &ids, &need_rest)
                 .await?;
             let mut changed = Vec::new();
             if let Some(undo) = &undo {
@@ -375,6 +370,16 @@ impl Mailbox {
 }
 
 /// Splits an opened outbox into the write counter it was stored at and the queue.
+/// The items whose indexed terms these actions change (new categories): they are
+/// sealed and indexed again whole, body included.
+fn reindexed(actions: &[Action]) -> HashSet<String> {
+    actions
+        .iter()
+        .filter(|a| matches!(a, Action::SetCategories { .. }))
+        .map(|a| a.item_id().to_owned())
+        .collect()
+}
+
 fn parse_outbox(plaintext: &[u8]) -> Option<(u64, Outbox)> {
     let (written, queue) = plaintext.split_at_checked(8)?;
     let written = u64::from_be_bytes(written.try_into().ok()?);

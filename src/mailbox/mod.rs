@@ -308,10 +308,14 @@ impl Mailbox {
             let base = self.base();
             // A quarantined message leaves the search index in the same transaction.
             let index = match message {
-                true => {
-                    self.index_removal(std::slice::from_ref(record), base)
-                        .await?
-                }
+                true => match self.index_removal(std::slice::from_ref(record), base).await {
+                    Err(error) if search::is_index_moved(&error) => continue,
+                    Err(error) if search::is_index_integrity(&error) => {
+                        self.reset_index().await?;
+                        continue;
+                    }
+                    other => other?,
+                },
                 false => None,
             };
             let mut stores = vec![store, STORE_QUARANTINE];
@@ -329,7 +333,8 @@ impl Mailbox {
                 }
                 None => None,
             };
-            let expected = index.as_ref().map(|_| base);
+            // A message's index change was prepared against `base`.
+            let expected = message.then_some(base);
             let Some(mut txn) = self.begin(&stores, expected).await? else {
                 continue;
             };

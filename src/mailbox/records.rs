@@ -140,14 +140,15 @@ impl Mailbox {
         let (record, placement) = self.index_fields(scope_key, item);
         let record = record.with(fields::BODY_AT, FieldValue::Number(body_at));
         let record = self.seal_fields(Kind::Message.store(), &key, record, summary);
-        let search = self.search_entry(&key, item, body_at == BODY_EVICTED);
+        let evicted = body_at == BODY_EVICTED;
+        let search = self.search_entry(&key, item, evicted);
+        // A message whose body was evicted is indexed anew by its summary alone,
+        // so a changed subject, sender or category is found (and the old not).
+        let document = evicted.then(|| SearchDocument::of_message(&item.fields));
         let sealing = sealed_item(key, record, placement);
         Box::pin(async move {
             let mut sealed = sealing.await?;
-            sealed.search = search.map(|entry| SearchItem {
-                entry,
-                document: None,
-            });
+            sealed.search = search.map(|entry| SearchItem { entry, document });
             Ok(sealed)
         })
     }

@@ -75,8 +75,9 @@ impl IndexSnapshot {
 #[derive(Debug, Default)]
 pub struct SearchCache {
     snapshot: Option<Rc<IndexSnapshot>>,
-    /// Decoded buckets, each with the segment numbers it was merged from.
-    buckets: HashMap<u16, (Vec<u32>, Rc<Segment>)>,
+    /// Decoded buckets, each with the index generation and the segment numbers
+    /// it was merged from.
+    buckets: HashMap<u16, (u64, Vec<u32>, Rc<Segment>)>,
 }
 
 /// The index changes of one write, sealed, ready for its transaction.
@@ -133,6 +134,13 @@ impl Postings for LoadedBuckets<'_> {
     }
 }
 
+fn own_key(record: &Record) -> Vec<u8> {
+    record
+        .bytes(crate::store::fields::KEY)
+        .unwrap_or_default()
+        .to_vec()
+}
+
 fn segment_key(bucket: u16, seq: u32) -> Vec<u8> {
     let mut key = bucket.to_be_bytes().to_vec();
     key.extend_from_slice(&seq.to_be_bytes());
@@ -153,6 +161,33 @@ enum IndexChange<'a> {
 
 /// Messages indexed per build transaction.
 const BUILD_BATCH: u32 = 200;
+
+/// The key a segment or page is sealed to: its store key and the index's
+/// generation, so no part of an earlier index opens as part of this one.
+fn bound_key(key: &[u8], generation: u64) -> Vec<u8> {
+    let mut bound = key.to_vec();
+    bound.extend_from_slice(&generation.to_be_bytes());
+    bound
+}
+
+/// A random generation for a new index.
+fn new_generation() -> Result<u64, Error> {
+    Ok(u64::from_be_bytes(crate::crypto::random_bytes()?))
+}
+
+/// The signal that the index moved on (another tab wrote) while parts of it were
+/// being read: start again from the new manifest. Never reported to the app.
+fn index_moved() -> Error {
+    Error::Integrity {
+        store: STORE_SEARCH_POSTINGS.into(),
+        id: Some("moved".into()),
+    }
+}
+
+/// Whether an error is [`index_moved`].
+pub(super) fn is_index_moved(error: &Error) -> bool {
+    *error == index_moved()
+}
 
 /// Whether an error is the index failing authentication.
 pub(super) fn is_index_integrity(error: &Error) -> bool {
@@ -210,15 +245,16 @@ impl Mailbox {
         index_at: u64,
         unindexed: bool,
     ) -> Result<Manifest, Error> {
-        let empty = || {
-            Manifest::new(match unindexed {
+        let empty = || -> Result<Manifest, Error> {
+            let built = match unindexed {
                 true => Built::From(Vec::new()),
                 false => Built::Done,
-            })
+            };
+            Ok(Manifest::new(built, new_generation()?))
         };
         let Some(record) = record else {
             return match index_at {
-                0 => Ok(empty()),
+                0 => empty(),
                 _ => Err(index_integrity()),
             };
         };
@@ -232,7 +268,7 @@ impl Mailbox {
         match manifest {
             Some(manifest) if manifest.written_at == index_at => Ok(manifest),
             // No index was ever committed in this state: whatever is there is left over.
-            _ if index_at == 0 => Ok(empty()),
+            _ if index_at == 0 => empty(),
             _ => Err(index_integrity()),
         }
     }
@@ -249,7 +285,8 @@ impl Mailbox {
             let key = page_key(*page);
             let record = by_key.get(key.as_slice()).ok_or_else(index_integrity)?;
             let sealed = record.value.as_deref().unwrap_or_default();
-            let aad = Aad::at(STORE_SEARCH_DOCS, &key);
+            let bound = bound_key(&key, manifest.generation);
+            let aad = Aad::at(STORE_SEARCH_DOCS, &bound);
             opening.push((*page, *written_at, keyring.open(aad, sealed)));
         }
         let mut table = DocTable::default();
@@ -276,10 +313,14 @@ impl Mailbox {
         before: &StoredRecords,
         base: u64,
     ) -> Result<Option<IndexWrite>, Error> {
+        // The ops run in order, as `commit` runs them: a removal decides on the
+        // record an earlier op of the same write left.
+        let mut current = before.clone();
         let mut changes = Vec::with_capacity(ops.len());
         for op in ops {
             match op {
                 Op::Put(item) => {
+                    current.insert(item.key.to_vec(), Some(item.record.clone()));
                     if let Some(search) = &item.search {
                         changes.push(IndexChange::Index(item.key, search));
                     }
@@ -288,14 +329,16 @@ impl Mailbox {
                     key,
                     only_in_scopes,
                 } => {
-                    let stored = before.get(key).cloned().flatten();
+                    let stored = current.get(key).cloned().flatten();
                     let removed = stored.is_some_and(|record| {
                         let store = Kind::Message.store();
                         !self.removal_skipped(store, &record, only_in_scopes.as_deref())
                     });
-                    if let (true, Ok(key)) =
-                        (removed, <[u8; BLINDED_LEN]>::try_from(key.as_slice()))
-                    {
+                    if !removed {
+                        continue;
+                    }
+                    current.insert(key.clone(), None);
+                    if let Ok(key) = <[u8; BLINDED_LEN]>::try_from(key.as_slice()) {
                         changes.push(IndexChange::Remove(key));
                     }
                 }
@@ -434,11 +477,13 @@ impl Mailbox {
                 return Ok(());
             };
             let after = (!after.is_empty()).then(|| after.clone());
-            let page = self
-                .db
+            // The summaries and their bodies are read in one transaction, so
+            // each body is the one its summary names.
+            let tx = self.db.begin_read(&[store, STORE_MESSAGE_BODIES])?;
+            let page = tx
                 .records_after(store, after.as_deref(), BUILD_BATCH)
                 .await?;
-            let fresh: Vec<&Record> = page
+            let fresh: Vec<Record> = page
                 .records
                 .iter()
                 .filter(|record| {
@@ -446,8 +491,12 @@ impl Mailbox {
                     <[u8; BLINDED_LEN]>::try_from(key)
                         .is_ok_and(|key| !snapshot.by_key.contains_key(&key))
                 })
+                .cloned()
                 .collect();
-            let items = self.search_items(&fresh).await?;
+            let keys: Vec<Vec<u8>> = fresh.iter().map(own_key).collect();
+            let bodies = tx.get_many(STORE_MESSAGE_BODIES, &keys).await?;
+            drop(tx);
+            let items = self.search_items(&fresh, bodies).await?;
             let changes: Vec<IndexChange<'_>> = items
                 .iter()
                 .map(|(key, item)| IndexChange::Index(*key, item))
@@ -456,8 +505,16 @@ impl Mailbox {
                 (true, Some(last)) => Built::From(last),
                 _ => Built::Done,
             };
-            let Some(write) = self.prepare_changes(&changes, base, Some(built)).await? else {
-                continue;
+            let write = match self.prepare_changes(&changes, base, Some(built)).await {
+                Ok(Some(write)) => write,
+                Ok(None) => continue,
+                Err(error) if is_index_moved(&error) => continue,
+                // A part of the index failed: it starts again, and so does the build.
+                Err(error) if is_index_integrity(&error) => {
+                    self.reset_index().await?;
+                    continue;
+                }
+                Err(other) => return Err(other),
             };
             let Some(mut txn) = self.begin(&INDEX_STORES, Some(base)).await? else {
                 continue;
@@ -494,25 +551,16 @@ impl Mailbox {
         }
     }
 
-    /// What the index learns from stored message records: each opened whole
-    /// (summary and body), in the order given. Summaries that fail are left out
-    /// (a read quarantines them); a body that fails is quarantined and the
-    /// message indexed by its summary.
+    /// What the index learns from stored message summaries and their bodies (read
+    /// together): each opened whole, in the order given. Summaries that fail are
+    /// left out (a read quarantines them); a body that fails is quarantined and
+    /// the message indexed by its summary.
     async fn search_items(
         &self,
-        records: &[&Record],
+        summaries: &[Record],
+        bodies: Vec<Option<Record>>,
     ) -> Result<Vec<([u8; BLINDED_LEN], SearchItem)>, Error> {
-        let summaries: Vec<Record> = records.iter().map(|record| (*record).clone()).collect();
-        let keys: Vec<Vec<u8>> = summaries
-            .iter()
-            .map(|record| {
-                record
-                    .bytes(crate::store::fields::KEY)
-                    .unwrap_or_default()
-                    .to_vec()
-            })
-            .collect();
-        let bodies = self.db.get_many(STORE_MESSAGE_BODIES, &keys).await?;
+        let keys: Vec<Vec<u8>> = summaries.iter().map(own_key).collect();
         // Every summary is handed to WebCrypto before any is awaited: one batch.
         let attempts: Vec<_> = summaries
             .iter()
@@ -585,7 +633,7 @@ impl Mailbox {
                 puts: Vec::new(),
                 deletes: Vec::new(),
                 snapshot: IndexSnapshot::new(
-                    Manifest::new(Built::From(Vec::new())),
+                    Manifest::new(Built::From(Vec::new()), new_generation()?),
                     DocTable::default(),
                 ),
             };
@@ -661,11 +709,14 @@ impl Mailbox {
             }
         }
         let keyring = self.keys();
+        let generation = manifest.generation;
         let sealing: Vec<_> = fresh
             .into_iter()
             .map(|((bucket, seq), segment)| {
                 let key = segment_key(bucket, seq);
-                let sealed = keyring.seal(Aad::at(STORE_SEARCH_POSTINGS, &key), &segment.encode());
+                let bound = bound_key(&key, generation);
+                let sealed =
+                    keyring.seal(Aad::at(STORE_SEARCH_POSTINGS, &bound), &segment.encode());
                 (key, sealed)
             })
             .collect();
@@ -701,28 +752,41 @@ impl Mailbox {
                 dry.replace_merged(bucket, &due, false);
             }
         }
-        self.read_segments(&wanted).await
+        self.read_segments(&wanted, manifest.generation, manifest.written_at)
+            .await
     }
 
-    /// Reads and opens stored segments; a listed segment that is missing or does
-    /// not open is [`index_integrity`].
+    /// Reads and opens stored segments of the index of `generation` whose
+    /// manifest was stored at `index_at`, with the state in the same transaction:
+    /// if the index has moved on since (another tab merged those segments away),
+    /// [`index_moved`] asks the caller to start again; a listed segment that is
+    /// missing or does not open is [`index_integrity`].
     async fn read_segments(
         &self,
         wanted: &[(u16, u32)],
+        generation: u64,
+        index_at: u64,
     ) -> Result<HashMap<(u16, u32), Segment>, Error> {
         if wanted.is_empty() {
             return Ok(HashMap::new());
         }
         let keys: Vec<Vec<u8>> = wanted.iter().map(|(b, s)| segment_key(*b, *s)).collect();
-        let records = self.db.get_many(STORE_SEARCH_POSTINGS, &keys).await?;
+        let tx = self.db.begin_read(&[STORE_META, STORE_SEARCH_POSTINGS])?;
+        let records = tx.get_many(STORE_SEARCH_POSTINGS, &keys).err_into();
+        let (state, records) = try_join(self.state_in(&tx), records).await?;
+        drop(tx);
+        if self.take_state(state).await?.index_at != index_at {
+            return Err(index_moved());
+        }
         let keyring = self.keys();
         let mut opening = Vec::with_capacity(records.len());
         for ((at, key), record) in wanted.iter().zip(&keys).zip(records) {
             let record = record.ok_or_else(index_integrity)?;
             let sealed = record.value.unwrap_or_default();
+            let bound = bound_key(key, generation);
             opening.push((
                 *at,
-                keyring.open(Aad::at(STORE_SEARCH_POSTINGS, key), &sealed),
+                keyring.open(Aad::at(STORE_SEARCH_POSTINGS, &bound), &sealed),
             ));
         }
         let mut out = HashMap::with_capacity(opening.len());
@@ -753,7 +817,8 @@ impl Mailbox {
             write.snapshot.manifest.pages.insert(*page, written_at);
             let mut plaintext = written_at.to_be_bytes().to_vec();
             plaintext.extend_from_slice(&entries.encode());
-            let sealed = keyring.seal(Aad::at(STORE_SEARCH_DOCS, &key), &plaintext);
+            let bound = bound_key(&key, write.snapshot.manifest.generation);
+            let sealed = keyring.seal(Aad::at(STORE_SEARCH_DOCS, &bound), &plaintext);
             sealing.push((key, sealed));
         }
         for (key, sealed) in sealing {
@@ -776,13 +841,7 @@ impl Mailbox {
             return self.search_by_scan(&query, options).await;
         }
         let after = options.cursor.as_deref().map(parse_after).transpose()?;
-        let (snapshot, postings) = match self.readable_index(&query).await {
-            Err(error) if is_index_integrity(&error) => {
-                self.reset_index().await?;
-                self.readable_index(&query).await?
-            }
-            other => other?,
-        };
+        let (snapshot, postings) = self.searchable_index(&query).await?;
         let plan = Plan::new(&query, |id| self.folder_tag(id));
         let found = candidates(&query, &plan, &postings, &snapshot.table, after);
         let limit = options.limit as usize;
@@ -791,7 +850,7 @@ impl Mailbox {
         let mut more = false;
         let mut next = 0;
         'pages: while next < found.len() {
-            let want = (limit - messages.len()).max(16);
+            let want = (limit - messages.len()).clamp(16, 500);
             let chunk = &found[next..(next + want).min(found.len())];
             next += chunk.len();
             let keys: Vec<Vec<u8>> = chunk.iter().map(|(_, entry)| entry.key.to_vec()).collect();
@@ -816,6 +875,22 @@ impl Mailbox {
             messages,
             next_cursor,
         })
+    }
+
+    /// [`Mailbox::readable_index`], started again when another tab moved the index
+    /// on meanwhile, and after dropping an index that fails authentication.
+    async fn searchable_index(
+        &self,
+        query: &Query,
+    ) -> Result<(Rc<IndexSnapshot>, LoadedBuckets<'_>), Error> {
+        for _ in 0..WRITE_ATTEMPTS {
+            match self.readable_index(query).await {
+                Err(error) if is_index_moved(&error) => continue,
+                Err(error) if is_index_integrity(&error) => self.reset_index().await?,
+                other => return other,
+            }
+        }
+        Err(busy())
     }
 
     /// The built index and the buckets `query` reads from it: a build left
@@ -921,14 +996,20 @@ impl Mailbox {
                 .map(|s| s.seq)
                 .collect();
             let cached = self.search.borrow().buckets.get(&bucket).cloned();
+            let generation = snapshot.manifest.generation;
             match cached {
-                Some((cached_seqs, segment)) if cached_seqs == seqs => {
+                Some((cached_generation, cached_seqs, segment))
+                    if cached_generation == generation && cached_seqs == seqs =>
+                {
                     loaded.insert(bucket, segment);
                 }
                 _ => missing.extend(seqs.iter().map(|seq| (bucket, *seq))),
             }
         }
-        let read = self.read_segments(&missing).await?;
+        let manifest = &snapshot.manifest;
+        let read = self
+            .read_segments(&missing, manifest.generation, manifest.written_at)
+            .await?;
         let mut merged: HashMap<u16, (Vec<u32>, Segment)> = HashMap::new();
         for ((bucket, seq), segment) in read {
             let slot = merged.entry(bucket).or_default();
@@ -939,7 +1020,9 @@ impl Mailbox {
         for (bucket, (mut seqs, segment)) in merged {
             seqs.sort_unstable();
             let segment = Rc::new(segment);
-            cache.buckets.insert(bucket, (seqs, segment.clone()));
+            cache
+                .buckets
+                .insert(bucket, (manifest.generation, seqs, segment.clone()));
             loaded.insert(bucket, segment);
         }
         Ok(LoadedBuckets {
@@ -1109,9 +1192,13 @@ fn words_query(text: &str, what: &str) -> Result<Query, Error> {
 }
 
 fn parse_after(cursor: &str) -> Result<crate::search::After, Error> {
-    let (recency, key) = parse_cursor(cursor)?;
-    let key = <[u8; BLINDED_LEN]>::try_from(key.as_slice())
-        .map_err(|_| Error::invalid("cursor", "is not a cursor returned by search"))?;
+    let invalid = || Error::invalid("cursor", "is not a cursor returned by search");
+    let (recency, key) = parse_cursor(cursor).map_err(|_| invalid())?;
+    // Received times are within ±2^53 ms; anything beyond was not made here.
+    if recency.abs() > 9.0e15 {
+        return Err(invalid());
+    }
+    let key = <[u8; BLINDED_LEN]>::try_from(key.as_slice()).map_err(|_| invalid())?;
     Ok(crate::search::After {
         received: -(recency as i64),
         key,

@@ -18,7 +18,7 @@ use crate::sync::{Change, DeltaPage, Outbox, Placement, RemovalReason};
 use crate::Error;
 
 use super::records::{stored_placement, SealedItem, Sealing, BODY_EVICTED, DEFAULT_SCOPE};
-use super::search::{is_index_integrity, INDEX_STORES};
+use super::search::{is_index_integrity, is_index_moved, INDEX_STORES};
 use super::state::{busy, WRITE_ATTEMPTS};
 use super::Mailbox;
 
@@ -116,7 +116,14 @@ impl Mailbox {
                         .db
                         .query(store, indexes::BY_SCOPE, &query, None)
                         .await?;
-                    self.index_removal(&records, base).await?
+                    match self.index_removal(&records, base).await {
+                        Err(error) if is_index_moved(&error) => continue,
+                        Err(error) if is_index_integrity(&error) => {
+                            self.reset_index().await?;
+                            continue;
+                        }
+                        other => other?,
+                    }
                 }
                 _ => None,
             };
@@ -124,9 +131,9 @@ impl Mailbox {
             if index.is_some() {
                 stores.extend(INDEX_STORES);
             }
-            // With index changes, they were prepared against `base`: the records
-            // read inside must be the ones they were prepared from.
-            let expected = index.as_ref().map(|_| base);
+            // A message scope's index changes were prepared against `base`: the
+            // records read inside must be the ones they were prepared from.
+            let expected = (kind == Kind::Message).then_some(base);
             let Some(mut txn) = self.begin(&stores, expected).await? else {
                 continue;
             };
@@ -447,6 +454,8 @@ impl Mailbox {
                         self.reset_index().await?;
                         return Ok(None);
                     }
+                    // Another tab moved the index on: the write is prepared again.
+                    Err(error) if is_index_moved(&error) => return Ok(None),
                     other => other?,
                 }
             }

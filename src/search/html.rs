@@ -40,16 +40,19 @@ fn skip_markup<'a>(rest: &'a str, out: &mut String) -> &'a str {
         out.push(' ');
         return comment.find("-->").map_or("", |end| &comment[end + 3..]);
     }
-    let Some(end) = rest.find('>') else {
-        // A lone `<` is text.
-        out.push('<');
-        return &rest[1..];
-    };
-    let tag = &rest[1..end];
-    if !tag.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!' || c == '?') {
+    let opens_tag = rest[1..]
+        .starts_with(|c: char| c.is_ascii_alphabetic() || c == '/' || c == '!' || c == '?');
+    if !opens_tag {
+        // A `<` that opens no tag is text.
         out.push('<');
         return &rest[1..];
     }
+    let Some(end) = rest.find('>') else {
+        // No `>` follows at all: the rest is text (and no later `<` can open a tag).
+        out.push_str(rest);
+        return "";
+    };
+    let tag = &rest[1..end];
     out.push(' ');
     let after = &rest[end + 1..];
     match hidden_element(tag) {
@@ -73,9 +76,12 @@ fn hidden_element(tag: &str) -> Option<&'static str> {
 
 /// What follows the closing tag of `name` (case-insensitive), or nothing.
 fn skip_to_close<'a>(text: &'a str, name: &str) -> &'a str {
-    let close = format!("</{name}");
-    let lower = text.to_ascii_lowercase();
-    let Some(at) = lower.find(&close) else {
+    let closes = |at: &usize| {
+        text.as_bytes()
+            .get(at + 2..at + 2 + name.len())
+            .is_some_and(|found| found.eq_ignore_ascii_case(name.as_bytes()))
+    };
+    let Some(at) = text.match_indices("</").map(|(at, _)| at).find(closes) else {
         return "";
     };
     let after = &text[at..];
@@ -178,6 +184,17 @@ mod tests {
             words("&lt;tag&gt; &#x41;&#66; &bogus; &#0; &"),
             ["<tag>", "AB", "&bogus;", "&#0;", "&"]
         );
+    }
+
+    #[test]
+    fn hostile_markup_takes_linear_time() {
+        // Quadratic scans would take minutes on these; a linear one, milliseconds.
+        let unclosed = "<x".repeat(500_000);
+        assert_eq!(html_to_text(&unclosed).len(), unclosed.len());
+        let hidden = "<style></style>".repeat(100_000) + "kept";
+        assert_eq!(words(&hidden), ["kept"]);
+        let stray = "<1".repeat(500_000) + ">";
+        assert_eq!(html_to_text(&stray).len(), stray.len());
     }
 
     #[test]

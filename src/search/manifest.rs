@@ -10,7 +10,7 @@
 //! holds at most `FANOUT - 1` segments per level, and each posting is rewritten
 //! once per level.
 //!
-//! Encoding: written-at, next document, next segment, bucket count, per bucket
+//! Encoding: the generation (8 bytes), written-at, next document, next segment, bucket count, per bucket
 //! its number, segment count and per segment its number and level; page count,
 //! per page its number and written-at; then the build cursor (0: built; 1 and a
 //! key: messages from that key on are still to be indexed).
@@ -45,6 +45,10 @@ pub enum Built {
 /// The index manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
+    /// Random for each index (a new one after every reset), and bound into every
+    /// segment's and page's seal: parts of an earlier index, whose numbers the new
+    /// one reuses, never open as its own.
+    pub generation: u64,
     /// The write counter of the transaction that stored it.
     pub written_at: u64,
     /// The number the next indexed document gets.
@@ -60,10 +64,11 @@ pub struct Manifest {
 }
 
 impl Manifest {
-    /// The manifest of an empty index; `built` says whether messages stored
-    /// before it still need indexing.
-    pub fn new(built: Built) -> Manifest {
+    /// The manifest of an empty index of this `generation`; `built` says whether
+    /// messages stored before it still need indexing.
+    pub fn new(built: Built, generation: u64) -> Manifest {
         Manifest {
+            generation,
             written_at: 0,
             next_doc: 0,
             next_seq: 0,
@@ -137,7 +142,7 @@ impl Manifest {
 
     /// The manifest's bytes (to be sealed).
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        let mut out = self.generation.to_be_bytes().to_vec();
         put_varint(&mut out, self.written_at);
         put_varint(&mut out, u64::from(self.next_doc));
         put_varint(&mut out, u64::from(self.next_seq));
@@ -168,7 +173,8 @@ impl Manifest {
 
     /// Reads bytes written by [`Manifest::encode`]; `None` if malformed.
     pub fn decode(bytes: &[u8]) -> Option<Manifest> {
-        let mut at = 0;
+        let generation = u64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+        let mut at = 8;
         let number = |at: &mut usize| get_varint(bytes, at).and_then(|n| u32::try_from(n).ok());
         let written_at = get_varint(bytes, &mut at)?;
         let next_doc = number(&mut at)?;
@@ -205,6 +211,7 @@ impl Manifest {
             _ => return None,
         };
         (at == bytes.len()).then_some(Manifest {
+            generation,
             written_at,
             next_doc,
             next_seq,
@@ -221,7 +228,7 @@ mod tests {
 
     #[test]
     fn round_trips_and_refuses_truncation() {
-        let mut manifest = Manifest::new(Built::From(vec![1, 2, 3]));
+        let mut manifest = Manifest::new(Built::From(vec![1, 2, 3]), 0xfeed);
         manifest.written_at = 77;
         manifest.next_doc = 1000;
         manifest.add_segment(5);
@@ -239,7 +246,7 @@ mod tests {
 
     #[test]
     fn segments_merge_four_at_a_time_level_by_level() {
-        let mut manifest = Manifest::new(Built::Done);
+        let mut manifest = Manifest::new(Built::Done, 1);
         for _ in 0..3 {
             manifest.add_segment(1);
         }
@@ -286,7 +293,7 @@ mod tests {
 
     #[test]
     fn an_empty_merge_removes_the_bucket() {
-        let mut manifest = Manifest::new(Built::Done);
+        let mut manifest = Manifest::new(Built::Done, 1);
         for _ in 0..FANOUT {
             manifest.add_segment(9);
         }

@@ -302,6 +302,17 @@ impl ReadTx<'_> {
         Ok(store_records(&self.tx, store, None, None).await?.records)
     }
 
+    /// Up to `limit` records of `store` with keys after `after`, in key order
+    /// (see [`Database::records_after`]).
+    pub async fn records_after(
+        &self,
+        store: &str,
+        after: Option<&[u8]>,
+        limit: u32,
+    ) -> Result<Page, StoreError> {
+        store_records(&self.tx, store, after, Some(limit)).await
+    }
+
     /// Records of `store` whose `index` entry matches `query`, in ascending index order.
     pub async fn query(
         &self,

@@ -1,0 +1,158 @@
+#!/usr/bin/env node
+// Measures search in headless Chromium on the real corpus replicated to SEARCH_N
+// messages (default 100,000; the 6,046-message corpus when SEARCH_N=6046):
+// - ingest through applyDelta pages of 100, with the index kept in step, and, when
+//   SEARCH_BASE names a package built from a commit before search (its pkg/
+//   folder), the same ingest with that package, in the same run;
+// - the bytes of the index (searchPostings + searchDocs) against the sealed bytes
+//   of the messages (messages + messageBodies), read with IndexedDB's own API;
+// - the first query after open, then warm one-word and three-word queries
+//   (medians of 20 each), and the plain decrypt-and-scan of the same store
+//   (`scan: true`, median of 3);
+// - MiniSearch 7, plaintext and in memory, on the same messages: building its index
+//   and the same queries (AND, last word as a prefix), as a reference point.
+// Writes bench/results/search.json. Run after a build and the corpus:
+// `node scripts/build-package.mjs && node bench/search-cost.mjs`.
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { launchBrowser } from "../www/e2e/browser.mjs";
+import { startSite } from "../www/e2e/site.mjs";
+
+const root = resolve(import.meta.dirname, "..");
+const N = Number(process.env.SEARCH_N ?? 100_000);
+const BASE = process.env.SEARCH_BASE;
+const file = N === 6046 ? "messages.json" : `messages-${N}.json`;
+if (!existsSync(join(root, "target", "corpus", file))) {
+  throw new Error(`target/corpus/${file} is missing: cargo run --release -p offline-mailbox-corpus -- --out target/corpus --replicate ${N}`);
+}
+
+// Query words from the corpus itself: frequent and middling words of subjects and bodies.
+const sample = JSON.parse(readFileSync(join(root, "target", "corpus", "messages.json"), "utf8"));
+const frequency = new Map();
+for (const m of sample) {
+  const text = `${m.subject ?? ""} ${(m.body?.content ?? "").replace(/<[^>]*>/g, " ")}`.toLowerCase();
+  for (const w of new Set(text.match(/\b[a-z]{4,}\b/g) ?? [])) frequency.set(w, (frequency.get(w) ?? 0) + 1);
+}
+const byBand = (low, high) => [...frequency].filter(([, n]) => n >= low && n <= high).map(([w]) => w).sort();
+const pick = (list, count, step) => Array.from({ length: count }, (_, i) => list[(i * step) % list.length]);
+const common = pick(byBand(600, 3000), 20, 7);
+const medium = pick(byBand(30, 300), 40, 13);
+const oneWord = [...common.slice(0, 10), ...medium.slice(0, 10)];
+const threeWord = Array.from({ length: 20 }, (_, i) => `${common[i]} ${common[(i + 5) % 20]} ${medium[20 + i]}`);
+
+const site = await startSite({
+  "/pkg/": join(root, "pkg"),
+  "/corpus/": join(root, "target", "corpus"),
+  "/minisearch/": join(root, "node_modules", "minisearch", "dist", "es"),
+  ...(BASE ? { "/base/": resolve(BASE) } : {}),
+});
+const browser = await launchBrowser();
+
+try {
+  const page = await browser.context.newPage();
+  page.setDefaultTimeout(3_600_000);
+  await page.goto(`${site.origin}/`);
+  const result = await page.evaluate(async ({ file, base, oneWord, threeWord }) => {
+    const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const messages = await (await fetch(`/corpus/${file}`)).json();
+    const key = new Uint8Array(32).fill(4);
+    const retention = { mailDays: 365000, calendarPastDays: 365000, maxMessagesPerFolder: 10_000_000 };
+    const ingest = async (module, userId) => {
+      const { default: init, OfflineMailbox } = await import(module);
+      await init();
+      const mailbox = await OfflineMailbox.open({ userId, key, retention });
+      await mailbox.enableOffline();
+      const started = performance.now();
+      for (let i = 0; i < messages.length; i += 100) {
+        await mailbox.applyDelta("messages", "inbox", { value: messages.slice(i, i + 100) });
+      }
+      return { mailbox, OfflineMailbox, ms: performance.now() - started };
+    };
+    const out = { messages: messages.length };
+    if (base) {
+      const without = await ingest("/base/web/offline_mailbox.js", "search-bench-base");
+      out.ingestWithoutIndexMs = without.ms;
+      await without.mailbox.wipe();
+    }
+    const { mailbox, OfflineMailbox, ms } = await ingest("/pkg/web/offline_mailbox.js", "search-bench");
+    out.ingestMs = ms;
+
+    // Sealed bytes per store, read with IndexedDB's own API.
+    const name = OfflineMailbox.databaseName("search-bench");
+    const db = await new Promise((ok, fail) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const bytes = {};
+    for (const store of ["messages", "messageBodies", "searchPostings", "searchDocs"]) {
+      bytes[store] = await new Promise((ok) => {
+        let total = 0;
+        const request = db.transaction(store).objectStore(store).openCursor();
+        request.onsuccess = () => {
+          const cursor = request.result;
+          if (!cursor) return ok(total);
+          total += cursor.value.v.byteLength;
+          cursor.continue();
+        };
+      });
+    }
+    db.close();
+    out.bytes = bytes;
+
+    mailbox.close();
+    const reopened = await OfflineMailbox.open({ userId: "search-bench", key, retention });
+    let started = performance.now();
+    await reopened.search(oneWord[0]);
+    out.firstQueryMs = performance.now() - started;
+    const timed = async (query, options) => {
+      await reopened.search(query, options);
+      const t = performance.now();
+      await reopened.search(query, options);
+      return performance.now() - t;
+    };
+    const warmOne = [];
+    for (const q of oneWord) warmOne.push(await timed(q));
+    const warmThree = [];
+    for (const q of threeWord) warmThree.push(await timed(q));
+    out.warmOneWordMs = median(warmOne);
+    out.warmThreeWordMs = median(warmThree);
+    const scans = [];
+    for (const q of oneWord.slice(10, 13)) {
+      const t = performance.now();
+      await reopened.search(q, { scan: true });
+      scans.push(performance.now() - t);
+    }
+    out.scanMs = median(scans);
+
+    const { default: MiniSearch } = await import("/minisearch/index.js");
+    const text = (m) => (m.body?.contentType === "html" ? (m.body.content ?? "").replace(/<[^>]*>/g, " ") : m.body?.content ?? "");
+    const documents = messages.map((m) => ({ id: m.id, subject: m.subject ?? "", from: `${m.from?.emailAddress?.name ?? ""} ${m.from?.emailAddress?.address ?? ""}`, body: text(m) }));
+    started = performance.now();
+    const mini = new MiniSearch({ fields: ["subject", "from", "body"], searchOptions: { combineWith: "AND" } });
+    mini.addAll(documents);
+    out.miniSearchBuildMs = performance.now() - started;
+    const miniTimed = (q) => {
+      const t = performance.now();
+      mini.search(q, { prefix: (term, i, terms) => i === terms.length - 1 }).slice(0, 50);
+      return performance.now() - t;
+    };
+    out.miniSearchOneWordMs = median(oneWord.map(miniTimed));
+    out.miniSearchThreeWordMs = median(threeWord.map(miniTimed));
+    await reopened.wipe();
+    return out;
+  }, { file, base: Boolean(BASE), oneWord, threeWord });
+
+  const sealed = result.bytes.messages + result.bytes.messageBodies;
+  const index = result.bytes.searchPostings + result.bytes.searchDocs;
+  const goals = {
+    warmOneWord: { target: 20, unit: "ms", measured: result.warmOneWordMs, met: result.warmOneWordMs < 20 },
+    warmThreeWord: { target: 20, unit: "ms", measured: result.warmThreeWordMs, met: result.warmThreeWordMs < 20 },
+    firstQueryAfterOpen: { target: 100, unit: "ms", measured: result.firstQueryMs, met: result.firstQueryMs < 100 },
+    fasterThanScan: { target: 50, unit: "×", measured: result.scanMs / result.warmOneWordMs, met: result.scanMs / result.warmOneWordMs >= 50 },
+    indexBytes: { target: 0.5, unit: "of sealed message bytes", measured: index / sealed, met: index / sealed <= 0.5 },
+    ...(BASE ? { ingestWithIndex: { target: 1.5, unit: "×", measured: result.ingestMs / result.ingestWithoutIndexMs, met: result.ingestMs / result.ingestWithoutIndexMs <= 1.5 } } : {}),
+  };
+  const report = { messages: result.messages, queries: { oneWord, threeWord }, result, goals };
+  writeFileSync(join(root, "bench", "results", "search.json"), `${JSON.stringify(report, null, 2)}\n`);
+  console.log(JSON.stringify({ ...result, goals }, null, 2));
+} finally {
+  await browser.close();
+  site.close();
+}
