@@ -15,6 +15,7 @@
 // `node scripts/build-package.mjs && node bench/search-cost.mjs`.
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
 import { launchBrowser } from "../www/e2e/browser.mjs";
 import { startSite } from "../www/e2e/site.mjs";
 
@@ -56,11 +57,10 @@ try {
     const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const messages = await (await fetch(`/corpus/${file}`)).json();
     const key = new Uint8Array(32).fill(4);
-    const retention = { mailDays: 365000, calendarPastDays: 365000, maxMessagesPerFolder: 10_000_000 };
     const ingest = async (module, userId) => {
       const { default: init, OfflineMailbox } = await import(module);
       await init();
-      const mailbox = await OfflineMailbox.open({ userId, key, retention });
+      const mailbox = await OfflineMailbox.open({ userId, key });
       await mailbox.enableOffline();
       const started = performance.now();
       for (let i = 0; i < messages.length; i += 100) {
@@ -97,7 +97,7 @@ try {
     out.bytes = bytes;
 
     mailbox.close();
-    const reopened = await OfflineMailbox.open({ userId: "search-bench", key, retention });
+    const reopened = await OfflineMailbox.open({ userId: "search-bench", key });
     let started = performance.now();
     await reopened.search(oneWord[0]);
     out.firstQueryMs = performance.now() - started;
@@ -161,6 +161,10 @@ try {
   const latestFile = join(root, "bench", "results", "latest.json");
   const latest = JSON.parse(readFileSync(latestFile, "utf8"));
   latest.goals = { ...Object.fromEntries(Object.entries(latest.goals).filter(([k]) => !k.startsWith("search"))), ...goals };
+  // The module's size is the build's, whatever run measured the timings.
+  const wasmBytes = readFileSync(join(root, "pkg", "web", "offline_mailbox_bg.wasm"));
+  latest.wasm = { raw: wasmBytes.length, gzip: gzipSync(wasmBytes, { level: 9 }).length };
+  latest.goals.wasmGzip = { ...latest.goals.wasmGzip, measured: latest.wasm.gzip, met: latest.wasm.gzip < latest.goals.wasmGzip.target };
   latest.search = report;
   writeFileSync(latestFile, `${JSON.stringify(latest, null, 2)}\n`);
   const { writeReport } = await import("./report.mjs");

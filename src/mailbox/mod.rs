@@ -308,14 +308,13 @@ impl Mailbox {
             let base = self.base();
             // A quarantined message leaves the search index in the same transaction.
             let index = match message {
-                true => match self.index_removal(std::slice::from_ref(record), base).await {
-                    Err(error) if search::is_index_moved(&error) => continue,
-                    Err(error) if search::is_index_integrity(&error) => {
-                        self.reset_index().await?;
+                true => {
+                    let prepared = self.index_removal(std::slice::from_ref(record), base).await;
+                    let Some(index) = self.or_again(prepared).await? else {
                         continue;
-                    }
-                    other => other?,
-                },
+                    };
+                    index
+                }
                 false => None,
             };
             let mut stores = vec![store, STORE_QUARANTINE];

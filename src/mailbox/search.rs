@@ -376,7 +376,12 @@ impl Mailbox {
         built: Option<Built>,
     ) -> Result<Option<IndexWrite>, Error> {
         let snapshot = self.index_snapshot().await?;
-        let mut next = (*snapshot).clone();
+        // The write changes the snapshot in place rather than copying a document
+        // table of every message per write: the cache gives it up, and gets it
+        // back once the write commits (a write that does not commit leaves the
+        // cache empty, and the next call reads the index again).
+        self.search.borrow_mut().snapshot = None;
+        let mut next = Rc::try_unwrap(snapshot).unwrap_or_else(|shared| (*shared).clone());
         let mut pages = BTreeSet::new();
         let mut segment = Segment::default();
         for change in changes {
@@ -425,6 +430,8 @@ impl Mailbox {
             }
         }
         if segment.is_empty() && pages.is_empty() && built.is_none() {
+            // Nothing changed: the snapshot goes back to the cache as it was.
+            self.search.borrow_mut().snapshot = Some(Rc::new(next));
             return Ok(None);
         }
         if let Some(built) = built {
@@ -505,16 +512,10 @@ impl Mailbox {
                 (true, Some(last)) => Built::From(last),
                 _ => Built::Done,
             };
-            let write = match self.prepare_changes(&changes, base, Some(built)).await {
-                Ok(Some(write)) => write,
-                Ok(None) => continue,
-                Err(error) if is_index_moved(&error) => continue,
-                // A part of the index failed: it starts again, and so does the build.
-                Err(error) if is_index_integrity(&error) => {
-                    self.reset_index().await?;
-                    continue;
-                }
-                Err(other) => return Err(other),
+            // A part of the index that fails drops it: the build starts over.
+            let prepared = self.prepare_changes(&changes, base, Some(built)).await;
+            let Some(Some(write)) = self.or_again(prepared).await? else {
+                continue;
             };
             let Some(mut txn) = self.begin(&INDEX_STORES, Some(base)).await? else {
                 continue;
@@ -609,6 +610,21 @@ impl Mailbox {
             out.push((key, SearchItem { entry, document }));
         }
         Ok(out)
+    }
+
+    /// The outcome of preparing index changes, with the index's own failures
+    /// handled: `None` when the write must be prepared again (another tab moved
+    /// the index on, or an index that failed authentication was just dropped).
+    pub(super) async fn or_again<T>(&self, prepared: Result<T, Error>) -> Result<Option<T>, Error> {
+        match prepared {
+            Ok(value) => Ok(Some(value)),
+            Err(error) if is_index_moved(&error) => Ok(None),
+            Err(error) if is_index_integrity(&error) => {
+                self.reset_index().await?;
+                Ok(None)
+            }
+            Err(other) => Err(other),
+        }
     }
 
     /// The index, dropped and started again (to be rebuilt from the messages) if
@@ -884,10 +900,8 @@ impl Mailbox {
         query: &Query,
     ) -> Result<(Rc<IndexSnapshot>, LoadedBuckets<'_>), Error> {
         for _ in 0..WRITE_ATTEMPTS {
-            match self.readable_index(query).await {
-                Err(error) if is_index_moved(&error) => continue,
-                Err(error) if is_index_integrity(&error) => self.reset_index().await?,
-                other => return other,
+            if let Some(readable) = self.or_again(self.readable_index(query).await).await? {
+                return Ok(readable);
             }
         }
         Err(busy())

@@ -18,7 +18,7 @@ use crate::sync::{Change, DeltaPage, Outbox, Placement, RemovalReason};
 use crate::Error;
 
 use super::records::{stored_placement, SealedItem, Sealing, BODY_EVICTED, DEFAULT_SCOPE};
-use super::search::{is_index_integrity, is_index_moved, INDEX_STORES};
+use super::search::INDEX_STORES;
 use super::state::{busy, WRITE_ATTEMPTS};
 use super::Mailbox;
 
@@ -116,14 +116,11 @@ impl Mailbox {
                         .db
                         .query(store, indexes::BY_SCOPE, &query, None)
                         .await?;
-                    match self.index_removal(&records, base).await {
-                        Err(error) if is_index_moved(&error) => continue,
-                        Err(error) if is_index_integrity(&error) => {
-                            self.reset_index().await?;
-                            continue;
-                        }
-                        other => other?,
-                    }
+                    let prepared = self.index_removal(&records, base).await;
+                    let Some(index) = self.or_again(prepared).await? else {
+                        continue;
+                    };
+                    index
                 }
                 _ => None,
             };
@@ -448,16 +445,12 @@ impl Mailbox {
         };
         let index = match &stored {
             Some(before) if kind == Kind::Message => {
-                match self.prepare_index(&ops, before, base).await {
-                    Err(error) if is_index_integrity(&error) => {
-                        // The index is dropped and rebuilt; the write is prepared again.
-                        self.reset_index().await?;
-                        return Ok(None);
-                    }
-                    // Another tab moved the index on: the write is prepared again.
-                    Err(error) if is_index_moved(&error) => return Ok(None),
-                    other => other?,
-                }
+                let prepared = self.prepare_index(&ops, before, base).await;
+                // The index moved on or was dropped: the write is prepared again.
+                let Some(index) = self.or_again(prepared).await? else {
+                    return Ok(None);
+                };
+                index
             }
             _ => None,
         };

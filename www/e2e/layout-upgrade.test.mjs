@@ -238,6 +238,53 @@ test("a tab closed in the middle of the move leaves a mailbox the next open fini
   await page.close();
 });
 
+test("a tab closed in the middle of indexing leaves a mailbox the next open finishes", async () => {
+  const userId = "index-interrupted";
+  const writer = await newPage();
+  await writeWithOldRelease(writer, userId, 1200);
+  await writer.close();
+
+  // The move reports six batches (1,199 messages, 200 a batch); the seventh report
+  // is the first batch of the index build. Then the tab's only thread hangs, and
+  // the tab is closed in that state.
+  firstBatch = new Promise((ok) => { reportFirstBatch = ok; });
+  const doomed = await newPage();
+  await doomed.evaluate(async (userId) => {
+    const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    await init();
+    let reports = 0;
+    const hang = () => {
+      if (++reports < 7) return;
+      const request = new XMLHttpRequest();
+      request.open("GET", "/first-batch", false);
+      request.send();
+      for (;;);
+    };
+    OfflineMailbox.open({ userId, key: new Uint8Array(32).fill(9), onUpgradeProgress: hang });
+  }, userId);
+  await firstBatch;
+  await doomed.close();
+
+  const page = await newPage();
+  const result = await page.evaluate(async (userId) => {
+    const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    await init();
+    const progress = [];
+    const mailbox = await OfflineMailbox.open({ userId, key: new Uint8Array(32).fill(9), onUpgradeProgress: (p) => progress.push(p.done) });
+    const ids = async (query, options) => (await mailbox.search(query, { limit: 10000, ...options })).value.map((m) => m.id);
+    const searches = [];
+    for (const query of ["is:read", "the", "money "]) searches.push([await ids(query, {}), await ids(query, { scan: true })]);
+    await mailbox.wipe();
+    return { progress, searches };
+  }, userId);
+  assert.ok(result.progress.length > 0 && result.progress.length < 6, `the next open indexes only what is left: ${result.progress}`);
+  for (const [indexed, scanned] of result.searches) {
+    assert.ok(indexed.length > 0);
+    assert.deepEqual(indexed, scanned);
+  }
+  await page.close();
+});
+
 // Review findings: the move to the current layout writes (one compare-and-swap per
 // batch, advancing the epoch), so it must run only after `expectedEpoch` accepted
 // the copy; before the fix, a rolled-back copy with more batches than it was behind
