@@ -18,7 +18,7 @@ use offline_mailbox::search::{
 };
 use serde_json::{Map, Value};
 
-const BUCKETS: u16 = 256;
+const BUCKETS: u16 = 64;
 
 struct Corpus {
     docs: Vec<SearchDocument>,

@@ -26,7 +26,7 @@ use serde_json::{Map, Value};
 use crate::crypto::{Aad, BLINDED_LEN};
 use crate::model::{Item, Kind, Timestamp};
 use crate::search::docs::{flags as doc_flags, page_of};
-use crate::search::manifest::SegmentRef;
+use crate::search::manifest::{SegmentRef, BUCKETS};
 use crate::search::matcher::holds;
 use crate::search::{
     bucket_text, candidates, matches, Built, Clause, DocTable, Field, Manifest, Plan, Postings,
@@ -78,6 +78,8 @@ pub struct SearchCache {
     /// Decoded buckets, each with the index generation and the segment numbers
     /// it was merged from.
     buckets: HashMap<u16, (u64, Vec<u32>, Rc<Segment>)>,
+    /// The bucket of each bucket text met so far.
+    bucket_texts: HashMap<String, u16>,
 }
 
 /// The index changes of one write, sealed, ready for its transaction.
@@ -203,10 +205,21 @@ fn index_integrity() -> Error {
 }
 
 impl Mailbox {
-    /// The bucket a term is stored in: its bucket text, blinded.
+    /// The bucket a term is stored in: its bucket text, blinded, remembered for
+    /// the connection's life (a mailbox has some tens of thousands of bucket
+    /// texts, and every write and query asks for many of them).
     pub(super) fn bucket_of(&self, term: &str) -> u16 {
-        let blinded = self.blind.blind(BUCKET_SCOPE, bucket_text(term).as_bytes());
-        u16::from(blinded[0])
+        let text = bucket_text(term);
+        if let Some(bucket) = self.search.borrow().bucket_texts.get(text) {
+            return *bucket;
+        }
+        let blinded = self.blind.blind(BUCKET_SCOPE, text.as_bytes());
+        let bucket = u16::from_be_bytes([blinded[0], blinded[1]]) % BUCKETS;
+        self.search
+            .borrow_mut()
+            .bucket_texts
+            .insert(text.to_owned(), bucket);
+        bucket
     }
 
     /// The index as of the stored state: this connection's copy if the state
@@ -671,16 +684,7 @@ impl Mailbox {
     /// Adds a write's new postings as one segment per bucket, merges what is due
     /// (dropping postings of removed documents), and seals every new segment.
     async fn write_segments(&self, write: &mut IndexWrite, segment: Segment) -> Result<(), Error> {
-        let mut buckets: HashMap<String, u16> = HashMap::new();
-        let parts = segment.split(|term| {
-            let text = bucket_text(term);
-            if let Some(bucket) = buckets.get(text) {
-                return *bucket;
-            }
-            let bucket = self.bucket_of(term);
-            buckets.insert(text.to_owned(), bucket);
-            bucket
-        });
+        let parts = segment.split(|term| self.bucket_of(term));
         let manifest = &mut write.snapshot.manifest;
         let mut fresh: HashMap<(u16, u32), Segment> = HashMap::new();
         for (bucket, part) in parts {

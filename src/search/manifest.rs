@@ -21,8 +21,10 @@ use super::postings::{get_varint, put_varint};
 
 /// Segments of one level that are merged into one of the next.
 pub const FANOUT: usize = 4;
-/// Buckets the terms are spread over.
-pub const BUCKETS: u16 = 256;
+/// Buckets the terms are spread over. Few enough that a write of a delta page
+/// (which touches nearly every bucket) adds few segments, many enough that a
+/// query reads a small part of the index.
+pub const BUCKETS: u16 = 64;
 
 /// One stored segment of a bucket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
