@@ -210,10 +210,19 @@ async fn answers_follow_every_kind_of_write() {
     assert_eq!(hits(&mailbox, "dinner cafe").await, ["m2"]);
     assert_eq!(hits(&mailbox, "is:unread").await, ["m3", "m2"]);
     assert_eq!(hits(&mailbox, "budgeting").await, Vec::<String>::new());
-    // Replaying the page changes nothing.
+    // Replaying the page changes no answer, and no record of the index.
     let before = hits(&mailbox, "friday").await;
+    let index = |copy: JsValue| {
+        ["searchDocs", "searchPostings"]
+            .map(|store| stringify(&js_sys::Reflect::get(&copy, &store.into()).unwrap()))
+    };
+    let stored = index(wait(snapshot(&db_name("search-writes"))).await);
     wait(mailbox.apply_delta("messages".into(), "inbox".into(), page)).await;
     assert_eq!(hits(&mailbox, "friday").await, before);
+    assert_eq!(
+        index(wait(snapshot(&db_name("search-writes"))).await),
+        stored
+    );
     // Offline actions: read state, flag, move, delete.
     wait(mailbox.mark_read(array(["m3".into()]), true.into())).await;
     assert_eq!(hits(&mailbox, "is:unread").await, ["m2"]);

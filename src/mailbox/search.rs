@@ -431,8 +431,11 @@ impl Mailbox {
                     }),
                     Some(old),
                 ) => {
-                    next.table.insert(old, *entry);
-                    pages.insert(page_of(old));
+                    // An entry written again as it was changes no page.
+                    if next.table.get(old) != Some(entry) {
+                        next.table.insert(old, *entry);
+                        pages.insert(page_of(old));
+                    }
                 }
                 (None, Some(old)) => {
                     next.table.remove(old);

@@ -249,6 +249,9 @@ impl Mailbox {
                 Change::Upsert { index, fields } => {
                     let id = upsert_id(*index, fields)?;
                     let mut stored = merged.remove(&id).unwrap_or_default();
+                    // The whole message as stored, to tell a replayed entry.
+                    let before = (stored.body_at.is_none() && !stored.fields.is_empty())
+                        .then(|| stored.fields.clone());
                     // An update without a body leaves an evicted body evicted.
                     let body_at = stored.body_at.filter(|at| {
                         summary_only(fields)
@@ -279,6 +282,9 @@ impl Mailbox {
                     let sealing = match body_at {
                         Some(body_at) => {
                             self.seal_summary(&scope_key, &item, &item.fields, body_at)
+                        }
+                        None if before.as_ref() == Some(&item.fields) => {
+                            unchanged_terms(self.seal_item(kind, &scope_key, &item))
                         }
                         None => self.seal_item(kind, &scope_key, &item),
                     };
@@ -595,6 +601,18 @@ fn with_bodies<'a>(kind: Kind, stores: &[&'a str]) -> Vec<&'a str> {
         all.push(STORE_MESSAGE_BODIES);
     }
     all
+}
+
+/// A whole message written again exactly as it was stored (a replayed delta
+/// entry): its indexed terms stay as they are, so the index keeps its document.
+fn unchanged_terms(sealing: Sealing) -> Sealing {
+    Box::pin(async move {
+        let mut sealed = sealing.await?;
+        if let Some(search) = &mut sealed.search {
+            search.document = None;
+        }
+        Ok(sealed)
+    })
 }
 
 /// Whether an update leaves a message's body record and its indexed terms as
