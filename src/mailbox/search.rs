@@ -164,12 +164,16 @@ enum IndexChange<'a> {
 /// Messages indexed per build transaction.
 const BUILD_BATCH: u32 = 200;
 
-/// The key a segment or page is sealed to: its store key and the index's
-/// generation, so no part of an earlier index opens as part of this one.
-fn bound_key(key: &[u8], generation: u64) -> Vec<u8> {
-    let mut bound = key.to_vec();
-    bound.extend_from_slice(&generation.to_be_bytes());
-    bound
+/// The rest of a segment's or page's plaintext, which starts with the generation
+/// of the index it belongs to: a part of an earlier index (whose numbers the new
+/// one reuses) is [`index_integrity`], never read as this one's. It is carried
+/// inside the seal, not in its AAD, so a key rotation re-seals the part like any
+/// other value.
+fn of_generation(plaintext: &[u8], generation: u64) -> Result<&[u8], Error> {
+    match plaintext.split_at_checked(8) {
+        Some((found, rest)) if found == generation.to_be_bytes() => Ok(rest),
+        _ => Err(index_integrity()),
+    }
 }
 
 /// A random generation for a new index.
@@ -298,14 +302,14 @@ impl Mailbox {
             let key = page_key(*page);
             let record = by_key.get(key.as_slice()).ok_or_else(index_integrity)?;
             let sealed = record.value.as_deref().unwrap_or_default();
-            let bound = bound_key(&key, manifest.generation);
-            let aad = Aad::at(STORE_SEARCH_DOCS, &bound);
+            let aad = Aad::at(STORE_SEARCH_DOCS, &key);
             opening.push((*page, *written_at, keyring.open(aad, sealed)));
         }
         let mut table = DocTable::default();
         for (page, written_at, opened) in opening {
             let plaintext = opened.await.map_err(|_| index_integrity())?;
-            let (stamp, body) = plaintext.split_at_checked(8).ok_or_else(index_integrity)?;
+            let body = of_generation(&plaintext, manifest.generation)?;
+            let (stamp, body) = body.split_at_checked(8).ok_or_else(index_integrity)?;
             let stamp = u64::from_be_bytes(stamp.try_into().map_err(|_| index_integrity())?);
             let entries = DocTable::decode(body).ok_or_else(index_integrity)?;
             let in_page = entries.iter().all(|(doc, _)| page_of(doc) == page);
@@ -737,9 +741,9 @@ impl Mailbox {
             .into_iter()
             .map(|((bucket, seq), segment)| {
                 let key = segment_key(bucket, seq);
-                let bound = bound_key(&key, generation);
-                let sealed =
-                    keyring.seal(Aad::at(STORE_SEARCH_POSTINGS, &bound), &segment.encode());
+                let mut plaintext = generation.to_be_bytes().to_vec();
+                plaintext.extend_from_slice(&segment.encode());
+                let sealed = keyring.seal(Aad::at(STORE_SEARCH_POSTINGS, &key), &plaintext);
                 (key, sealed)
             })
             .collect();
@@ -806,16 +810,16 @@ impl Mailbox {
         for ((at, key), record) in wanted.iter().zip(&keys).zip(records) {
             let record = record.ok_or_else(index_integrity)?;
             let sealed = record.value.unwrap_or_default();
-            let bound = bound_key(key, generation);
             opening.push((
                 *at,
-                keyring.open(Aad::at(STORE_SEARCH_POSTINGS, &bound), &sealed),
+                keyring.open(Aad::at(STORE_SEARCH_POSTINGS, key), &sealed),
             ));
         }
         let mut out = HashMap::with_capacity(opening.len());
         for (at, opened) in opening {
             let plaintext = opened.await.map_err(|_| index_integrity())?;
-            out.insert(at, Segment::decode(&plaintext).ok_or_else(index_integrity)?);
+            let encoded = of_generation(&plaintext, generation)?;
+            out.insert(at, Segment::decode(encoded).ok_or_else(index_integrity)?);
         }
         Ok(out)
     }
@@ -838,10 +842,10 @@ impl Mailbox {
                 continue;
             }
             write.snapshot.manifest.pages.insert(*page, written_at);
-            let mut plaintext = written_at.to_be_bytes().to_vec();
+            let mut plaintext = write.snapshot.manifest.generation.to_be_bytes().to_vec();
+            plaintext.extend_from_slice(&written_at.to_be_bytes());
             plaintext.extend_from_slice(&entries.encode());
-            let bound = bound_key(&key, write.snapshot.manifest.generation);
-            let sealed = keyring.seal(Aad::at(STORE_SEARCH_DOCS, &bound), &plaintext);
+            let sealed = keyring.seal(Aad::at(STORE_SEARCH_DOCS, &key), &plaintext);
             sealing.push((key, sealed));
         }
         for (key, sealed) in sealing {

@@ -47,9 +47,9 @@ pub enum Built {
 /// The index manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
-    /// Random for each index (a new one after every reset), and bound into every
-    /// segment's and page's seal: parts of an earlier index, whose numbers the new
-    /// one reuses, never open as its own.
+    /// Random for each index (a new one after every reset), and sealed inside
+    /// every segment and page: parts of an earlier index, whose numbers the new
+    /// one reuses, are never read as its own.
     pub generation: u64,
     /// The write counter of the transaction that stored it.
     pub written_at: u64,
