@@ -368,13 +368,7 @@ impl Mailbox {
                 // The message's body goes with it: nothing can reach it any more.
                 txn.tx.delete(STORE_MESSAGE_BODIES, key)?;
             }
-            if let Some(index) = &index {
-                index.apply(&mut txn)?;
-            }
-            self.finish(txn).await?;
-            if let Some(index) = index {
-                self.install_index(index);
-            }
+            self.finish_indexed(txn, index).await?;
             return Ok(());
         }
         Err(state::busy())

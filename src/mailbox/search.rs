@@ -856,6 +856,23 @@ impl Mailbox {
         Ok(())
     }
 
+    /// Finishes a write with its index changes, if any: they are issued in its
+    /// transaction, and this connection takes in the index once it commits.
+    pub(super) async fn finish_indexed(
+        &self,
+        mut txn: StateTx<'_>,
+        index: Option<IndexWrite>,
+    ) -> Result<(), Error> {
+        if let Some(index) = &index {
+            index.apply(&mut txn)?;
+        }
+        self.finish(txn).await?;
+        if let Some(index) = index {
+            self.install_index(index);
+        }
+        Ok(())
+    }
+
     /// Takes in the index a committed write left.
     pub(super) fn install_index(&self, write: IndexWrite) {
         self.search.borrow_mut().snapshot = Some(Rc::new(write.snapshot));

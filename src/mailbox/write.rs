@@ -160,13 +160,7 @@ impl Mailbox {
                 .delete(STORE_SYNC_STATE, &self.sync_state_key(kind, scope))?;
             let reset_at = txn.state.counter + 1;
             txn.state.floors.insert(scope_key.clone(), reset_at);
-            if let Some(index) = &index {
-                index.apply(&mut txn)?;
-            }
-            self.finish(txn).await?;
-            if let Some(index) = index {
-                self.install_index(index);
-            }
+            self.finish_indexed(txn, index).await?;
             return Ok(());
         }
         Err(busy())
@@ -536,13 +530,7 @@ impl Mailbox {
             }
             None => {}
         }
-        if let Some(index) = &index {
-            index.apply(&mut txn)?;
-        }
-        self.finish(txn).await?;
-        if let Some(index) = index {
-            self.install_index(index);
-        }
+        self.finish_indexed(txn, index).await?;
         Ok(Some(summary))
     }
 }
