@@ -64,17 +64,26 @@ impl Segment {
     /// Adds a document's terms. Documents must be added in increasing number
     /// (each write numbers its documents after every earlier one).
     pub fn add_document(&mut self, doc: u32, document: &SearchDocument) {
-        for field in Field::ALL {
-            for token in document.terms(field) {
-                let docs = self
-                    .terms
-                    .entry(token.term.clone())
-                    .or_default()
-                    .entry(field.number())
-                    .or_default();
-                if docs.last() != Some(&doc) {
-                    docs.push(doc);
-                }
+        // Each distinct term once: a body repeats most of its words, and a term
+        // already in the segment needs no copy of its text.
+        let mut found: Vec<(&str, u8)> = Field::ALL
+            .into_iter()
+            .flat_map(|field| {
+                document
+                    .terms(field)
+                    .map(move |token| (token.term.as_str(), field.number()))
+            })
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        for (term, field) in found {
+            let postings = match self.terms.get_mut(term) {
+                Some(postings) => postings,
+                None => self.terms.entry(term.to_owned()).or_default(),
+            };
+            let docs = postings.entry(field).or_default();
+            if docs.last() != Some(&doc) {
+                docs.push(doc);
             }
         }
     }
