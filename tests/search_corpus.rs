@@ -316,8 +316,7 @@ fn index_answers_equal_a_plain_scan_on_the_real_corpus() {
             .iter()
             .any(|c| matches!(c, offline_mailbox::search::Clause::Phrase { .. }));
         let checked: Vec<u32> = found
-            .iter()
-            .map(|(n, _)| *n)
+            .map(|(n, _)| n)
             .filter(|&n| !has_phrase || matches(&query, &corpus.docs[n as usize]))
             .collect();
         let want = reference(corpus, &query);

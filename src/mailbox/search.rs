@@ -16,6 +16,7 @@
 //! as the rest of the write; the transaction stores them only if that counter is
 //! still current.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
@@ -57,18 +58,27 @@ pub const MAX_SEARCH_LIMIT: u32 = 10_000;
 pub struct IndexSnapshot {
     manifest: Manifest,
     table: DocTable,
-    by_key: HashMap<[u8; BLINDED_LEN], u32>,
+    /// Made on first use: a search alone never needs it.
+    by_key: OnceCell<HashMap<[u8; BLINDED_LEN], u32>>,
 }
 
 impl IndexSnapshot {
     fn new(manifest: Manifest, table: DocTable) -> IndexSnapshot {
-        let by_key = table.iter().map(|(doc, entry)| (entry.key, doc)).collect();
         IndexSnapshot {
             manifest,
             table,
-            by_key,
+            by_key: OnceCell::new(),
         }
     }
+
+    /// The document number of each indexed message key.
+    fn by_key(&self) -> &HashMap<[u8; BLINDED_LEN], u32> {
+        self.by_key.get_or_init(|| keys_of(&self.table))
+    }
+}
+
+fn keys_of(table: &DocTable) -> HashMap<[u8; BLINDED_LEN], u32> {
+    table.iter().map(|(doc, entry)| (entry.key, doc)).collect()
 }
 
 /// What this connection keeps of the index between calls.
@@ -305,7 +315,7 @@ impl Mailbox {
             let aad = Aad::at(STORE_SEARCH_DOCS, &key);
             opening.push((*page, *written_at, keyring.open(aad, sealed)));
         }
-        let mut table = DocTable::default();
+        let mut pages = Vec::with_capacity(opening.len());
         for (page, written_at, opened) in opening {
             let plaintext = opened.await.map_err(|_| index_integrity())?;
             let body = of_generation(&plaintext, manifest.generation)?;
@@ -316,9 +326,9 @@ impl Mailbox {
             if stamp != written_at || !in_page {
                 return Err(index_integrity());
             }
-            table.extend(entries);
+            pages.push(entries);
         }
-        Ok(table)
+        Ok(DocTable::of_pages(pages))
     }
 
     /// The index changes of a message write (`ops`, with the records stored under
@@ -399,6 +409,7 @@ impl Mailbox {
         // cache empty, and the next call reads the index again).
         self.search.borrow_mut().snapshot = None;
         let mut next = Rc::try_unwrap(snapshot).unwrap_or_else(|shared| (*shared).clone());
+        let mut by_key = next.by_key.take().unwrap_or_else(|| keys_of(&next.table));
         let mut pages = BTreeSet::new();
         let mut segment = Segment::default();
         for change in changes {
@@ -406,7 +417,7 @@ impl Mailbox {
                 IndexChange::Index(key, search) => (key, Some(*search)),
                 IndexChange::Remove(key) => (key, None),
             };
-            let old = next.by_key.get(key).copied();
+            let old = by_key.get(key).copied();
             match (search, old) {
                 (
                     Some(SearchItem {
@@ -424,7 +435,7 @@ impl Mailbox {
                         Error::Storage("the search index has numbered 4 billion documents; clear the offline copy".into())
                     })?;
                     next.table.insert(doc, *entry);
-                    next.by_key.insert(*key, doc);
+                    by_key.insert(*key, doc);
                     pages.insert(page_of(doc));
                     segment.add_document(doc, document);
                 }
@@ -443,12 +454,13 @@ impl Mailbox {
                 }
                 (None, Some(old)) => {
                     next.table.remove(old);
-                    next.by_key.remove(key);
+                    by_key.remove(key);
                     pages.insert(page_of(old));
                 }
                 (_, None) => {}
             }
         }
+        next.by_key = OnceCell::from(by_key);
         if segment.is_empty() && pages.is_empty() && built.is_none() {
             // Nothing changed: the snapshot goes back to the cache as it was.
             self.search.borrow_mut().snapshot = Some(Rc::new(next));
@@ -516,7 +528,7 @@ impl Mailbox {
                 .filter(|record| {
                     let key = record.bytes(crate::store::fields::KEY).unwrap_or_default();
                     <[u8; BLINDED_LEN]>::try_from(key)
-                        .is_ok_and(|key| !snapshot.by_key.contains_key(&key))
+                        .is_ok_and(|key| !snapshot.by_key().contains_key(&key))
                 })
                 .cloned()
                 .collect();
@@ -887,16 +899,14 @@ impl Mailbox {
         let after = options.cursor.as_deref().map(parse_after).transpose()?;
         let (snapshot, postings) = self.searchable_index(&query).await?;
         let plan = Plan::new(&query, |id| self.folder_tag(id));
-        let found = candidates(&query, &plan, &postings, &snapshot.table, after);
+        let mut found = candidates(&query, &plan, &postings, &snapshot.table, after);
         let limit = options.limit as usize;
         let mut messages = Vec::with_capacity(limit);
         let mut last = None;
         let mut more = false;
-        let mut next = 0;
-        'pages: while next < found.len() {
+        'pages: while !found.is_empty() {
             let want = (limit - messages.len()).clamp(16, 500);
-            let chunk = &found[next..(next + want).min(found.len())];
-            next += chunk.len();
+            let chunk = found.take_next(want);
             let keys: Vec<Vec<u8>> = chunk.iter().map(|(_, entry)| entry.key.to_vec()).collect();
             for (index, summary) in self.verified(&query, plan.needs_body, &keys).await? {
                 if messages.len() == limit {
@@ -907,7 +917,7 @@ impl Mailbox {
                 messages.push(summary);
             }
             if messages.len() == limit {
-                more = next < found.len();
+                more = !found.is_empty();
                 break;
             }
         }

@@ -95,9 +95,12 @@ impl DocTable {
         self.entries.iter().map(|(doc, entry)| (*doc, entry))
     }
 
-    /// Adds the entries of a decoded page.
-    pub fn extend(&mut self, page: DocTable) {
-        self.entries.extend(page.entries);
+    /// The table of decoded pages, in one pass (the pages come in order, so no
+    /// entry is inserted one at a time).
+    pub fn of_pages(pages: Vec<DocTable>) -> DocTable {
+        DocTable {
+            entries: pages.into_iter().flat_map(|page| page.entries).collect(),
+        }
     }
 
     /// The entries of one page, as a table of their own.

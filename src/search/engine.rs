@@ -5,6 +5,9 @@
 //! message with [`crate::search::matches`]; every answer's authenticated summary
 //! is checked against the query's other clauses too.
 
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
 use super::docs::{flags, DocEntry, DocTable, KEY_LEN};
 use super::postings::{intersect, union};
 use super::query::{Clause, Field, Query, Term};
@@ -65,17 +68,96 @@ pub fn candidates(
     postings: &impl Postings,
     table: &DocTable,
     after: Option<After>,
-) -> Vec<(u32, DocEntry)> {
-    let mut found: Vec<(u32, DocEntry)> = match matching_docs(query, postings, table) {
+) -> Candidates {
+    let mut found: Vec<Reverse<Ranked>> = match matching_docs(query, postings, table) {
         Some(docs) => docs
             .into_iter()
-            .filter_map(|doc| table.get(doc).map(|entry| (doc, *entry)))
+            .filter_map(|doc| table.get(doc).map(|entry| Ranked::new(doc, *entry)))
             .collect(),
-        None => table.iter().map(|(doc, entry)| (doc, *entry)).collect(),
+        None => table
+            .iter()
+            .map(|(doc, entry)| Ranked::new(doc, *entry))
+            .collect(),
     };
-    found.retain(|(_, entry)| passes_facts(query, plan, entry) && is_after(entry, after));
-    found.sort_by_key(|(_, entry)| entry.order_key());
-    found
+    found.retain(|Reverse(ranked)| {
+        passes_facts(query, plan, &ranked.entry) && is_after(&ranked.entry, after)
+    });
+    Candidates {
+        heap: BinaryHeap::from(found),
+    }
+}
+
+/// Candidates in answer order, ordered as they are taken: a page of a common
+/// word's answers needs its first few dozen of thousands, so the rest are never
+/// sorted.
+#[derive(Debug, Clone)]
+pub struct Candidates {
+    heap: BinaryHeap<Reverse<Ranked>>,
+}
+
+impl Candidates {
+    /// How many are left.
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// Whether none is left.
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+
+    /// The next `count` (fewer at the end), in answer order.
+    pub fn take_next(&mut self, count: usize) -> Vec<(u32, DocEntry)> {
+        self.by_ref().take(count).collect()
+    }
+}
+
+impl Iterator for Candidates {
+    type Item = (u32, DocEntry);
+
+    fn next(&mut self) -> Option<(u32, DocEntry)> {
+        self.heap
+            .pop()
+            .map(|Reverse(ranked)| (ranked.doc, ranked.entry))
+    }
+}
+
+/// A candidate with the key it is answered by.
+#[derive(Debug, Clone, Copy)]
+struct Ranked {
+    order: (i64, [u8; KEY_LEN]),
+    doc: u32,
+    entry: DocEntry,
+}
+
+impl Ranked {
+    fn new(doc: u32, entry: DocEntry) -> Reverse<Ranked> {
+        Reverse(Ranked {
+            order: entry.order_key(),
+            doc,
+            entry,
+        })
+    }
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Ranked) -> bool {
+        (self.order, self.doc) == (other.order, other.doc)
+    }
+}
+
+impl Eq for Ranked {}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Ranked) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Ranked) -> Ordering {
+        (self.order, self.doc).cmp(&(other.order, other.doc))
+    }
 }
 
 /// The documents whose postings hold every term of every term and phrase
@@ -127,16 +209,18 @@ fn stored_lookup(
             .collect(),
         Some(f) => postings.lookup(term, Some(f)),
         None => {
-            let mut summary: Vec<u32> = Vec::new();
-            let mut body: Vec<u32> = Vec::new();
-            for f in Field::ALL {
-                let found = postings.lookup(term, Some(f));
-                match in_body(f) {
-                    true => body.extend(found.into_iter().filter(|d| !gone(d))),
-                    false => summary.extend(found),
-                }
-            }
-            union(&[&summary, &body])
+            let lists: Vec<Vec<u32>> = Field::ALL
+                .into_iter()
+                .map(|f| {
+                    let found = postings.lookup(term, Some(f));
+                    match in_body(f) {
+                        true => found.into_iter().filter(|d| !gone(d)).collect(),
+                        false => found,
+                    }
+                })
+                .collect();
+            let lists: Vec<&[u32]> = lists.iter().map(Vec::as_slice).collect();
+            union(&lists)
         }
     }
 }

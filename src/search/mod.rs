@@ -28,7 +28,7 @@ pub mod text;
 
 pub use docs::{DocEntry, DocTable};
 pub use document::{changes_indexed_text, SearchDocument};
-pub use engine::{candidates, After, Plan, Postings};
+pub use engine::{candidates, After, Candidates, Plan, Postings};
 pub use html::html_to_text;
 pub use manifest::{Built, Manifest, SegmentRef};
 pub use matcher::matches;

@@ -94,6 +94,7 @@ pub fn union(lists: &[&[u32]]) -> Vec<u32> {
     match lists {
         [] => Vec::new(),
         [one] => one.to_vec(),
+        [a, b] => union_of_two(a, b),
         _ => {
             let mut all: Vec<u32> = lists.iter().flat_map(|list| list.iter().copied()).collect();
             all.sort_unstable();
@@ -101,6 +102,37 @@ pub fn union(lists: &[&[u32]]) -> Vec<u32> {
             all
         }
     }
+}
+
+/// Two sorted lists merged in one pass; a list that starts after the other ends
+/// (the usual case: later writes number their documents after earlier ones) is
+/// simply appended.
+fn union_of_two(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let (first, second) = match (a.last(), b.first()) {
+        (Some(end), Some(start)) if end < start => (a, b),
+        _ => match (b.last(), a.first()) {
+            (Some(end), Some(start)) if end < start => (b, a),
+            _ => return merge_two(a, b),
+        },
+    };
+    let mut out = Vec::with_capacity(first.len() + second.len());
+    out.extend_from_slice(first);
+    out.extend_from_slice(second);
+    out
+}
+
+fn merge_two(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        out.push(x.min(y));
+        i += usize::from(x <= y);
+        j += usize::from(y <= x);
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 #[cfg(test)]
@@ -142,5 +174,31 @@ mod tests {
         assert_eq!(intersect(&[], &[1]), Vec::<u32>::new());
         assert_eq!(union(&[&[1, 5], &[2, 5, 9], &[]]), [1, 2, 5, 9]);
         assert_eq!(union(&[&[4, 6]]), [4, 6]);
+        assert_eq!(union(&[&[1, 4, 9], &[2, 4, 10, 11]]), [1, 2, 4, 9, 10, 11]);
+        assert_eq!(union(&[&[5, 6], &[1, 2]]), [1, 2, 5, 6]);
+        assert_eq!(union(&[&[], &[3]]), [3]);
+    }
+
+    #[test]
+    fn union_of_two_agrees_with_sorting_both() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let list = |seed: u64| {
+                let mut docs: Vec<u32> = (0..seed % 7)
+                    .map(|i| ((seed >> (i * 5)) % 24) as u32)
+                    .collect();
+                docs.sort_unstable();
+                docs.dedup();
+                docs
+            };
+            let (a, b) = (list(state), list(state.rotate_left(29)));
+            let mut want: Vec<u32> = a.iter().chain(&b).copied().collect();
+            want.sort_unstable();
+            want.dedup();
+            assert_eq!(union(&[&a, &b]), want, "{a:?} {b:?}");
+        }
     }
 }

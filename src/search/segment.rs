@@ -116,7 +116,16 @@ impl Segment {
             let mine = self.terms.entry(term).or_default();
             for (field, docs) in postings {
                 let entry = mine.entry(field).or_default();
-                *entry = union(&[entry, &docs]);
+                // Later segments number their documents after earlier ones: the
+                // usual merge only appends.
+                let appends = match (entry.last(), docs.first()) {
+                    (Some(last), Some(first)) => last < first,
+                    _ => true,
+                };
+                match appends {
+                    true => entry.extend_from_slice(&docs),
+                    false => *entry = union(&[entry, &docs]),
+                }
             }
         }
     }
