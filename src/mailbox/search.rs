@@ -735,13 +735,19 @@ impl Mailbox {
                 }
                 let table = &write.snapshot.table;
                 // Removed documents go, and so do the body postings of one whose
-                // body was evicted: they no longer count.
-                merged.retain(|doc, field| {
-                    table.get(doc).is_some_and(|entry| {
-                        entry.flags & doc_flags::BODY_GONE == 0
-                            || !matches!(field, Field::Body | Field::Attachments)
-                    })
-                });
+                // body was evicted: they no longer count. A run of documents all
+                // still whole (as after a first sync) is not checked one by one.
+                let whole = merged
+                    .doc_range()
+                    .is_none_or(|(low, high)| table.all_whole(low, high));
+                if !whole {
+                    merged.retain(|doc, field| {
+                        table.get(doc).is_some_and(|entry| {
+                            entry.flags & doc_flags::BODY_GONE == 0
+                                || !matches!(field, Field::Body | Field::Attachments)
+                        })
+                    });
+                }
                 if let Some(seq) = manifest.replace_merged(bucket, &due, merged.is_empty()) {
                     fresh.insert((bucket, seq), merged);
                 }

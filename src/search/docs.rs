@@ -90,6 +90,20 @@ impl DocTable {
         self.entries.is_empty()
     }
 
+    /// Whether every number from `low` to `high` is a live document with its body:
+    /// a merge of postings in that range then has nothing to drop.
+    pub fn all_whole(&self, low: u32, high: u32) -> bool {
+        let expected = u64::from(high.saturating_sub(low)) + 1;
+        let mut count = 0u64;
+        for entry in self.entries.range(low..=high).map(|(_, entry)| entry) {
+            if entry.flags & flags::BODY_GONE != 0 {
+                return false;
+            }
+            count += 1;
+        }
+        count == expected
+    }
+
     /// Every live document, by number.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &DocEntry)> {
         self.entries.iter().map(|(doc, entry)| (*doc, entry))
@@ -189,6 +203,25 @@ mod tests {
             folder: u32::from(n) * 7,
             flags: n & 7,
         }
+    }
+
+    #[test]
+    fn all_whole_needs_every_number_live_with_its_body() {
+        let mut table = DocTable::default();
+        for doc in 4..=6 {
+            table.insert(doc, entry(0, 1));
+        }
+        assert!(table.all_whole(4, 6));
+        assert!(!table.all_whole(3, 6), "3 was removed");
+        table.insert(
+            5,
+            DocEntry {
+                flags: flags::BODY_GONE,
+                ..entry(0, 1)
+            },
+        );
+        assert!(!table.all_whole(4, 6), "5 lost its body");
+        assert!(table.all_whole(6, 6));
     }
 
     #[test]

@@ -130,6 +130,20 @@ impl Segment {
         }
     }
 
+    /// The lowest and highest document number it holds, or `None` when empty.
+    pub fn doc_range(&self) -> Option<(u32, u32)> {
+        let lists = self.terms.values().flat_map(|postings| postings.values());
+        lists.fold(None, |range, docs| {
+            let (Some(&first), Some(&last)) = (docs.first(), docs.last()) else {
+                return range;
+            };
+            Some(match range {
+                None => (first, last),
+                Some((low, high)) => (low.min(first), high.max(last)),
+            })
+        })
+    }
+
     /// Keeps only the postings `keep(document, field)` accepts, dropping terms
     /// left with none.
     pub fn retain(&mut self, keep: impl Fn(u32, Field) -> bool) {
@@ -284,6 +298,15 @@ mod tests {
             Segment::decode(&Segment::default().encode()),
             Some(Segment::default())
         );
+    }
+
+    #[test]
+    fn doc_range_spans_every_posting() {
+        assert_eq!(Segment::default().doc_range(), None);
+        let mut segment = Segment::of_document(7, &document("b", "z"));
+        segment.merge(Segment::of_document(9, &document("a", "")));
+        segment.merge(Segment::of_document(12, &document("", "y")));
+        assert_eq!(segment.doc_range(), Some((7, 12)));
     }
 
     #[test]
