@@ -238,7 +238,8 @@ async fn answers_follow_every_kind_of_write() {
 #[wasm_bindgen_test]
 async fn many_writes_merge_segments_and_still_answer_exactly() {
     let mailbox = open(key_options("search-merges", 7)).await;
-    // Sixty separate writes: every bucket a message touches merges more than once.
+    // Sixty-six separate writes: the write log is split into the buckets eight
+    // times, and the buckets every write touches merge their level-1 segments.
     for i in 0..60u32 {
         let words = format!("alpha{} common shared{}", i % 7, i % 3);
         wait(mailbox.put_messages(array([message(

@@ -27,8 +27,9 @@ use serde_json::{Map, Value};
 use crate::crypto::{Aad, BLINDED_LEN};
 use crate::model::{Item, Kind, Timestamp};
 use crate::search::docs::{flags as doc_flags, page_of};
-use crate::search::manifest::{SegmentRef, BUCKETS};
+use crate::search::manifest::{SegmentRef, BUCKETS, LOG_BUCKET};
 use crate::search::matcher::holds;
+use crate::search::postings::union;
 use crate::search::{
     bucket_text, candidates, matches, Built, Clause, DocTable, Field, Manifest, Plan, Postings,
     Query, SearchDocument, Segment, Term,
@@ -139,10 +140,13 @@ struct LoadedBuckets<'a> {
 impl Postings for LoadedBuckets<'_> {
     fn lookup(&self, term: &Term, field: Option<Field>) -> Vec<u32> {
         let bucket = self.mailbox.bucket_of(&term.text);
-        self.buckets
-            .get(&bucket)
-            .map(|segment| segment.lookup(term, field))
-            .unwrap_or_default()
+        let found = |bucket: u16| {
+            self.buckets
+                .get(&bucket)
+                .map(|segment| segment.lookup(term, field))
+                .unwrap_or_default()
+        };
+        union(&[&found(bucket), &found(LOG_BUCKET)])
     }
 }
 
@@ -703,13 +707,13 @@ impl Mailbox {
     /// Adds a write's new postings as one segment per bucket, merges what is due
     /// (dropping postings of removed documents), and seals every new segment.
     async fn write_segments(&self, write: &mut IndexWrite, segment: Segment) -> Result<(), Error> {
-        let parts = segment.split(|term| self.bucket_of(term));
-        let manifest = &mut write.snapshot.manifest;
         let mut fresh: HashMap<(u16, u32), Segment> = HashMap::new();
-        for (bucket, part) in parts {
-            let seq = manifest.add_segment(bucket);
-            fresh.insert((bucket, seq), part);
+        if !segment.is_empty() {
+            let seq = write.snapshot.manifest.add_segment(LOG_BUCKET, 0);
+            fresh.insert((LOG_BUCKET, seq), segment);
         }
+        self.split_log(write, &mut fresh).await?;
+        let manifest = &mut write.snapshot.manifest;
         let stored = self.segments_to_merge(manifest, &fresh).await?;
         let mut stored: HashMap<(u16, u32), Segment> = stored;
         let touched: BTreeSet<u16> = fresh.keys().map(|(bucket, _)| *bucket).collect();
@@ -733,21 +737,7 @@ impl Mailbox {
                     };
                     merged.merge(segment);
                 }
-                let table = &write.snapshot.table;
-                // Removed documents go, and so do the body postings of one whose
-                // body was evicted: they no longer count. A run of documents all
-                // still whole (as after a first sync) is not checked one by one.
-                let whole = merged
-                    .doc_range()
-                    .is_none_or(|(low, high)| table.all_whole(low, high));
-                if !whole {
-                    merged.retain(|doc, field| {
-                        table.get(doc).is_some_and(|entry| {
-                            entry.flags & doc_flags::BODY_GONE == 0
-                                || !matches!(field, Field::Body | Field::Attachments)
-                        })
-                    });
-                }
+                drop_dead(&mut merged, &write.snapshot.table);
                 if let Some(seq) = manifest.replace_merged(bucket, &due, merged.is_empty()) {
                     fresh.insert((bucket, seq), merged);
                 }
@@ -769,6 +759,51 @@ impl Mailbox {
             write
                 .puts
                 .push((STORE_SEARCH_POSTINGS, key, Record::sealed(sealed.await?)));
+        }
+        Ok(())
+    }
+
+    /// When the write log holds [`FANOUT`] segments (with this write's, in
+    /// `fresh`), merges them and splits the result into one new level-1 segment
+    /// per bucket, in `fresh`; the stored log segments go.
+    async fn split_log(
+        &self,
+        write: &mut IndexWrite,
+        fresh: &mut HashMap<(u16, u32), Segment>,
+    ) -> Result<(), Error> {
+        let manifest = &write.snapshot.manifest;
+        let due = manifest.due_merge(LOG_BUCKET);
+        if due.is_empty() {
+            return Ok(());
+        }
+        let wanted: Vec<(u16, u32)> = due
+            .iter()
+            .map(|s| (LOG_BUCKET, s.seq))
+            .filter(|at| !fresh.contains_key(at))
+            .collect();
+        let mut stored = self
+            .read_segments(&wanted, manifest.generation, manifest.written_at)
+            .await?;
+        let mut merged = Segment::default();
+        for part in &due {
+            let at = (LOG_BUCKET, part.seq);
+            let segment = match fresh.remove(&at) {
+                Some(segment) => segment,
+                None => {
+                    write
+                        .deletes
+                        .push((STORE_SEARCH_POSTINGS, segment_key(LOG_BUCKET, part.seq)));
+                    stored.remove(&at).ok_or_else(index_integrity)?
+                }
+            };
+            merged.merge(segment);
+        }
+        drop_dead(&mut merged, &write.snapshot.table);
+        let manifest = &mut write.snapshot.manifest;
+        manifest.replace_merged(LOG_BUCKET, &due, true);
+        for (bucket, part) in merged.split(|term| self.bucket_of(term)) {
+            let seq = manifest.add_segment(bucket, 1);
+            fresh.insert((bucket, seq), part);
         }
         Ok(())
     }
@@ -1044,6 +1079,9 @@ impl Mailbox {
                 _ => {}
             }
         }
+        if !wanted.is_empty() {
+            wanted.insert(LOG_BUCKET);
+        }
         let mut loaded = HashMap::new();
         let mut missing = Vec::new();
         for bucket in wanted {
@@ -1206,6 +1244,24 @@ impl Mailbox {
 /// Whether a message satisfies the clauses that can be checked on what was
 /// opened: all of them with the body; without it, all but the words and
 /// phrases that may be in the body or attachment names.
+/// Drops from a merged segment the postings that no longer count: those of
+/// removed documents, and the body postings of one whose body was evicted. A run
+/// of documents all still whole (as after a first sync) is not checked one by one.
+fn drop_dead(merged: &mut Segment, table: &DocTable) {
+    let whole = merged
+        .doc_range()
+        .is_none_or(|(low, high)| table.all_whole(low, high));
+    if whole {
+        return;
+    }
+    merged.retain(|doc, field| {
+        table.get(doc).is_some_and(|entry| {
+            entry.flags & doc_flags::BODY_GONE == 0
+                || !matches!(field, Field::Body | Field::Attachments)
+        })
+    });
+}
+
 fn satisfies(query: &Query, fields: &Map<String, Value>, with_body: bool) -> bool {
     let doc = SearchDocument::of_message(fields);
     query.clauses.iter().all(|clause| {
