@@ -14,7 +14,8 @@ use std::sync::OnceLock;
 
 use offline_mailbox::search::docs::{flags, DocEntry, DocTable, KEY_LEN};
 use offline_mailbox::search::{
-    bucket_text, candidates, matches, Field, Plan, Postings, Query, SearchDocument, Segment, Term,
+    bucket_text, candidates, matches, Field, Plan, Postings, Query, SearchDocument, Segment,
+    SegmentBuilder, Term,
 };
 use serde_json::{Map, Value};
 
@@ -97,7 +98,7 @@ fn build(corpus: &Corpus) -> Index {
         .enumerate()
         .map(|(i, b)| (i * 500, b))
     {
-        let mut segment = Segment::default();
+        let mut segment = SegmentBuilder::default();
         for (offset, doc) in batch.iter().enumerate() {
             let number = (start + offset) as u32;
             segment.add_document(number, doc);
@@ -105,7 +106,7 @@ fn build(corpus: &Corpus) -> Index {
                 .table
                 .insert(number, entry(corpus.keys[number as usize], doc));
         }
-        for (bucket, part) in segment.split(bucket) {
+        for (bucket, part) in segment.build().split(bucket) {
             index.buckets.entry(bucket).or_default().merge(part);
         }
     }

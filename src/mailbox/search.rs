@@ -32,7 +32,7 @@ use crate::search::matcher::holds;
 use crate::search::postings::union;
 use crate::search::{
     bucket_text, candidates, matches, Built, Clause, DocTable, Field, Manifest, Plan, Postings,
-    Query, SearchDocument, Segment, Term,
+    Query, SearchDocument, Segment, SegmentBuilder, Term,
 };
 use crate::store::{
     Record, STORE_MESSAGE_BODIES, STORE_META, STORE_SEARCH_DOCS, STORE_SEARCH_POSTINGS,
@@ -415,7 +415,7 @@ impl Mailbox {
         let mut next = Rc::try_unwrap(snapshot).unwrap_or_else(|shared| (*shared).clone());
         let mut by_key = next.by_key.take().unwrap_or_else(|| keys_of(&next.table));
         let mut pages = BTreeSet::new();
-        let mut segment = Segment::default();
+        let mut segment = SegmentBuilder::default();
         for change in changes {
             let (key, search) = match change {
                 IndexChange::Index(key, search) => (key, Some(*search)),
@@ -465,6 +465,7 @@ impl Mailbox {
             }
         }
         next.by_key = OnceCell::from(by_key);
+        let segment = segment.build();
         if segment.is_empty() && pages.is_empty() && built.is_none() {
             // Nothing changed: the snapshot goes back to the cache as it was.
             self.search.borrow_mut().snapshot = Some(Rc::new(next));

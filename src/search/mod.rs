@@ -34,5 +34,5 @@ pub use manifest::{Built, Manifest, SegmentRef};
 pub use matcher::matches;
 pub use postings::{decode_postings, encode_postings};
 pub use query::{Clause, Field, Query, QueryError, Term};
-pub use segment::{bucket_text, Segment};
+pub use segment::{bucket_text, Segment, SegmentBuilder};
 pub use text::{normalize, tokens, Token};

@@ -12,6 +12,7 @@
 //! bytes shared with the previous term, the rest's length and bytes, its field
 //! count, and per field its number and posting list (see [`encode_postings`]).
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use super::document::SearchDocument;
@@ -22,13 +23,16 @@ use super::text::starts_cjk;
 /// Characters of a term that choose its bucket (one for CJK terms).
 pub const BUCKET_PREFIX_CHARS: usize = 3;
 
-/// The postings of one term: per field number, the sorted documents.
-pub type FieldPostings = BTreeMap<u8, Vec<u32>>;
+/// The postings of one term: per field number (increasing), the sorted documents.
+pub type FieldPostings = Vec<(u8, Vec<u32>)>;
 
-/// Terms and their postings: a whole bucket, or the part of a write that falls in one.
+/// Terms and their postings: a whole bucket, a write's, or the part of one that
+/// falls in a bucket. Kept as one sorted list, so building, merging, splitting,
+/// encoding and decoding are each one pass.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Segment {
-    terms: BTreeMap<String, FieldPostings>,
+    /// Distinct terms in increasing order, each with its postings.
+    terms: Vec<(String, FieldPostings)>,
 }
 
 /// The text that chooses a term's bucket: its first three characters, or the
@@ -53,39 +57,61 @@ pub fn bucket_text(term: &str) -> &str {
     }
 }
 
+/// The postings of a write's documents as they are added, made into a
+/// [`Segment`] at the end (one sort, instead of an insertion per term).
+#[derive(Debug, Default)]
+pub struct SegmentBuilder<'a> {
+    found: Vec<(&'a str, u8, u32)>,
+}
+
+impl<'a> SegmentBuilder<'a> {
+    /// Adds a document's terms.
+    pub fn add_document(&mut self, doc: u32, document: &'a SearchDocument) {
+        for field in Field::ALL {
+            let number = field.number();
+            self.found.extend(
+                document
+                    .terms(field)
+                    .map(|token| (token.term.as_str(), number, doc)),
+            );
+        }
+    }
+
+    /// The segment of every document added.
+    pub fn build(mut self) -> Segment {
+        self.found.sort_unstable();
+        self.found.dedup();
+        let mut terms: Vec<(String, FieldPostings)> = Vec::new();
+        for (term, field, doc) in self.found {
+            match terms.last_mut() {
+                Some((last, postings)) if last == term => add_posting(postings, field, doc),
+                _ => terms.push((term.to_owned(), vec![(field, vec![doc])])),
+            }
+        }
+        Segment { terms }
+    }
+}
+
+fn add_posting(postings: &mut FieldPostings, field: u8, doc: u32) {
+    match postings.last_mut() {
+        Some((last, docs)) if *last == field => docs.push(doc),
+        _ => postings.push((field, vec![doc])),
+    }
+}
+
 impl Segment {
     /// The segment of one document's terms.
     pub fn of_document(doc: u32, document: &SearchDocument) -> Segment {
-        let mut segment = Segment::default();
-        segment.add_document(doc, document);
-        segment
+        let mut builder = SegmentBuilder::default();
+        builder.add_document(doc, document);
+        builder.build()
     }
 
     /// Adds a document's terms. Documents must be added in increasing number
-    /// (each write numbers its documents after every earlier one).
+    /// (each write numbers its documents after every earlier one). A write adds
+    /// many through a [`SegmentBuilder`] instead.
     pub fn add_document(&mut self, doc: u32, document: &SearchDocument) {
-        // Each distinct term once: a body repeats most of its words, and a term
-        // already in the segment needs no copy of its text.
-        let mut found: Vec<(&str, u8)> = Field::ALL
-            .into_iter()
-            .flat_map(|field| {
-                document
-                    .terms(field)
-                    .map(move |token| (token.term.as_str(), field.number()))
-            })
-            .collect();
-        found.sort_unstable();
-        found.dedup();
-        for (term, field) in found {
-            let postings = match self.terms.get_mut(term) {
-                Some(postings) => postings,
-                None => self.terms.entry(term.to_owned()).or_default(),
-            };
-            let docs = postings.entry(field).or_default();
-            if docs.last() != Some(&doc) {
-                docs.push(doc);
-            }
-        }
+        self.merge(Segment::of_document(doc, document));
     }
 
     /// Whether the segment holds no term.
@@ -105,35 +131,21 @@ impl Segment {
             out.entry(bucket(&term))
                 .or_default()
                 .terms
-                .insert(term, postings);
+                .push((term, postings));
         }
         out
     }
 
     /// Merges `other` into this segment (postings of the same term and field are united).
     pub fn merge(&mut self, other: Segment) {
-        for (term, postings) in other.terms {
-            let mine = self.terms.entry(term).or_default();
-            for (field, docs) in postings {
-                let entry = mine.entry(field).or_default();
-                // Later segments number their documents after earlier ones: the
-                // usual merge only appends.
-                let appends = match (entry.last(), docs.first()) {
-                    (Some(last), Some(first)) => last < first,
-                    _ => true,
-                };
-                match appends {
-                    true => entry.extend_from_slice(&docs),
-                    false => *entry = union(&[entry, &docs]),
-                }
-            }
-        }
+        let mine = std::mem::take(&mut self.terms);
+        self.terms = merge_sorted(mine, other.terms, |a, b| merge_sorted(a, b, unite));
     }
 
     /// The lowest and highest document number it holds, or `None` when empty.
     pub fn doc_range(&self) -> Option<(u32, u32)> {
-        let lists = self.terms.values().flat_map(|postings| postings.values());
-        lists.fold(None, |range, docs| {
+        let lists = self.terms.iter().flat_map(|(_, postings)| postings.iter());
+        lists.fold(None, |range, (_, docs)| {
             let (Some(&first), Some(&last)) = (docs.first(), docs.last()) else {
                 return range;
             };
@@ -147,8 +159,8 @@ impl Segment {
     /// Keeps only the postings `keep(document, field)` accepts, dropping terms
     /// left with none.
     pub fn retain(&mut self, keep: impl Fn(u32, Field) -> bool) {
-        self.terms.retain(|_, postings| {
-            postings.retain(|number, docs| {
+        self.terms.retain_mut(|(_, postings)| {
+            postings.retain_mut(|(number, docs)| {
                 let Some(field) = Field::from_number(*number) else {
                     return false;
                 };
@@ -172,14 +184,16 @@ impl Segment {
     }
 
     fn matching_terms<'a>(&'a self, term: &'a Term) -> impl Iterator<Item = &'a FieldPostings> {
-        let exact = (!term.prefix).then(|| self.terms.get(&term.text)).flatten();
-        let prefixed = term.prefix.then(|| {
-            self.terms
-                .range(term.text.clone()..)
-                .take_while(|(text, _)| text.starts_with(&term.text))
-                .map(|(_, postings)| postings)
-        });
-        exact.into_iter().chain(prefixed.into_iter().flatten())
+        let text = term.text.as_str();
+        let from = self.terms.partition_point(|(t, _)| t.as_str() < text);
+        let matching = move |t: &str| match term.prefix {
+            true => t.starts_with(text),
+            false => t == text,
+        };
+        self.terms[from..]
+            .iter()
+            .take_while(move |(t, _)| matching(t))
+            .map(|(_, postings)| postings)
     }
 
     /// The segment's bytes (to be sealed).
@@ -203,19 +217,25 @@ impl Segment {
         out
     }
 
-    /// Reads bytes written by [`Segment::encode`]; `None` if malformed.
+    /// Reads bytes written by [`Segment::encode`]; `None` if malformed (terms
+    /// or fields out of order or repeated included).
     pub fn decode(bytes: &[u8]) -> Option<Segment> {
         let mut at = 0;
-        let count = get_varint(bytes, &mut at)?;
-        let mut terms = BTreeMap::new();
-        let mut previous: Vec<u8> = Vec::new();
+        let count = usize::try_from(get_varint(bytes, &mut at)?).ok()?;
+        // Every term takes at least four bytes: a count beyond that is a lie.
+        let mut terms: Vec<(String, FieldPostings)> =
+            Vec::with_capacity(count.min(bytes.len() / 4));
         for _ in 0..count {
             let shared = usize::try_from(get_varint(bytes, &mut at)?).ok()?;
             let rest = usize::try_from(get_varint(bytes, &mut at)?).ok()?;
             let tail = bytes.get(at..at.checked_add(rest)?)?;
             at += rest;
+            let previous = terms.last().map_or(&[][..], |(t, _)| t.as_bytes());
             let mut term = previous.get(..shared)?.to_vec();
             term.extend_from_slice(tail);
+            if term.as_slice() <= previous && !terms.is_empty() {
+                return None;
+            }
             let fields = get_varint(bytes, &mut at)?;
             let mut postings = FieldPostings::new();
             for _ in 0..fields {
@@ -223,17 +243,70 @@ impl Segment {
                 at += 1;
                 Field::from_number(field)?;
                 let docs = decode_postings(bytes, &mut at)?;
-                if docs.is_empty() || postings.insert(field, docs).is_some() {
+                let ordered = postings.last().is_none_or(|(last, _)| *last < field);
+                if docs.is_empty() || !ordered {
                     return None;
                 }
+                postings.push((field, docs));
             }
-            let text = String::from_utf8(term.clone()).ok()?;
-            if postings.is_empty() || terms.insert(text, postings).is_some() {
+            if postings.is_empty() {
                 return None;
             }
-            previous = term;
+            terms.push((String::from_utf8(term).ok()?, postings));
         }
         (at == bytes.len()).then_some(Segment { terms })
+    }
+}
+
+/// Two lists sorted by distinct keys merged into one; `both` combines the values
+/// of a key in both. A list whose keys all follow the other's is simply appended.
+fn merge_sorted<K: Ord, V>(
+    a: Vec<(K, V)>,
+    b: Vec<(K, V)>,
+    mut both: impl FnMut(V, V) -> V,
+) -> Vec<(K, V)> {
+    let follows = match (a.last(), b.first()) {
+        (Some((last, _)), Some((first, _))) => last < first,
+        _ => true,
+    };
+    if follows {
+        let mut a = a;
+        a.extend(b);
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let mut a = a.into_iter().peekable();
+    let mut b = b.into_iter().peekable();
+    loop {
+        let order = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => x.0.cmp(&y.0),
+            (Some(_), None) => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (None, None) => return out,
+        };
+        match order {
+            Ordering::Less => out.extend(a.next()),
+            Ordering::Greater => out.extend(b.next()),
+            Ordering::Equal => {
+                if let (Some((key, x)), Some((_, y))) = (a.next(), b.next()) {
+                    out.push((key, both(x, y)));
+                }
+            }
+        }
+    }
+}
+
+/// The documents of two sorted lists; appended when one follows the other, as
+/// later segments' documents usually do.
+fn unite(mut a: Vec<u32>, b: Vec<u32>) -> Vec<u32> {
+    match (a.last(), b.first()) {
+        (Some(last), Some(first)) if last < first => {
+            a.extend_from_slice(&b);
+            a
+        }
+        (None, _) => b,
+        (_, None) => a,
+        _ => union(&[&a, &b]),
     }
 }
 
@@ -298,6 +371,14 @@ mod tests {
             Segment::decode(&Segment::default().encode()),
             Some(Segment::default())
         );
+        // Two terms, "b" then "a" (each: shared 0, length 1, its byte, one field
+        // with one posting): lookups rely on order, so this is refused.
+        let unsorted = [2, 0, 1, b'b', 1, 0, 1, 5, 0, 1, b'a', 1, 0, 1, 5];
+        assert_eq!(Segment::decode(&unsorted), None);
+        let sorted = [2, 0, 1, b'a', 1, 0, 1, 5, 0, 1, b'b', 1, 0, 1, 5];
+        assert!(Segment::decode(&sorted).is_some());
+        let fields_unsorted = [1, 0, 1, b'a', 2, 4, 1, 5, 0, 1, 5];
+        assert_eq!(Segment::decode(&fields_unsorted), None);
     }
 
     #[test]
