@@ -201,7 +201,7 @@ function searchSection(results) {
   return `
 ## Search (${search.messages.toLocaleString("en-US")} messages, bench/search-cost.mjs, ${search.date.slice(0, 10)})
 
-One run of \`node bench/search-cost.mjs\` (SEARCH_BASE: the release before search, for ingest without the index). Query words are drawn from the corpus: 20 one-word queries (10 frequent, 10 middling words) and 20 three-word queries; each warm figure is the median of the second run of each query. MiniSearch 7 is plaintext and in memory, on the same messages (subject, sender, body text), AND of the words with the last one as a prefix, first 50 results.
+One run of \`node bench/search-cost.mjs\` (SEARCH_BASE: the release before search, for ingest without the index). Ingest is the median of ${(r.ingestRunsMs ?? [r.ingestMs]).length} runs with the index (${(r.ingestRunsMs ?? [r.ingestMs]).map((v) => fmt(v / 1000, 1)).join(", ")} s)${r.ingestWithoutIndexRunsMs ? ` and of ${r.ingestWithoutIndexRunsMs.length} without it (${r.ingestWithoutIndexRunsMs.map((v) => fmt(v / 1000, 1)).join(", ")} s)` : ""}, alternating, each in a browser with a fresh profile. Query words are drawn from the corpus: 20 one-word queries (10 frequent, 10 middling words) and 20 three-word queries; each warm figure is the median of the second run of each query. MiniSearch 7 is plaintext and in memory, on the same messages (subject, sender, body text), AND of the words with the last one as a prefix, first 50 results.
 
 | | offline-mailbox (encrypted, IndexedDB) | MiniSearch 7 (plaintext, memory) |
 | --- | --- | --- |

@@ -3,7 +3,10 @@
 // messages (default 100,000; the 6,046-message corpus when SEARCH_N=6046):
 // - ingest through applyDelta pages of 100, with the index kept in step, and, when
 //   SEARCH_BASE names a package built from a commit before search (its pkg/
-//   folder), the same ingest with that package, in the same run;
+//   folder), the same ingest with that package: SEARCH_RUNS (default 3) of each,
+//   alternating, each in a browser with a fresh profile (a deleted database goes
+//   on costing LevelDB compaction for minutes, which would slow whatever runs
+//   next), medians compared;
 // - the bytes of the index (searchPostings + searchDocs) against the sealed bytes
 //   of the messages (messages + messageBodies), read with IndexedDB's own API;
 // - the first query after open, then warm one-word and three-word queries
@@ -22,6 +25,7 @@ import { startSite } from "../www/e2e/site.mjs";
 const root = resolve(import.meta.dirname, "..");
 const N = Number(process.env.SEARCH_N ?? 100_000);
 const BASE = process.env.SEARCH_BASE;
+const RUNS = Number(process.env.SEARCH_RUNS ?? 3);
 const file = N === 6046 ? "messages.json" : `messages-${N}.json`;
 if (!existsSync(join(root, "target", "corpus", file))) {
   throw new Error(`target/corpus/${file} is missing: cargo run --release -p offline-mailbox-corpus -- --out target/corpus --replicate ${N}`);
@@ -47,35 +51,56 @@ const site = await startSite({
   "/minisearch/": join(root, "node_modules", "minisearch", "dist", "es"),
   ...(BASE ? { "/base/": resolve(BASE) } : {}),
 });
-const browser = await launchBrowser();
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-try {
+/** A fresh browser on a page of the site, ingesting the corpus with `module`; resolves to the browser, its page and the ms the ingest took. */
+async function ingestIn(module) {
+  const browser = await launchBrowser();
   const page = await browser.context.newPage();
   page.setDefaultTimeout(3_600_000);
   await page.goto(`${site.origin}/`);
-  const result = await page.evaluate(async ({ file, base, oneWord, threeWord }) => {
+  const ms = await page.evaluate(async ({ file, module }) => {
+    const messages = await (await fetch(`/corpus/${file}`)).json();
+    const { default: init, OfflineMailbox } = await import(module);
+    await init();
+    const mailbox = await OfflineMailbox.open({ userId: "search-bench", key: new Uint8Array(32).fill(4) });
+    await mailbox.enableOffline();
+    const started = performance.now();
+    for (let i = 0; i < messages.length; i += 100) {
+      await mailbox.applyDelta("messages", "inbox", { value: messages.slice(i, i + 100) });
+    }
+    const ms = performance.now() - started;
+    mailbox.close();
+    return ms;
+  }, { file, module });
+  return { browser, page, ms };
+}
+
+const withIndex = [];
+const withoutIndex = [];
+let browser;
+let page;
+for (let run = 0; run < RUNS; run++) {
+  if (BASE) {
+    const base = await ingestIn("/base/web/offline_mailbox.js");
+    withoutIndex.push(base.ms);
+    await base.browser.close();
+  }
+  await browser?.close();
+  const ours = await ingestIn("/pkg/web/offline_mailbox.js");
+  withIndex.push(ours.ms);
+  ({ browser, page } = ours);
+  console.log(`ingest run ${run + 1}: with the index ${Math.round(withIndex.at(-1))} ms${BASE ? `, without ${Math.round(withoutIndex.at(-1))} ms` : ""}`);
+}
+
+try {
+  const result = await page.evaluate(async ({ file, oneWord, threeWord }) => {
     const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const messages = await (await fetch(`/corpus/${file}`)).json();
     const key = new Uint8Array(32).fill(4);
-    const ingest = async (module, userId) => {
-      const { default: init, OfflineMailbox } = await import(module);
-      await init();
-      const mailbox = await OfflineMailbox.open({ userId, key });
-      await mailbox.enableOffline();
-      const started = performance.now();
-      for (let i = 0; i < messages.length; i += 100) {
-        await mailbox.applyDelta("messages", "inbox", { value: messages.slice(i, i + 100) });
-      }
-      return { mailbox, OfflineMailbox, ms: performance.now() - started };
-    };
+    const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    await init();
     const out = { messages: messages.length };
-    if (base) {
-      const without = await ingest("/base/web/offline_mailbox.js", "search-bench-base");
-      out.ingestWithoutIndexMs = without.ms;
-      await without.mailbox.wipe();
-    }
-    const { mailbox, OfflineMailbox, ms } = await ingest("/pkg/web/offline_mailbox.js", "search-bench");
-    out.ingestMs = ms;
 
     // Sealed bytes per store, read with IndexedDB's own API.
     const name = OfflineMailbox.databaseName("search-bench");
@@ -96,7 +121,6 @@ try {
     db.close();
     out.bytes = bytes;
 
-    mailbox.close();
     const reopened = await OfflineMailbox.open({ userId: "search-bench", key });
     let started = performance.now();
     await reopened.search(oneWord[0]);
@@ -137,7 +161,13 @@ try {
     out.miniSearchThreeWordMs = median(threeWord.map(miniTimed));
     await reopened.wipe();
     return out;
-  }, { file, base: Boolean(BASE), oneWord, threeWord });
+  }, { file, oneWord, threeWord });
+  result.ingestMs = median(withIndex);
+  result.ingestRunsMs = withIndex;
+  if (BASE) {
+    result.ingestWithoutIndexMs = median(withoutIndex);
+    result.ingestWithoutIndexRunsMs = withoutIndex;
+  }
 
   const sealed = result.bytes.messages + result.bytes.messageBodies;
   const index = result.bytes.searchPostings + result.bytes.searchDocs;
@@ -170,6 +200,6 @@ try {
   const { writeReport } = await import("./report.mjs");
   await writeReport(latest);
 } finally {
-  await browser.close();
+  await browser?.close();
   site.close();
 }

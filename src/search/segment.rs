@@ -13,7 +13,7 @@
 //! count, and per field its number and posting list (see [`encode_postings`]).
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::document::SearchDocument;
 use super::postings::{decode_postings, encode_postings, get_varint, put_varint, union};
@@ -58,44 +58,53 @@ pub fn bucket_text(term: &str) -> &str {
 }
 
 /// The postings of a write's documents as they are added, made into a
-/// [`Segment`] at the end (one sort, instead of an insertion per term).
+/// [`Segment`] at the end: each distinct term found once through a hash map, and
+/// only the distinct terms sorted.
 #[derive(Debug, Default)]
 pub struct SegmentBuilder<'a> {
-    found: Vec<(&'a str, u8, u32)>,
+    ids: HashMap<&'a str, usize>,
+    terms: Vec<(&'a str, [Vec<u32>; FIELD_COUNT])>,
 }
 
+/// Number of indexed fields ([`Field::ALL`]).
+const FIELD_COUNT: usize = Field::ALL.len();
+
 impl<'a> SegmentBuilder<'a> {
-    /// Adds a document's terms.
+    /// Adds a document's terms. Documents must be added in increasing number.
     pub fn add_document(&mut self, doc: u32, document: &'a SearchDocument) {
         for field in Field::ALL {
-            let number = field.number();
-            self.found.extend(
-                document
-                    .terms(field)
-                    .map(|token| (token.term.as_str(), number, doc)),
-            );
+            let slot = usize::from(field.number());
+            for token in document.terms(field) {
+                let term = token.term.as_str();
+                let id = *self.ids.entry(term).or_insert_with(|| {
+                    self.terms.push((term, Default::default()));
+                    self.terms.len() - 1
+                });
+                let Some(docs) = self.terms[id].1.get_mut(slot) else {
+                    continue;
+                };
+                if docs.last() != Some(&doc) {
+                    docs.push(doc);
+                }
+            }
         }
     }
 
     /// The segment of every document added.
     pub fn build(mut self) -> Segment {
-        self.found.sort_unstable();
-        self.found.dedup();
-        let mut terms: Vec<(String, FieldPostings)> = Vec::new();
-        for (term, field, doc) in self.found {
-            match terms.last_mut() {
-                Some((last, postings)) if last == term => add_posting(postings, field, doc),
-                _ => terms.push((term.to_owned(), vec![(field, vec![doc])])),
-            }
-        }
+        self.terms.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let terms = self
+            .terms
+            .into_iter()
+            .map(|(term, fields)| {
+                let postings: FieldPostings = (0u8..)
+                    .zip(fields)
+                    .filter(|(_, docs)| !docs.is_empty())
+                    .collect();
+                (term.to_owned(), postings)
+            })
+            .collect();
         Segment { terms }
-    }
-}
-
-fn add_posting(postings: &mut FieldPostings, field: u8, doc: u32) {
-    match postings.last_mut() {
-        Some((last, docs)) if *last == field => docs.push(doc),
-        _ => postings.push((field, vec![doc])),
     }
 }
 
