@@ -1242,9 +1242,6 @@ impl Mailbox {
     }
 }
 
-/// Whether a message satisfies the clauses that can be checked on what was
-/// opened: all of them with the body; without it, all but the words and
-/// phrases that may be in the body or attachment names.
 /// Drops from a merged segment the postings that no longer count: those of
 /// removed documents, and the body postings of one whose body was evicted. A run
 /// of documents all still whole (as after a first sync) is not checked one by one.
@@ -1263,6 +1260,9 @@ fn drop_dead(merged: &mut Segment, table: &DocTable) {
     });
 }
 
+/// Whether a message satisfies the clauses that can be checked on what was
+/// opened: all of them with the body; without it, all but the words and
+/// phrases that may be in the body or attachment names.
 fn satisfies(query: &Query, fields: &Map<String, Value>, with_body: bool) -> bool {
     let doc = SearchDocument::of_message(fields);
     query.clauses.iter().all(|clause| {

@@ -14,6 +14,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, DefaultHasher, Hasher};
 
 use super::document::SearchDocument;
 use super::postings::{decode_postings, encode_postings, get_varint, put_varint, union};
@@ -62,8 +63,37 @@ pub fn bucket_text(term: &str) -> &str {
 /// only the distinct terms sorted.
 #[derive(Debug, Default)]
 pub struct SegmentBuilder<'a> {
-    ids: HashMap<&'a str, usize>,
+    ids: HashMap<&'a str, usize, SaltedHash>,
     terms: Vec<(&'a str, [Vec<u32>; FIELD_COUNT])>,
+}
+
+/// Hashes a write's terms behind a random salt, so that words crafted to collide
+/// (in a mail anyone can send) cannot make indexing quadratic: the standard
+/// hasher's keys are not random on `wasm32-unknown-unknown`.
+#[derive(Debug, Clone)]
+struct SaltedHash {
+    salt: [u8; 16],
+}
+
+impl Default for SaltedHash {
+    fn default() -> SaltedHash {
+        let mut salt = [0u8; 16];
+        // Without randomness the map still works, only unsalted.
+        if getrandom::getrandom(&mut salt).is_err() {
+            salt = [0; 16];
+        }
+        SaltedHash { salt }
+    }
+}
+
+impl BuildHasher for SaltedHash {
+    type Hasher = DefaultHasher;
+
+    fn build_hasher(&self) -> DefaultHasher {
+        let mut hasher = DefaultHasher::new();
+        hasher.write(&self.salt);
+        hasher
+    }
 }
 
 /// Number of indexed fields ([`Field::ALL`]).
