@@ -10,7 +10,8 @@
 // - the bytes of the index (searchPostings + searchDocs) against the sealed bytes
 //   of the messages (messages + messageBodies), read with IndexedDB's own API;
 // - the first query after open, then warm one-word and three-word queries
-//   (medians of 20 each), and the plain decrypt-and-scan of the same store
+//   (medians of 20 each; the first query is the median of 7 words, each after
+//   opening again), and the plain decrypt-and-scan of the same store
 //   (`scan: true`, median of 3);
 // - MiniSearch 7, plaintext and in memory, on the same messages: building its index
 //   and the same queries (AND, last word as a prefix), as a reference point.
@@ -121,10 +122,20 @@ try {
     db.close();
     out.bytes = bytes;
 
+    // The first query after open, for 7 words (frequent and middling), each
+    // after opening the mailbox again: the median.
+    const firsts = [];
+    for (const word of [...oneWord.slice(0, 4), ...oneWord.slice(10, 13)]) {
+      const fresh = await OfflineMailbox.open({ userId: "search-bench", key });
+      const t = performance.now();
+      await fresh.search(word);
+      firsts.push(performance.now() - t);
+      fresh.close();
+    }
+    out.firstQueryMs = median(firsts);
+    out.firstQueryRunsMs = firsts;
     const reopened = await OfflineMailbox.open({ userId: "search-bench", key });
-    let started = performance.now();
-    await reopened.search(oneWord[0]);
-    out.firstQueryMs = performance.now() - started;
+    let started;
     const timed = async (query, options) => {
       await reopened.search(query, options);
       const t = performance.now();
@@ -179,7 +190,7 @@ try {
   const goals = {
     searchWarmOneWord: goal("search, one word, warm (median of 20)", 20, "<", "ms", result.warmOneWordMs),
     searchWarmThreeWords: goal("search, three words, warm (median of 20)", 20, "<", "ms", result.warmThreeWordMs),
-    searchFirstAfterOpen: goal("search, first query after open", 100, "<", "ms", result.firstQueryMs),
+    searchFirstAfterOpen: goal("search, first query after open (median of 7)", 100, "<", "ms", result.firstQueryMs),
     searchVsScan: goal("search at least 50× faster than decrypt-and-scan (scan / warm one-word)", 50, ">=", "×", result.scanMs / result.warmOneWordMs),
     searchIndexBytes: goal("index bytes / sealed message bytes", 0.5, "<=", "×", index / sealed),
     ...(BASE ? { searchIngest: goal("ingest with the index / ingest without it (delta pages of 100)", 1.5, "<=", "×", result.ingestMs / result.ingestWithoutIndexMs) } : {}),
