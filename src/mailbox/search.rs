@@ -724,21 +724,12 @@ impl Mailbox {
                 if due.is_empty() {
                     break;
                 }
-                let mut merged = Segment::default();
-                for part in &due {
-                    let at = (bucket, part.seq);
-                    let segment = match fresh.remove(&at) {
-                        Some(segment) => segment,
-                        None => {
-                            write
-                                .deletes
-                                .push((STORE_SEARCH_POSTINGS, segment_key(bucket, part.seq)));
-                            stored.remove(&at).ok_or_else(index_integrity)?
-                        }
-                    };
-                    merged.merge(segment);
-                }
-                drop_dead(&mut merged, &write.snapshot.table);
+                let mut sources = MergeSources {
+                    fresh: &mut fresh,
+                    stored: &mut stored,
+                    deletes: &mut write.deletes,
+                };
+                let merged = sources.merge(bucket, &due, &write.snapshot.table)?;
                 if let Some(seq) = manifest.replace_merged(bucket, &due, merged.is_empty()) {
                     fresh.insert((bucket, seq), merged);
                 }
@@ -785,21 +776,12 @@ impl Mailbox {
         let mut stored = self
             .read_segments(&wanted, manifest.generation, manifest.written_at)
             .await?;
-        let mut merged = Segment::default();
-        for part in &due {
-            let at = (LOG_BUCKET, part.seq);
-            let segment = match fresh.remove(&at) {
-                Some(segment) => segment,
-                None => {
-                    write
-                        .deletes
-                        .push((STORE_SEARCH_POSTINGS, segment_key(LOG_BUCKET, part.seq)));
-                    stored.remove(&at).ok_or_else(index_integrity)?
-                }
-            };
-            merged.merge(segment);
-        }
-        drop_dead(&mut merged, &write.snapshot.table);
+        let mut sources = MergeSources {
+            fresh,
+            stored: &mut stored,
+            deletes: &mut write.deletes,
+        };
+        let merged = sources.merge(LOG_BUCKET, &due, &write.snapshot.table)?;
         let manifest = &mut write.snapshot.manifest;
         manifest.replace_merged(LOG_BUCKET, &due, true);
         for (bucket, part) in merged.split(|term| self.bucket_of(term)) {
@@ -1239,6 +1221,41 @@ impl Mailbox {
             messages: found.into_iter().map(|(_, summary)| summary).collect(),
             next_cursor,
         })
+    }
+}
+
+/// Where the segments a merge takes come from: this write's new ones, or stored
+/// ones read for it (which the write then deletes).
+struct MergeSources<'a> {
+    fresh: &'a mut HashMap<(u16, u32), Segment>,
+    stored: &'a mut HashMap<(u16, u32), Segment>,
+    deletes: &'a mut Vec<(&'static str, Vec<u8>)>,
+}
+
+impl MergeSources<'_> {
+    /// The segments `due` of `bucket` merged into one, without the postings that
+    /// no longer count.
+    fn merge(
+        &mut self,
+        bucket: u16,
+        due: &[SegmentRef],
+        table: &DocTable,
+    ) -> Result<Segment, Error> {
+        let mut merged = Segment::default();
+        for part in due {
+            let at = (bucket, part.seq);
+            let segment = match self.fresh.remove(&at) {
+                Some(segment) => segment,
+                None => {
+                    self.deletes
+                        .push((STORE_SEARCH_POSTINGS, segment_key(bucket, part.seq)));
+                    self.stored.remove(&at).ok_or_else(index_integrity)?
+                }
+            };
+            merged.merge(segment);
+        }
+        drop_dead(&mut merged, table);
+        Ok(merged)
     }
 }
 

@@ -297,17 +297,26 @@ mod tests {
         let alphabet: Vec<char> = "aZe<>=I 9.\u{300}\u{301}\u{308}\u{338}\u{3099}\u{309A}\u{345}\u{1100}\u{1161}\u{11A8}\u{AC00}\u{FB01}\u{FF21}\u{212A}\u{130}\u{3A3}\u{3C2}\u{DF}\u{E9}\u{304B}\u{30AB}\u{FF76}\u{FF9E}\u{2126}\u{1E9E}\u{A0}\u{AD}\u{200D}"
             .chars()
             .collect();
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        for _ in 0..100_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let len = (state % 9) as usize;
-            let text: String = (0..len)
-                .map(|i| alphabet[((state >> (i * 7)) % alphabet.len() as u64) as usize])
-                .collect();
+        for text in random_texts(0x9E37_79B9_7F4A_7C15, 9, 7, &alphabet) {
             assert_eq!(normalize(&text), normalize_whole(&text), "{text:?}");
         }
+    }
+
+    /// 100,000 strings of up to `max_len - 1` characters of `alphabet`, the same
+    /// every run (xorshift from `seed`), each character from `bits` bits of state.
+    fn random_texts(seed: u64, max_len: u64, bits: usize, alphabet: &[char]) -> Vec<String> {
+        let mut state = seed;
+        (0..100_000)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let len = (state % max_len) as usize;
+                (0..len)
+                    .map(|i| alphabet[((state >> (i * bits)) % alphabet.len() as u64) as usize])
+                    .collect()
+            })
+            .collect()
     }
 
     #[test]
@@ -356,16 +365,8 @@ mod tests {
 
     #[test]
     fn ascii_words_cut_exactly_as_uax_29_does() {
-        let alphabet = b"aZ09_:.',; -!\"\t\n@";
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        for _ in 0..100_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let len = (state % 14) as usize;
-            let text: String = (0..len)
-                .map(|i| alphabet[((state >> (i * 4)) % alphabet.len() as u64) as usize] as char)
-                .collect();
+        let alphabet: Vec<char> = "aZ09_:.',; -!\"\t\n@".chars().collect();
+        for text in random_texts(0x2545_F491_4F6C_DD1D, 14, 4, &alphabet) {
             let mut fast = Vec::new();
             ascii_words(text.as_bytes(), |start, end| fast.push(&text[start..end]));
             let reference: Vec<&str> = text.unicode_words().collect();
