@@ -482,3 +482,18 @@ fn hex_bits(value: f64) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// Hash flooding: words that collide under known hash keys could be computed
+/// once and mailed to everyone, making every write that indexes them quadratic.
+/// In this browser build the standard hasher has no random source (its keys
+/// follow a fixed sequence), so each write's term map must hash with keys drawn
+/// from the browser's random source, different for every map.
+#[wasm_bindgen_test]
+fn term_maps_hash_with_keys_of_their_own() {
+    use offline_mailbox::search::segment::TermHasher;
+    use std::hash::BuildHasher;
+    let (one, other) = (TermHasher::default(), TermHasher::default());
+    for word in ["budget", "zeppelin", "a", ""] {
+        assert_ne!(one.hash_one(word), other.hash_one(word), "{word:?}");
+    }
+}

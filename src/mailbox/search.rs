@@ -995,9 +995,9 @@ impl Mailbox {
             .await?
             .into_iter()
             .filter(|contact| {
-                contact
-                    .as_object()
-                    .is_some_and(|fields| matches(&query, &SearchDocument::of_contact(fields)))
+                contact.as_object().is_some_and(|fields| {
+                    matches(&query, &SearchDocument::of_contact(fields).cut())
+                })
             })
             .collect();
         found.truncate(limit);
@@ -1022,7 +1022,7 @@ impl Mailbox {
             .into_iter()
             .filter(|json| {
                 serde_json::from_slice::<Map<String, Value>>(json)
-                    .is_ok_and(|fields| matches(&query, &SearchDocument::of_event(&fields)))
+                    .is_ok_and(|fields| matches(&query, &SearchDocument::of_event(&fields).cut()))
             })
             .collect())
     }
@@ -1207,7 +1207,7 @@ impl Mailbox {
             }
             from = page.last_key;
         }
-        found.sort_by(|a, b| a.0.cmp(&b.0));
+        found.sort_by_key(|found| found.0);
         if let Some(after) = after {
             found.retain(|(order, _)| *order > (-after.received, after.key));
         }
@@ -1282,6 +1282,7 @@ fn drop_dead(merged: &mut Segment, table: &DocTable) {
 /// phrases that may be in the body or attachment names.
 fn satisfies(query: &Query, fields: &Map<String, Value>, with_body: bool) -> bool {
     let doc = SearchDocument::of_message(fields);
+    let doc = doc.cut();
     query.clauses.iter().all(|clause| {
         let checkable = match clause {
             Clause::Term { field, .. } | Clause::Phrase { field, .. } => {

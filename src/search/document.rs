@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::html::html_to_text;
 use super::query::Field;
-use super::text::{tokens, Token};
+use super::text::{each_term, normalize};
 use crate::model::Timestamp;
 
 /// The summary fields whose text is indexed: an update of any of them changes
@@ -36,10 +36,11 @@ pub fn changes_indexed_text(update: &Map<String, Value>) -> bool {
 /// A message as search sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchDocument {
-    /// Per field (indexed by [`Field::number`]), the terms of each of its values
-    /// (a recipient, a category, an attachment name), in order. A phrase matches
-    /// within one value only.
-    pub fields: [Vec<Vec<Token>>; 7],
+    /// Per field (indexed by [`Field::number`]), each of its values (a
+    /// recipient, a category, an attachment name) normalized, in order. A phrase
+    /// matches within one value only. Terms are cut from these texts as they are
+    /// needed, as slices of them.
+    pub fields: [Vec<String>; 7],
     /// `isRead` is false.
     pub unread: bool,
     /// `flag.flagStatus` is `flagged`.
@@ -65,7 +66,7 @@ impl SearchDocument {
     ///     "isRead": false,
     /// });
     /// let doc = SearchDocument::of_message(message.as_object().unwrap());
-    /// assert_eq!(doc.terms(Field::Body).map(|t| t.term.as_str()).collect::<Vec<_>>(), ["at", "noon"]);
+    /// assert_eq!(doc.terms(Field::Body), ["at", "noon"]);
     /// assert!(doc.unread);
     /// ```
     pub fn of_message(message: &Map<String, Value>) -> SearchDocument {
@@ -108,7 +109,7 @@ impl SearchDocument {
     /// use offline_mailbox::search::{matches, Query, SearchDocument};
     /// let contact = serde_json::json!({"displayName": "Zoë Quinn", "businessPhones": ["+1 555 0100"]});
     /// let doc = SearchDocument::of_contact(contact.as_object().unwrap());
-    /// assert!(matches(&Query::parse("zoe 555").unwrap(), &doc));
+    /// assert!(matches(&Query::parse("zoe 555").unwrap(), &doc.cut()));
     /// ```
     pub fn of_contact(contact: &Map<String, Value>) -> SearchDocument {
         let mut doc = SearchDocument::default();
@@ -155,20 +156,30 @@ impl SearchDocument {
         doc
     }
 
-    /// Every term of `field`, across its values.
-    pub fn terms(&self, field: Field) -> impl Iterator<Item = &Token> {
-        self.fields[usize::from(field.number())].iter().flatten()
+    /// Every term of `field`, across its values, in order.
+    pub fn terms(&self, field: Field) -> Vec<&str> {
+        let mut terms = Vec::new();
+        self.each_term(field, |term| terms.push(term));
+        terms
     }
 
-    /// The values of `field`, each as its terms in order.
-    pub fn values(&self, field: Field) -> &[Vec<Token>] {
+    /// Calls `visit` with every term of `field`, across its values, in order.
+    pub fn each_term<'a>(&'a self, field: Field, mut visit: impl FnMut(&'a str)) {
+        for value in self.values(field) {
+            each_term(value, |term, _| visit(term));
+        }
+    }
+
+    /// The values of `field`, each normalized (cut it into terms with
+    /// [`each_term`](crate::search::each_term)).
+    pub fn values(&self, field: Field) -> &[String] {
         &self.fields[usize::from(field.number())]
     }
 
     fn add(&mut self, field: Field, text: &str) {
-        let found = tokens(text);
-        if !found.is_empty() {
-            self.fields[usize::from(field.number())].push(found);
+        let normalized = normalize(text);
+        if !normalized.is_empty() {
+            self.fields[usize::from(field.number())].push(normalized);
         }
     }
 
@@ -188,6 +199,49 @@ impl SearchDocument {
             self.add(Field::Body, &html_to_text(content));
         } else {
             self.add(Field::Body, content);
+        }
+    }
+}
+
+/// A document's terms cut once, per field and per value, for matching: a
+/// query's clauses (or many queries) then read them without cutting again.
+#[derive(Debug, Clone)]
+pub struct DocumentTerms<'a> {
+    /// The document the terms are cut from (its facts, for the operators).
+    pub document: &'a SearchDocument,
+    values: [Vec<Vec<&'a str>>; 7],
+}
+
+impl DocumentTerms<'_> {
+    /// The values of `field`, each as its terms in order.
+    pub fn values(&self, field: Field) -> &[Vec<&str>] {
+        &self.values[usize::from(field.number())]
+    }
+}
+
+impl SearchDocument {
+    /// The document's terms, cut once for matching.
+    ///
+    /// ```
+    /// use offline_mailbox::search::{Field, SearchDocument};
+    /// let message = serde_json::json!({"subject": "Re: lunch"});
+    /// let doc = SearchDocument::of_message(message.as_object().unwrap());
+    /// assert_eq!(doc.cut().values(Field::Subject), [vec!["re", "lunch"]]);
+    /// ```
+    pub fn cut(&self) -> DocumentTerms<'_> {
+        let values = Field::ALL.map(|field| {
+            self.values(field)
+                .iter()
+                .map(|value| {
+                    let mut terms = Vec::new();
+                    each_term(value, |term, _| terms.push(term));
+                    terms
+                })
+                .collect()
+        });
+        DocumentTerms {
+            document: self,
+            values,
         }
     }
 }
@@ -236,7 +290,7 @@ mod tests {
     }
 
     fn words(doc: &SearchDocument, field: Field) -> Vec<&str> {
-        doc.terms(field).map(|t| t.term.as_str()).collect()
+        doc.terms(field)
     }
 
     #[test]

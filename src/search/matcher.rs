@@ -2,9 +2,8 @@
 //! held to. The index finds candidates quickly; this decides, and the plain
 //! decrypt-and-scan reference is this function applied to every message.
 
-use super::document::SearchDocument;
+use super::document::DocumentTerms;
 use super::query::{Clause, Field, Query, Term};
-use super::text::Token;
 
 /// Whether `doc` satisfies every clause of `query` (folders resolved to ids).
 ///
@@ -12,40 +11,45 @@ use super::text::Token;
 /// use offline_mailbox::search::{matches, Query, SearchDocument};
 /// let message = serde_json::json!({"subject": "Quarterly budget review", "isRead": false});
 /// let doc = SearchDocument::of_message(message.as_object().unwrap());
+/// let doc = doc.cut();
 /// assert!(matches(&Query::parse("\"budget review\" is:unread").unwrap(), &doc));
 /// assert!(matches(&Query::parse("subject:quart").unwrap(), &doc));
 /// assert!(!matches(&Query::parse("\"review budget\"").unwrap(), &doc));
 /// ```
-pub fn matches(query: &Query, doc: &SearchDocument) -> bool {
+pub fn matches(query: &Query, doc: &DocumentTerms) -> bool {
     query.clauses.iter().all(|clause| holds(clause, doc))
 }
 
 /// Whether one clause holds for `doc`.
-pub fn holds(clause: &Clause, doc: &SearchDocument) -> bool {
+pub fn holds(clause: &Clause, doc: &DocumentTerms) -> bool {
+    let facts = doc.document;
     match clause {
-        Clause::Term { field, term } => {
-            fields(*field).any(|f| doc.terms(f).any(|token| term_matches(term, token)))
-        }
+        Clause::Term { field, term } => fields(*field).any(|f| {
+            doc.values(f)
+                .iter()
+                .flatten()
+                .any(|stored| term_matches(term, stored))
+        }),
         Clause::Phrase { field, terms } => fields(*field).any(|f| {
             doc.values(f)
                 .iter()
                 .any(|value| contains_phrase(value, terms))
         }),
-        Clause::HasAttachment => doc.has_attachments,
-        Clause::Unread(unread) => doc.unread == *unread,
-        Clause::Flagged => doc.flagged,
-        Clause::Before(time) => doc.received < *time,
-        Clause::After(time) => doc.received >= *time,
-        Clause::Folder(id) => doc.folder == *id,
+        Clause::HasAttachment => facts.has_attachments,
+        Clause::Unread(unread) => facts.unread == *unread,
+        Clause::Flagged => facts.flagged,
+        Clause::Before(time) => facts.received < *time,
+        Clause::After(time) => facts.received >= *time,
+        Clause::Folder(id) => facts.folder == *id,
     }
 }
 
 /// Whether a stored term satisfies a query term.
-pub fn term_matches(term: &Term, token: &Token) -> bool {
+pub fn term_matches(term: &Term, stored: &str) -> bool {
     if term.prefix {
-        token.term.starts_with(&term.text)
+        stored.starts_with(&term.text)
     } else {
-        token.term == term.text
+        stored == term.text
     }
 }
 
@@ -55,18 +59,19 @@ fn fields(field: Option<Field>) -> impl Iterator<Item = Field> {
         .filter(move |f| field.is_none_or(|only| only == *f))
 }
 
-fn contains_phrase(value: &[Token], terms: &[Term]) -> bool {
+fn contains_phrase(value: &[&str], terms: &[Term]) -> bool {
     value.windows(terms.len()).any(|window| {
         window
             .iter()
             .zip(terms)
-            .all(|(token, term)| term_matches(term, token))
+            .all(|(stored, term)| term_matches(term, stored))
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::SearchDocument;
     use serde_json::json;
 
     fn doc() -> SearchDocument {
@@ -95,7 +100,7 @@ mod tests {
         query
             .resolve_folders(|name| Some(name.to_lowercase()))
             .unwrap();
-        matches(&query, &doc())
+        matches(&query, &doc().cut())
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub mod segment;
 pub mod text;
 
 pub use docs::{DocEntry, DocTable};
-pub use document::{changes_indexed_text, SearchDocument};
+pub use document::{changes_indexed_text, DocumentTerms, SearchDocument};
 pub use engine::{candidates, After, Candidates, Plan, Postings};
 pub use html::html_to_text;
 pub use manifest::{Built, Manifest, SegmentRef};
@@ -35,4 +35,4 @@ pub use matcher::matches;
 pub use postings::{decode_postings, encode_postings};
 pub use query::{Clause, Field, Query, QueryError, Term};
 pub use segment::{bucket_text, Segment, SegmentBuilder};
-pub use text::{normalize, tokens, Token};
+pub use text::{each_term, normalize, tokens, Token};

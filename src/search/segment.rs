@@ -14,7 +14,6 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasher, DefaultHasher, Hasher};
 
 use super::document::SearchDocument;
 use super::postings::{decode_postings, encode_postings, get_varint, put_varint, union};
@@ -63,36 +62,42 @@ pub fn bucket_text(term: &str) -> &str {
 /// only the distinct terms sorted.
 #[derive(Debug, Default)]
 pub struct SegmentBuilder<'a> {
-    ids: HashMap<&'a str, usize, SaltedHash>,
+    ids: HashMap<&'a str, usize, TermHasher>,
     terms: Vec<(&'a str, [Vec<u32>; FIELD_COUNT])>,
 }
 
-/// Hashes a write's terms behind a random salt, so that words crafted to collide
-/// (in a mail anyone can send) cannot make indexing quadratic: the standard
-/// hasher's keys are not random on `wasm32-unknown-unknown`.
+/// The hasher of a write's term map, keyed at random for each map, so that
+/// words crafted to collide (in a mail anyone can send) cannot make indexing
+/// quadratic: the standard hasher's keys are fixed on `wasm32-unknown-unknown`,
+/// so colliding words could be computed once and mailed to everyone.
+///
+/// ```
+/// use std::hash::BuildHasher;
+/// use offline_mailbox::search::segment::TermHasher;
+/// let (one, other) = (TermHasher::default(), TermHasher::default());
+/// assert_ne!(one.hash_one("budget"), other.hash_one("budget"));
+/// ```
 #[derive(Debug, Clone)]
-struct SaltedHash {
-    salt: [u8; 16],
-}
+pub struct TermHasher(ahash::RandomState);
 
-impl Default for SaltedHash {
-    fn default() -> SaltedHash {
-        let mut salt = [0u8; 16];
-        // Without randomness the map still works, only unsalted.
-        if getrandom::getrandom(&mut salt).is_err() {
-            salt = [0; 16];
+impl Default for TermHasher {
+    fn default() -> TermHasher {
+        let mut seed = [0u8; 32];
+        // Without randomness the map still works, only with fixed keys.
+        if getrandom::getrandom(&mut seed).is_err() {
+            seed = [0; 32];
         }
-        SaltedHash { salt }
+        let [a, b, c, d] = [0, 8, 16, 24]
+            .map(|at| u64::from_le_bytes(seed[at..at + 8].try_into().unwrap_or_default()));
+        TermHasher(ahash::RandomState::with_seeds(a, b, c, d))
     }
 }
 
-impl BuildHasher for SaltedHash {
-    type Hasher = DefaultHasher;
+impl std::hash::BuildHasher for TermHasher {
+    type Hasher = ahash::AHasher;
 
-    fn build_hasher(&self) -> DefaultHasher {
-        let mut hasher = DefaultHasher::new();
-        hasher.write(&self.salt);
-        hasher
+    fn build_hasher(&self) -> ahash::AHasher {
+        self.0.build_hasher()
     }
 }
 
@@ -104,19 +109,16 @@ impl<'a> SegmentBuilder<'a> {
     pub fn add_document(&mut self, doc: u32, document: &'a SearchDocument) {
         for field in Field::ALL {
             let slot = usize::from(field.number());
-            for token in document.terms(field) {
-                let term = token.term.as_str();
+            document.each_term(field, |term| {
                 let id = *self.ids.entry(term).or_insert_with(|| {
                     self.terms.push((term, Default::default()));
                     self.terms.len() - 1
                 });
-                let Some(docs) = self.terms[id].1.get_mut(slot) else {
-                    continue;
-                };
+                let docs = &mut self.terms[id].1[slot];
                 if docs.last() != Some(&doc) {
                     docs.push(doc);
                 }
-            }
+            });
         }
     }
 

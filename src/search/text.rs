@@ -109,7 +109,32 @@ pub fn is_cjk(c: char) -> bool {
 pub fn tokens(text: &str) -> Vec<Token> {
     let normalized = normalize(text);
     let mut out = Vec::new();
-    let mut rest = normalized.as_str();
+    each_term(&normalized, |term, tail| {
+        out.push(Token {
+            term: term.to_owned(),
+            tail,
+        })
+    });
+    out
+}
+
+/// Calls `visit(term, tail)` for each term of already normalized text, in
+/// order. Every term is a slice of `normalized`, so cutting a text allocates
+/// nothing.
+///
+/// ```
+/// use offline_mailbox::search::{each_term, normalize};
+/// let text = normalize("Tokyo 東京");
+/// let mut terms = Vec::new();
+/// each_term(&text, |term, tail| terms.push((term, tail)));
+/// assert_eq!(terms, [("tokyo", false), ("東京", false), ("京", true)]);
+/// ```
+pub fn each_term<'a>(normalized: &'a str, mut visit: impl FnMut(&'a str, bool)) {
+    if normalized.is_ascii() {
+        visit_words(normalized, &mut visit);
+        return;
+    }
+    let mut rest = normalized;
     while !rest.is_empty() {
         let cjk = rest.chars().next().is_some_and(is_cjk);
         let end = rest
@@ -118,24 +143,19 @@ pub fn tokens(text: &str) -> Vec<Token> {
             .map_or(rest.len(), |(at, _)| at);
         let (run, after) = rest.split_at(end);
         if cjk {
-            push_pairs(run, &mut out);
+            visit_pairs(run, &mut visit);
         } else {
-            push_words(run, &mut out);
+            visit_words(run, &mut visit);
         }
         rest = after;
     }
-    out
 }
 
-fn push_words(run: &str, out: &mut Vec<Token>) {
-    let mut push = |word: &str| {
-        if is_noise(word) {
-            return;
+fn visit_words<'a>(run: &'a str, visit: &mut impl FnMut(&'a str, bool)) {
+    let mut push = |word: &'a str| {
+        if !is_noise(word) {
+            visit(cut(word), false);
         }
-        out.push(Token {
-            term: cut(word),
-            tail: false,
-        })
     };
     if run.is_ascii() {
         ascii_words(run.as_bytes(), |start, end| push(&run[start..end]));
@@ -216,19 +236,17 @@ fn ascii_words(text: &[u8], mut word: impl FnMut(usize, usize)) {
     }
 }
 
-fn push_pairs(run: &str, out: &mut Vec<Token>) {
-    let chars: Vec<char> = run.chars().collect();
-    for pair in chars.windows(2) {
-        out.push(Token {
-            term: pair.iter().collect(),
-            tail: false,
-        });
+fn visit_pairs<'a>(run: &'a str, visit: &mut impl FnMut(&'a str, bool)) {
+    let bounds: Vec<usize> = run
+        .char_indices()
+        .map(|(at, _)| at)
+        .chain([run.len()])
+        .collect();
+    for pair in bounds.windows(3) {
+        visit(&run[pair[0]..pair[2]], false);
     }
-    if let Some(&last) = chars.last() {
-        out.push(Token {
-            term: last.to_string(),
-            tail: true,
-        });
+    if let [.., last, end] = bounds[..] {
+        visit(&run[last..end], true);
     }
 }
 
@@ -251,10 +269,10 @@ pub fn is_noise(word: &str) -> bool {
 /// Length from which a word mixing letters and digits is taken for machine text.
 pub const NOISE_CHARS: usize = 16;
 
-fn cut(word: &str) -> String {
+fn cut(word: &str) -> &str {
     match word.char_indices().nth(MAX_TERM_CHARS) {
-        Some((at, _)) => word[..at].to_owned(),
-        None => word.to_owned(),
+        Some((at, _)) => &word[..at],
+        None => word,
     }
 }
 
