@@ -20,7 +20,7 @@ const HIDDEN: [&str; 4] = ["script", "style", "head", "title"];
 pub fn html_to_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len() / 2);
     let mut rest = html;
-    while let Some(at) = rest.find(['<', '&']) {
+    while let Some(at) = rest.bytes().position(|b| b == b'<' || b == b'&') {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
         rest = if rest.starts_with('&') {
@@ -63,15 +63,15 @@ fn skip_markup<'a>(rest: &'a str, out: &mut String) -> &'a str {
 
 /// The hidden element a start tag opens, if any.
 fn hidden_element(tag: &str) -> Option<&'static str> {
-    let name: String = tag
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric())
-        .collect::<String>()
-        .to_ascii_lowercase();
+    let name_len = tag
+        .bytes()
+        .position(|b| !b.is_ascii_alphanumeric())
+        .unwrap_or(tag.len());
+    let name = &tag[..name_len];
     let self_closing = tag.ends_with('/');
     HIDDEN
         .into_iter()
-        .find(|hidden| *hidden == name && !self_closing)
+        .find(|hidden| hidden.eq_ignore_ascii_case(name) && !self_closing)
 }
 
 /// What follows the closing tag of `name` (case-insensitive), or nothing.

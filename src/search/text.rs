@@ -51,7 +51,9 @@ pub fn normalize(text: &str) -> String {
             .position(|b| !b.is_ascii())
             .unwrap_or(rest.len());
         let (plain, after) = rest.split_at(ascii);
-        out.extend(plain.chars().map(|c| c.to_ascii_lowercase()));
+        let start = out.len();
+        out.push_str(plain);
+        out[start..].make_ascii_lowercase();
         let wide = after
             .bytes()
             .position(|b| b.is_ascii())
@@ -152,15 +154,28 @@ pub fn each_term<'a>(normalized: &'a str, mut visit: impl FnMut(&'a str, bool)) 
 }
 
 fn visit_words<'a>(run: &'a str, visit: &mut impl FnMut(&'a str, bool)) {
-    let mut push = |word: &'a str| {
+    each_word(run, |word| {
         if !is_noise(word) {
             visit(cut(word), false);
         }
-    };
+    });
+}
+
+/// Calls `word` for each word of `run` (UAX #29). Words never span ASCII
+/// whitespace and the rules break on both sides of it, so a run with a few
+/// non-ASCII characters is cut at its spaces, and only the pieces that hold
+/// one take the general tables.
+fn each_word<'a>(run: &'a str, mut word: impl FnMut(&'a str)) {
     if run.is_ascii() {
-        ascii_words(run.as_bytes(), |start, end| push(&run[start..end]));
-    } else {
-        run.unicode_words().for_each(push);
+        ascii_words(run.as_bytes(), |start, end| word(&run[start..end]));
+        return;
+    }
+    for piece in run.split([' ', '\n', '\t', '\r']) {
+        if piece.is_ascii() {
+            ascii_words(piece.as_bytes(), |start, end| word(&piece[start..end]));
+        } else {
+            piece.unicode_words().for_each(&mut word);
+        }
     }
 }
 
@@ -182,15 +197,34 @@ enum WordClass {
 }
 
 fn word_class(byte: u8) -> WordClass {
-    match byte {
-        b'a'..=b'z' | b'A'..=b'Z' => WordClass::Letter,
-        b'0'..=b'9' => WordClass::Numeric,
-        b'_' => WordClass::Connector,
-        b':' => WordClass::MidLetter,
-        b'.' | b'\'' => WordClass::MidNumLet,
-        b',' | b';' => WordClass::MidNum,
-        _ => WordClass::Other,
+    CLASSES[usize::from(byte & 0x7f)]
+}
+
+/// [`WordClass`] of each ASCII byte, looked up rather than matched: cutting
+/// words is the innermost loop of indexing.
+const CLASSES: [WordClass; 128] = {
+    let mut classes = [WordClass::Other; 128];
+    let mut byte = 0;
+    while byte < 128 {
+        classes[byte] = match byte as u8 {
+            b'a'..=b'z' | b'A'..=b'Z' => WordClass::Letter,
+            b'0'..=b'9' => WordClass::Numeric,
+            b'_' => WordClass::Connector,
+            b':' => WordClass::MidLetter,
+            b'.' | b'\'' => WordClass::MidNumLet,
+            b',' | b';' => WordClass::MidNum,
+            _ => WordClass::Other,
+        };
+        byte += 1;
     }
+    classes
+};
+
+fn joins(class: WordClass) -> bool {
+    matches!(
+        class,
+        WordClass::Letter | WordClass::Numeric | WordClass::Connector
+    )
 }
 
 /// Calls `word(start, end)` for each word of ASCII `text`, exactly as
@@ -199,18 +233,26 @@ fn word_class(byte: u8) -> WordClass {
 fn ascii_words(text: &[u8], mut word: impl FnMut(usize, usize)) {
     use WordClass::*;
     let class = |at: usize| text.get(at).map_or(Other, |b| word_class(*b));
-    let joins = |c: WordClass| matches!(c, Letter | Numeric | Connector);
     let mut at = 0;
     while at < text.len() {
-        if !joins(class(at)) {
+        let first = word_class(text[at]);
+        if !joins(first) {
             at += 1;
             continue;
         }
         let start = at;
-        let mut alphanumeric = class(at) != Connector;
+        let mut alphanumeric = first != Connector;
+        let mut previous = first;
         at += 1;
-        loop {
-            let (previous, next, after) = (class(at - 1), class(at), class(at + 1));
+        while at < text.len() {
+            let next = word_class(text[at]);
+            if joins(next) {
+                alphanumeric |= next != Connector;
+                previous = next;
+                at += 1;
+                continue;
+            }
+            let after = class(at + 1);
             let bridged = match next {
                 MidLetter => previous == Letter && after == Letter,
                 MidNumLet => {
@@ -220,15 +262,12 @@ fn ascii_words(text: &[u8], mut word: impl FnMut(usize, usize)) {
                 MidNum => previous == Numeric && after == Numeric,
                 _ => false,
             };
-            if bridged {
-                at += 2;
-                alphanumeric = true;
-            } else if joins(next) {
-                alphanumeric |= next != Connector;
-                at += 1;
-            } else {
+            if !bridged {
                 break;
             }
+            previous = after;
+            alphanumeric = true;
+            at += 2;
         }
         if alphanumeric {
             word(start, at);
@@ -270,6 +309,10 @@ pub fn is_noise(word: &str) -> bool {
 pub const NOISE_CHARS: usize = 16;
 
 fn cut(word: &str) -> &str {
+    // No more bytes than the limit's characters: nothing to count.
+    if word.len() <= MAX_TERM_CHARS {
+        return word;
+    }
     match word.char_indices().nth(MAX_TERM_CHARS) {
         Some((at, _)) => &word[..at],
         None => word,
@@ -387,6 +430,19 @@ mod tests {
         for text in random_texts(0x2545_F491_4F6C_DD1D, 14, 4, &alphabet) {
             let mut fast = Vec::new();
             ascii_words(text.as_bytes(), |start, end| fast.push(&text[start..end]));
+            let reference: Vec<&str> = text.unicode_words().collect();
+            assert_eq!(fast, reference, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn text_with_a_few_wide_characters_cuts_exactly_as_uax_29_does() {
+        let alphabet: Vec<char> = "aZ09_:.',; -\n\t\r\u{e9}\u{f8}\u{416}\u{3b1}\u{2019}\u{201c}\u{2014}\u{2026}\u{200d}\u{ad}\u{301}\u{a0}\u{2003}\u{663}\u{1f600}\u{1f1e6}\u{fe0f}"
+            .chars()
+            .collect();
+        for text in random_texts(0x5851_F42D_4C95_7F2D, 12, 5, &alphabet) {
+            let mut fast = Vec::new();
+            each_word(&text, |word| fast.push(word));
             let reference: Vec<&str> = text.unicode_words().collect();
             assert_eq!(fast, reference, "{text:?}");
         }
