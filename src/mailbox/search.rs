@@ -465,7 +465,6 @@ impl Mailbox {
             }
         }
         next.by_key = OnceCell::from(by_key);
-        let segment = segment.build();
         if segment.is_empty() && pages.is_empty() && built.is_none() {
             // Nothing changed: the snapshot goes back to the cache as it was.
             self.search.borrow_mut().snapshot = Some(Rc::new(next));
@@ -480,7 +479,8 @@ impl Mailbox {
             deletes: Vec::new(),
             snapshot: next,
         };
-        self.write_segments(&mut write, segment).await?;
+        let log = (!segment.is_empty()).then(|| segment.encode());
+        self.write_segments(&mut write, log).await?;
         self.write_pages(&mut write, &pages, written_at).await?;
         self.seal_manifest(&mut write, written_at).await?;
         Ok(Some(write))
@@ -705,13 +705,27 @@ impl Mailbox {
         Err(busy())
     }
 
-    /// Adds a write's new postings as one segment per bucket, merges what is due
-    /// (dropping postings of removed documents), and seals every new segment.
-    async fn write_segments(&self, write: &mut IndexWrite, segment: Segment) -> Result<(), Error> {
+    /// Adds a write's new postings (`log`, encoded) to the write log, merges what
+    /// is due (dropping postings of removed documents), and seals every new
+    /// segment.
+    async fn write_segments(
+        &self,
+        write: &mut IndexWrite,
+        log: Option<Vec<u8>>,
+    ) -> Result<(), Error> {
         let mut fresh: HashMap<(u16, u32), Segment> = HashMap::new();
-        if !segment.is_empty() {
-            let seq = write.snapshot.manifest.add_segment(LOG_BUCKET, 0);
-            fresh.insert((LOG_BUCKET, seq), segment);
+        let mut encoded: Vec<((u16, u32), Vec<u8>)> = Vec::new();
+        if let Some(bytes) = log {
+            let manifest = &mut write.snapshot.manifest;
+            let seq = manifest.add_segment(LOG_BUCKET, 0);
+            if manifest.due_merge(LOG_BUCKET).is_empty() {
+                // Stored as it was encoded: a segment is made of it only when
+                // the log is split.
+                encoded.push(((LOG_BUCKET, seq), bytes));
+            } else {
+                let segment = Segment::decode(&bytes).ok_or_else(index_integrity)?;
+                fresh.insert((LOG_BUCKET, seq), segment);
+            }
         }
         self.split_log(write, &mut fresh).await?;
         let manifest = &mut write.snapshot.manifest;
@@ -737,12 +751,17 @@ impl Mailbox {
         }
         let keyring = self.keys();
         let generation = manifest.generation;
-        let sealing: Vec<_> = fresh
+        encoded.extend(
+            fresh
+                .into_iter()
+                .map(|(at, segment)| (at, segment.encode())),
+        );
+        let sealing: Vec<_> = encoded
             .into_iter()
-            .map(|((bucket, seq), segment)| {
+            .map(|((bucket, seq), bytes)| {
                 let key = segment_key(bucket, seq);
                 let mut plaintext = generation.to_be_bytes().to_vec();
-                plaintext.extend_from_slice(&segment.encode());
+                plaintext.extend_from_slice(&bytes);
                 let sealed = keyring.seal(Aad::at(STORE_SEARCH_POSTINGS, &key), &plaintext);
                 (key, sealed)
             })

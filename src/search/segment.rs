@@ -122,6 +122,11 @@ impl<'a> SegmentBuilder<'a> {
         }
     }
 
+    /// Whether no term was added.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
     /// The segment of every document added.
     pub fn build(mut self) -> Segment {
         self.terms.sort_unstable_by(|a, b| a.0.cmp(b.0));
@@ -137,6 +142,54 @@ impl<'a> SegmentBuilder<'a> {
             })
             .collect();
         Segment { terms }
+    }
+
+    /// The bytes of [`SegmentBuilder::build`]'s segment, [`Segment::encode`]d,
+    /// without making the segment: a write stores its postings as they are.
+    pub fn encode(mut self) -> Vec<u8> {
+        self.terms.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut encoder = Encoder::new(self.terms.len());
+        for (term, fields) in &self.terms {
+            encoder.term(term, fields.iter().filter(|docs| !docs.is_empty()).count());
+            for (field, docs) in (0u8..).zip(fields) {
+                if !docs.is_empty() {
+                    encoder.field(field, docs);
+                }
+            }
+        }
+        encoder.out
+    }
+}
+
+/// Writes the encoding of a segment (see the module documentation), term by
+/// term in order.
+struct Encoder<'t> {
+    out: Vec<u8>,
+    previous: &'t [u8],
+}
+
+impl<'t> Encoder<'t> {
+    fn new(terms: usize) -> Encoder<'t> {
+        let mut out = Vec::new();
+        put_varint(&mut out, terms as u64);
+        Encoder { out, previous: &[] }
+    }
+
+    /// Starts a term that has postings in `fields` fields.
+    fn term(&mut self, term: &'t str, fields: usize) {
+        let bytes = term.as_bytes();
+        let shared = common_prefix(self.previous, bytes);
+        put_varint(&mut self.out, shared as u64);
+        put_varint(&mut self.out, (bytes.len() - shared) as u64);
+        self.out.extend_from_slice(&bytes[shared..]);
+        put_varint(&mut self.out, fields as u64);
+        self.previous = bytes;
+    }
+
+    /// The postings of the current term in one field.
+    fn field(&mut self, field: u8, docs: &[u32]) {
+        self.out.push(field);
+        encode_postings(&mut self.out, docs);
     }
 }
 
@@ -239,23 +292,14 @@ impl Segment {
 
     /// The segment's bytes (to be sealed).
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        put_varint(&mut out, self.terms.len() as u64);
-        let mut previous: &[u8] = &[];
+        let mut encoder = Encoder::new(self.terms.len());
         for (term, postings) in &self.terms {
-            let bytes = term.as_bytes();
-            let shared = common_prefix(previous, bytes);
-            put_varint(&mut out, shared as u64);
-            put_varint(&mut out, (bytes.len() - shared) as u64);
-            out.extend_from_slice(&bytes[shared..]);
-            put_varint(&mut out, postings.len() as u64);
+            encoder.term(term, postings.len());
             for (field, docs) in postings {
-                out.push(*field);
-                encode_postings(&mut out, docs);
+                encoder.field(*field, docs);
             }
-            previous = bytes;
         }
-        out
+        encoder.out
     }
 
     /// Reads bytes written by [`Segment::encode`]; `None` if malformed (terms
@@ -420,6 +464,25 @@ mod tests {
         assert!(Segment::decode(&sorted).is_some());
         let fields_unsorted = [1, 0, 1, b'a', 2, 4, 1, 5, 0, 1, 5];
         assert_eq!(Segment::decode(&fields_unsorted), None);
+    }
+
+    #[test]
+    fn a_builder_encodes_what_it_builds() {
+        let documents = [
+            document("Budget", "budget budgets"),
+            document("Lunch", "the budget"),
+            document("東京", "bud"),
+        ];
+        let fill = || {
+            let mut builder = SegmentBuilder::default();
+            for (doc, document) in [1, 4, 9].into_iter().zip(&documents) {
+                builder.add_document(doc, document);
+            }
+            builder
+        };
+        assert_eq!(fill().encode(), fill().build().encode());
+        assert_eq!(Segment::decode(&fill().encode()), Some(sample()));
+        assert!(SegmentBuilder::default().is_empty() && !fill().is_empty());
     }
 
     #[test]
