@@ -243,12 +243,14 @@ impl Mailbox {
     /// The index as of the stored state: this connection's copy if the state
     /// says the manifest has not changed since, else read and opened again.
     pub(super) async fn index_snapshot(&self) -> Result<Rc<IndexSnapshot>, Error> {
-        let tx = self.db.begin_read(&[STORE_META])?;
-        let state = self.state_in(&tx).await?;
-        drop(tx);
-        let index_at = self.take_state(state).await?.index_at;
-        if let Some(cached) = self.search.borrow().snapshot.clone() {
-            if cached.manifest.written_at == index_at {
+        // Without a copy (the first search after open), the state is read with
+        // the index below rather than on its own first.
+        let cached = self.search.borrow().snapshot.clone();
+        if let Some(cached) = cached {
+            let tx = self.db.begin_read(&[STORE_META])?;
+            let state = self.state_in(&tx).await?;
+            drop(tx);
+            if self.take_state(state).await?.index_at == cached.manifest.written_at {
                 return Ok(cached);
             }
         }
