@@ -487,13 +487,28 @@ fn hex_bits(value: f64) -> String {
 /// once and mailed to everyone, making every write that indexes them quadratic.
 /// In this browser build the standard hasher has no random source (its keys
 /// follow a fixed sequence), so each write's term map must hash with keys drawn
-/// from the browser's random source, different for every map.
+/// from the browser's random source: with `crypto.getRandomValues` made to
+/// return a known pattern, a new map hashes exactly as that pattern's keys do.
 #[wasm_bindgen_test]
-fn term_maps_hash_with_keys_of_their_own() {
+fn term_maps_hash_with_keys_from_the_random_source() {
     use offline_mailbox::search::segment::TermHasher;
     use std::hash::BuildHasher;
+    use wasm_bindgen::JsCast;
+    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into()).unwrap();
+    let pattern = js_sys::Function::new_with_args("array", "array.fill(0x5a); return array;");
+    js_sys::Reflect::set(&crypto, &"getRandomValues".into(), &pattern).unwrap();
+    let patterned = TermHasher::default();
+    // The own property shadowed the real method: removing it restores it.
+    js_sys::Reflect::delete_property(
+        crypto.unchecked_ref::<js_sys::Object>(),
+        &"getRandomValues".into(),
+    )
+    .unwrap();
     let (one, other) = (TermHasher::default(), TermHasher::default());
+    let known = TermHasher::from_seed([0x5a; 32]);
     for word in ["budget", "zeppelin", "a", ""] {
+        assert_eq!(patterned.hash_one(word), known.hash_one(word), "{word:?}");
         assert_ne!(one.hash_one(word), other.hash_one(word), "{word:?}");
+        assert_ne!(one.hash_one(word), known.hash_one(word), "{word:?}");
     }
 }

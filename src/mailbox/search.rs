@@ -31,8 +31,8 @@ use crate::search::manifest::{SegmentRef, BUCKETS, LOG_BUCKET};
 use crate::search::matcher::holds;
 use crate::search::postings::union;
 use crate::search::{
-    bucket_text, candidates, matches, Built, Clause, DocTable, Field, Manifest, Plan, Postings,
-    Query, SearchDocument, Segment, SegmentBuilder, Term,
+    bucket_text, candidates, matches, segment::TermHasher, Built, Clause, DocTable, Field,
+    Manifest, Plan, Postings, Query, SearchDocument, Segment, SegmentBuilder, Term,
 };
 use crate::store::{
     Record, STORE_MESSAGE_BODIES, STORE_META, STORE_SEARCH_DOCS, STORE_SEARCH_POSTINGS,
@@ -50,6 +50,9 @@ use super::Mailbox;
 const MANIFEST_KEY: &[u8] = b"manifest";
 /// Blinding scope of bucket texts.
 const BUCKET_SCOPE: &str = "search/bucket";
+/// Most bucket texts a connection remembers: mail in many scripts could
+/// otherwise fill memory with them.
+const MAX_BUCKET_TEXTS: usize = 200_000;
 /// Most results one search page returns.
 pub const MAX_SEARCH_LIMIT: u32 = 10_000;
 
@@ -89,8 +92,9 @@ pub struct SearchCache {
     /// Decoded buckets, each with the index generation and the segment numbers
     /// it was merged from.
     buckets: HashMap<u16, (u64, Vec<u32>, Rc<Segment>)>,
-    /// The bucket of each bucket text met so far.
-    bucket_texts: HashMap<String, u16>,
+    /// The bucket of bucket texts met so far (at most [`MAX_BUCKET_TEXTS`];
+    /// keyed at random, as mailed words choose the texts).
+    bucket_texts: HashMap<String, u16, TermHasher>,
 }
 
 /// The index changes of one write, sealed, ready for its transaction.
@@ -223,9 +227,10 @@ fn index_integrity() -> Error {
 }
 
 impl Mailbox {
-    /// The bucket a term is stored in: its bucket text, blinded, remembered for
-    /// the connection's life (a mailbox has some tens of thousands of bucket
-    /// texts, and every write and query asks for many of them).
+    /// The bucket a term is stored in: its bucket text, blinded, remembered
+    /// while this connection lives (a mailbox has some tens of thousands of
+    /// bucket texts, and every write and query asks for many of them), up to
+    /// [`MAX_BUCKET_TEXTS`] at a time.
     pub(super) fn bucket_of(&self, term: &str) -> u16 {
         let text = bucket_text(term);
         if let Some(bucket) = self.search.borrow().bucket_texts.get(text) {
@@ -233,10 +238,11 @@ impl Mailbox {
         }
         let blinded = self.blind.blind(BUCKET_SCOPE, text.as_bytes());
         let bucket = u16::from_be_bytes([blinded[0], blinded[1]]) % BUCKETS;
-        self.search
-            .borrow_mut()
-            .bucket_texts
-            .insert(text.to_owned(), bucket);
+        let texts = &mut self.search.borrow_mut().bucket_texts;
+        if texts.len() >= MAX_BUCKET_TEXTS {
+            texts.clear();
+        }
+        texts.insert(text.to_owned(), bucket);
         bucket
     }
 

@@ -350,7 +350,6 @@ mod tests {
         let query = Query::parse("review").unwrap();
         let plan = Plan::new(&query, folder_tag);
         let found: Vec<u32> = candidates(&query, &plan, &f.segment, &f.table, None)
-            .into_iter()
             .map(|(d, _)| d)
             .collect();
         assert_eq!(found, [0, 3], "document 3 has the word in its subject");

@@ -80,16 +80,26 @@ pub struct SegmentBuilder<'a> {
 #[derive(Debug, Clone)]
 pub struct TermHasher(ahash::RandomState);
 
+impl TermHasher {
+    /// A hasher with the keys `seed` gives (for tests: a map's keys come from
+    /// [`TermHasher::default`]).
+    pub fn from_seed(seed: [u8; 32]) -> TermHasher {
+        let [a, b, c, d] = [0, 8, 16, 24]
+            .map(|at| u64::from_le_bytes(seed[at..at + 8].try_into().unwrap_or_default()));
+        TermHasher(ahash::RandomState::with_seeds(a, b, c, d))
+    }
+}
+
 impl Default for TermHasher {
+    /// A hasher keyed from the platform's random source (the browser's
+    /// `crypto.getRandomValues`).
     fn default() -> TermHasher {
         let mut seed = [0u8; 32];
         // Without randomness the map still works, only with fixed keys.
         if getrandom::getrandom(&mut seed).is_err() {
             seed = [0; 32];
         }
-        let [a, b, c, d] = [0, 8, 16, 24]
-            .map(|at| u64::from_le_bytes(seed[at..at + 8].try_into().unwrap_or_default()));
-        TermHasher(ahash::RandomState::with_seeds(a, b, c, d))
+        TermHasher::from_seed(seed)
     }
 }
 
