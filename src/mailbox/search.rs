@@ -736,34 +736,25 @@ impl Mailbox {
             }
         }
         self.split_log(write, &mut fresh).await?;
-        let manifest = &mut write.snapshot.manifest;
-        let stored = self.segments_to_merge(manifest, &fresh).await?;
-        let mut stored: HashMap<(u16, u32), Segment> = stored;
         let touched: BTreeSet<u16> = fresh.keys().map(|(bucket, _)| *bucket).collect();
+        // One bucket at a time, each encoded as soon as its merges are done: after
+        // a split every bucket may merge in the same write, and holding all their
+        // segments decoded at once would take the whole index's worth of memory.
         for bucket in touched {
-            loop {
-                let due = manifest.due_merge(bucket);
-                if due.is_empty() {
-                    break;
-                }
-                let mut sources = MergeSources {
-                    fresh: &mut fresh,
-                    stored: &mut stored,
-                    deletes: &mut write.deletes,
-                };
-                let merged = sources.merge(bucket, &due, &write.snapshot.table)?;
-                if let Some(seq) = manifest.replace_merged(bucket, &due, merged.is_empty()) {
-                    fresh.insert((bucket, seq), merged);
+            self.merge_bucket(write, bucket, &mut fresh).await?;
+            let done: Vec<(u16, u32)> = fresh
+                .keys()
+                .filter(|(of, _)| *of == bucket)
+                .copied()
+                .collect();
+            for at in done {
+                if let Some(segment) = fresh.remove(&at) {
+                    encoded.push((at, segment.encode()));
                 }
             }
         }
         let keyring = self.keys();
-        let generation = manifest.generation;
-        encoded.extend(
-            fresh
-                .into_iter()
-                .map(|(at, segment)| (at, segment.encode())),
-        );
+        let generation = write.snapshot.manifest.generation;
         let sealing: Vec<_> = encoded
             .into_iter()
             .map(|((bucket, seq), bytes)| {
@@ -818,29 +809,56 @@ impl Mailbox {
         Ok(())
     }
 
-    /// The stored segments the merges due after this write will read, opened:
-    /// found by running the merges on a copy of the manifest first.
+    /// Runs the merges due in `bucket` after this write (their results join
+    /// `fresh`), reading the stored segments they take.
+    async fn merge_bucket(
+        &self,
+        write: &mut IndexWrite,
+        bucket: u16,
+        fresh: &mut HashMap<(u16, u32), Segment>,
+    ) -> Result<(), Error> {
+        let mut stored = self
+            .segments_to_merge(&write.snapshot.manifest, bucket, fresh)
+            .await?;
+        let manifest = &mut write.snapshot.manifest;
+        loop {
+            let due = manifest.due_merge(bucket);
+            if due.is_empty() {
+                return Ok(());
+            }
+            let mut sources = MergeSources {
+                fresh: &mut *fresh,
+                stored: &mut stored,
+                deletes: &mut write.deletes,
+            };
+            let merged = sources.merge(bucket, &due, &write.snapshot.table)?;
+            if let Some(seq) = manifest.replace_merged(bucket, &due, merged.is_empty()) {
+                fresh.insert((bucket, seq), merged);
+            }
+        }
+    }
+
+    /// The stored segments the merges due in `bucket` after this write will
+    /// read, opened: found by running the merges on a copy of the manifest first.
     async fn segments_to_merge(
         &self,
         manifest: &Manifest,
+        bucket: u16,
         fresh: &HashMap<(u16, u32), Segment>,
     ) -> Result<HashMap<(u16, u32), Segment>, Error> {
         let mut dry = manifest.clone();
         let mut wanted: Vec<(u16, u32)> = Vec::new();
-        let touched: BTreeSet<u16> = fresh.keys().map(|(bucket, _)| *bucket).collect();
-        for bucket in touched {
-            loop {
-                let due: Vec<SegmentRef> = dry.due_merge(bucket);
-                if due.is_empty() {
-                    break;
-                }
-                wanted.extend(
-                    due.iter()
-                        .map(|s| (bucket, s.seq))
-                        .filter(|at| !fresh.contains_key(at) && at.1 < manifest.next_seq),
-                );
-                dry.replace_merged(bucket, &due, false);
+        loop {
+            let due: Vec<SegmentRef> = dry.due_merge(bucket);
+            if due.is_empty() {
+                break;
             }
+            wanted.extend(
+                due.iter()
+                    .map(|s| (bucket, s.seq))
+                    .filter(|at| !fresh.contains_key(at) && at.1 < manifest.next_seq),
+            );
+            dry.replace_merged(bucket, &due, false);
         }
         self.read_segments(&wanted, manifest.generation, manifest.written_at)
             .await
