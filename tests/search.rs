@@ -404,6 +404,122 @@ async fn contacts_and_events_are_searched_by_words_and_phrases() {
     wait(mailbox.wipe()).await;
 }
 
+fn ids_of(value: JsValue) -> Vec<String> {
+    js_sys::Array::from(&value)
+        .iter()
+        .map(|item| field(&item, "id").as_string().unwrap())
+        .collect()
+}
+
+async fn contact_hits(mailbox: &OfflineMailbox, query: &str) -> Vec<String> {
+    ids_of(wait(mailbox.search_contacts(query.into(), JsValue::UNDEFINED)).await)
+}
+
+async fn event_hits(mailbox: &OfflineMailbox, query: &str) -> Vec<String> {
+    let june = json(r#"{"start":"2024-06-01T00:00:00Z","end":"2024-07-01T00:00:00Z"}"#);
+    ids_of(wait(mailbox.search_events(query.into(), june)).await)
+}
+
+#[wasm_bindgen_test]
+async fn contacts_and_events_are_in_the_index_and_kept_in_step() {
+    let user = "search-people-index";
+    let mailbox = open_with(user, sample()).await;
+    let contacts = json(
+        r#"{"value":[
+            {"id":"c1","displayName":"Zoë Quinn","companyName":"Contoso Ltd","emailAddresses":[{"address":"zoe@contoso.example"}]},
+            {"id":"c2","displayName":"Adele Vance","companyName":"Fabrikam","emailAddresses":[{"address":"adele@fabrikam.example"}]}
+        ],"@odata.deltaLink":"https://example.invalid/delta?token=1"}"#,
+    );
+    let index = |copy: JsValue| {
+        ["searchDocs", "searchPostings"]
+            .map(|store| stringify(&js_sys::Reflect::get(&copy, &store.into()).unwrap()))
+    };
+    let messages_only = index(wait(snapshot(&db_name(user))).await);
+    wait(mailbox.apply_delta("contacts".into(), "people".into(), contacts.clone())).await;
+    let with_contacts = index(wait(snapshot(&db_name(user))).await);
+    assert_ne!(
+        with_contacts, messages_only,
+        "a contact write writes the index"
+    );
+    let events = json(
+        r#"{"value":[
+            {"id":"e1","subject":"Budget review","location":{"displayName":"Room 4"},
+             "start":{"dateTime":"2024-06-03T09:00:00","timeZone":"UTC"},"end":{"dateTime":"2024-06-03T10:00:00","timeZone":"UTC"}},
+            {"id":"e2","subject":"Lunch with Fabrikam","location":{"displayName":"Café Bleu"},
+             "start":{"dateTime":"2024-06-04T12:00:00","timeZone":"UTC"},"end":{"dateTime":"2024-06-04T13:00:00","timeZone":"UTC"}},
+            {"id":"e3","subject":"Lunch in May","start":{"dateTime":"2024-05-04T12:00:00","timeZone":"UTC"},
+             "end":{"dateTime":"2024-05-04T13:00:00","timeZone":"UTC"}}
+        ],"@odata.deltaLink":"https://example.invalid/delta?token=2"}"#,
+    );
+    wait(mailbox.apply_delta("events".into(), "calendar".into(), events)).await;
+    assert_eq!(contact_hits(&mailbox, "fabrikam").await, ["c2"]);
+    assert_eq!(event_hits(&mailbox, "fabrikam").await, ["e2"]);
+    assert_eq!(event_hits(&mailbox, "lunch").await, ["e2"], "e3 is in May");
+    assert_eq!(event_hits(&mailbox, "budget").await, ["e1"]);
+    // Each kind answers only with its own items: the messages' own words and
+    // operators never bring back a contact or an event.
+    assert_eq!(hits(&mailbox, "fabrikam").await, Vec::<String>::new());
+    assert_eq!(hits(&mailbox, "lunch").await, ["m2"]);
+    assert_eq!(hits(&mailbox, "budget").await, ["m4", "m2", "m1"]);
+    assert_eq!(hits(&mailbox, "is:read").await, ["m4", "m3", "m1"]);
+    assert_eq!(contact_hits(&mailbox, "budget").await, Vec::<String>::new());
+
+    // Replaying a page changes no record of the index.
+    let stored = index(wait(snapshot(&db_name(user))).await);
+    wait(mailbox.apply_delta("contacts".into(), "people".into(), contacts)).await;
+    assert_eq!(index(wait(snapshot(&db_name(user))).await), stored);
+
+    // A partial update, a removal, and an event moved out of the range.
+    let page = json(
+        r#"{"value":[
+            {"id":"c1","companyName":"Northwind"},
+            {"id":"c2","@removed":{"reason":"deleted"}}
+        ],"@odata.deltaLink":"https://example.invalid/delta?token=3"}"#,
+    );
+    wait(mailbox.apply_delta("contacts".into(), "people".into(), page)).await;
+    assert_eq!(
+        contact_hits(&mailbox, "contoso ltd").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(contact_hits(&mailbox, "northwind zoe").await, ["c1"]);
+    assert_eq!(
+        contact_hits(&mailbox, "fabrikam").await,
+        Vec::<String>::new()
+    );
+    wait(mailbox.put_events(array([json(
+        r#"{"id":"e2","subject":"Lunch with Fabrikam","start":{"dateTime":"2024-08-04T12:00:00","timeZone":"UTC"},
+            "end":{"dateTime":"2024-08-04T13:00:00","timeZone":"UTC"}}"#,
+    )])))
+    .await;
+    assert_eq!(event_hits(&mailbox, "lunch").await, Vec::<String>::new());
+
+    // Built again from the stores (here after the index's records are lost), it
+    // holds the contacts and events as they are now.
+    for store in ["searchDocs", "searchPostings"] {
+        wait(clear_store(&db_name(user), store)).await;
+    }
+    mailbox.close();
+    let mailbox = open(key_options(user, 7)).await;
+    assert_eq!(contact_hits(&mailbox, "northwind").await, ["c1"]);
+    assert_eq!(event_hits(&mailbox, "budget room").await, ["e1"]);
+    assert_eq!(hits(&mailbox, "budget").await, ["m4", "m2", "m1"]);
+
+    // A contact altered on disk is quarantined when a search opens it, and
+    // leaves the index.
+    wait(tamper_first(&db_name(user), "contacts")).await;
+    assert_eq!(contact_hits(&mailbox, "zoe").await, Vec::<String>::new());
+    assert_eq!(
+        js_sys::Array::from(&wait(mailbox.quarantine()).await).length(),
+        1
+    );
+    assert_eq!(contact_hits(&mailbox, "zoe").await, Vec::<String>::new());
+
+    // A reset scope takes its items out of the index.
+    wait(mailbox.reset_scope("events".into(), "calendar".into())).await;
+    assert_eq!(event_hits(&mailbox, "budget").await, Vec::<String>::new());
+    wait(mailbox.wipe()).await;
+}
+
 #[wasm_bindgen_test]
 async fn two_tabs_writing_and_searching_stay_exact() {
     let user = "search-tabs";

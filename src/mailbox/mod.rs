@@ -304,10 +304,11 @@ impl Mailbox {
     ) -> Result<(), Error> {
         let key = record.bytes(fields::KEY).unwrap_or_default();
         let message = store == Kind::Message.store();
+        let indexed = Kind::from_store(store).is_some_and(search::is_indexed);
         for _ in 0..state::WRITE_ATTEMPTS {
             let base = self.base();
-            // A quarantined message leaves the search index in the same transaction.
-            let index = match message {
+            // A quarantined item leaves the search index in the same transaction.
+            let index = match indexed {
                 true => {
                     let prepared = self.index_removal(std::slice::from_ref(record), base).await;
                     let Some(index) = self.or_again(prepared).await? else {
@@ -332,8 +333,8 @@ impl Mailbox {
                 }
                 None => None,
             };
-            // A message's index change was prepared against `base`.
-            let expected = message.then_some(base);
+            // An indexed item's change was prepared against `base`.
+            let expected = indexed.then_some(base);
             let Some(mut txn) = self.begin(&stores, expected).await? else {
                 continue;
             };

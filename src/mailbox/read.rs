@@ -233,6 +233,17 @@ impl Mailbox {
             .db
             .query(Kind::Event.store(), indexes::BY_START, &query, None)
             .await?;
+        self.open_overlapping(records, start, end).await
+    }
+
+    /// The event `records` whose interval overlaps `[start, end)` (ms), opened,
+    /// sorted by start.
+    pub(super) async fn open_overlapping(
+        &self,
+        records: Vec<Record>,
+        start: f64,
+        end: f64,
+    ) -> Result<Vec<Vec<u8>>, Error> {
         let overlaps = |r: &Record| {
             let (s, e) = (number(r, fields::START), number(r, fields::END));
             s < end && (e > start || (e == s && s >= start))
@@ -362,7 +373,8 @@ fn has_tag(record: &Record, field: &str, tag: &[u8]) -> bool {
     }
 }
 
-fn display_name(item: &Value) -> String {
+/// The key contacts are sorted by: the display name, lowercased.
+pub(super) fn display_name(item: &Value) -> String {
     item.get("displayName")
         .and_then(Value::as_str)
         .unwrap_or_default()

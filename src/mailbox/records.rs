@@ -47,15 +47,15 @@ pub struct SealedItem {
     /// A message's body record (the rest of it, for `messageBodies`), or `None`
     /// when the write changes only the summary and the stored body stays.
     pub body: Option<Record>,
-    /// What the search index learns from a message write (`None`: the index
-    /// stays as it is, as when only the body pointer changes).
+    /// What the search index learns from the write (`None`: the index stays as
+    /// it is, as when only a message's body pointer changes, or for a folder).
     pub search: Option<SearchItem>,
 }
 
-/// What the search index learns from a message write.
+/// What the search index learns from a write of a message, contact or event.
 #[derive(Clone)]
 pub struct SearchItem {
-    /// The document table's entry for the message (time, folder tag, flags).
+    /// The document table's entry for the item (time, folder tag, flags).
     pub entry: DocEntry,
     /// The terms of a whole message; `None` when only its summary is written
     /// (the terms stay as indexed, the entry is updated).
@@ -94,7 +94,13 @@ impl Mailbox {
         let key = self.record_key(kind, &item.id);
         let (record, placement) = self.index_fields(scope_key, item);
         let record = self.seal_fields(kind.store(), &key, record, &item.to_json_bytes());
-        sealed_item(key, record, placement)
+        let search = item_search(&key, item);
+        let sealing = sealed_item(key, record, placement);
+        Box::pin(async move {
+            let mut sealed = sealing.await?;
+            sealed.search = search;
+            Ok(sealed)
+        })
     }
 
     /// A whole message as a summary record and a body record, both written now.
@@ -484,6 +490,34 @@ impl Mailbox {
 }
 
 /// The item whose one record is being sealed by `record`.
+/// What the search index learns from a contact or an event: its terms, and an
+/// entry of its kind (an event's start orders it); `None` for other kinds.
+pub(super) fn item_search(key: &[u8; BLINDED_LEN], item: &Item) -> Option<SearchItem> {
+    let (kind, received, document) = match &item.facts {
+        Facts::Contact { .. } => (
+            doc_flags::CONTACT,
+            0,
+            SearchDocument::of_contact(&item.fields),
+        ),
+        Facts::Event { start, .. } => (
+            doc_flags::EVENT,
+            start.0,
+            SearchDocument::of_event(&item.fields),
+        ),
+        _ => return None,
+    };
+    let entry = DocEntry {
+        key: *key,
+        received,
+        folder: 0,
+        flags: kind,
+    };
+    Some(SearchItem {
+        entry,
+        document: Some(document),
+    })
+}
+
 fn sealed_item(
     key: [u8; BLINDED_LEN],
     record: impl Future<Output = Result<Record, Error>> + 'static,

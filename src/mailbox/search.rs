@@ -20,19 +20,19 @@ use std::cell::OnceCell;
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
 
-use futures_util::future::{join_all, try_join, try_join3};
-use futures_util::TryFutureExt;
+use futures_util::future::{join_all, try_join, try_join3, try_join4};
+use futures_util::{FutureExt, TryFutureExt};
 use serde_json::{Map, Value};
 
 use crate::crypto::{Aad, BLINDED_LEN};
 use crate::model::{Item, Kind, Timestamp};
 use crate::search::docs::{flags as doc_flags, page_of};
-use crate::search::manifest::{SegmentRef, BUCKETS, LOG_BUCKET};
+use crate::search::manifest::{SegmentRef, BUCKETS, BUILD_STAGES, LOG_BUCKET};
 use crate::search::matcher::holds;
 use crate::search::postings::union;
 use crate::search::{
-    bucket_text, candidates, matches, segment::TermHasher, Built, Clause, DocTable, Field,
-    Manifest, Plan, Postings, Query, SearchDocument, Segment, SegmentBuilder, Term,
+    bucket_text, candidates, matches, segment::TermHasher, Built, Clause, DocEntry, DocTable,
+    Field, Manifest, Plan, Postings, Query, SearchDocument, Segment, SegmentBuilder, Term,
 };
 use crate::store::{
     Record, STORE_MESSAGE_BODIES, STORE_META, STORE_SEARCH_DOCS, STORE_SEARCH_POSTINGS,
@@ -40,10 +40,10 @@ use crate::store::{
 use crate::Error;
 
 use super::layout::UpgradeProgress;
-use super::read::{cursor_of, parse_cursor, MessagePage};
-use super::records::{SearchItem, BODY_EVICTED};
+use super::read::{cursor_of, display_name, parse_cursor, MessagePage};
+use super::records::{item_search, SearchItem, BODY_EVICTED};
 use super::state::{busy, StateTx, WRITE_ATTEMPTS};
-use super::write::{Op, StoredRecords};
+use super::write::{with_bodies, Op, StoredRecords};
 use super::Mailbox;
 
 /// Key of the manifest in `searchDocs` (page keys are four bytes).
@@ -118,7 +118,21 @@ impl IndexWrite {
     }
 }
 
-/// The stores a message write touches for the index.
+/// Whether items of `kind` are in the search index (messages, contacts, events).
+pub(super) fn is_indexed(kind: Kind) -> bool {
+    matches!(kind, Kind::Message | Kind::Contact | Kind::Event)
+}
+
+/// The document table's kind bit of `kind` (none for messages).
+fn kind_bit(kind: Kind) -> u8 {
+    match kind {
+        Kind::Contact => doc_flags::CONTACT,
+        Kind::Event => doc_flags::EVENT,
+        _ => 0,
+    }
+}
+
+/// The stores a write of an indexed kind touches for the index.
 pub const INDEX_STORES: [&str; 2] = [STORE_SEARCH_POSTINGS, STORE_SEARCH_DOCS];
 
 /// Options of a search.
@@ -179,8 +193,11 @@ enum IndexChange<'a> {
     Remove([u8; BLINDED_LEN]),
 }
 
-/// Messages indexed per build transaction.
+/// Items indexed per build transaction.
 const BUILD_BATCH: u32 = 200;
+
+/// The kind each build stage indexes.
+const BUILD_KINDS: [Kind; BUILD_STAGES as usize] = [Kind::Message, Kind::Contact, Kind::Event];
 
 /// The rest of a segment's or page's plaintext, which starts with the generation
 /// of the index it belongs to: a part of an earlier index (whose numbers the new
@@ -249,6 +266,16 @@ impl Mailbox {
     /// The index as of the stored state: this connection's copy if the state
     /// says the manifest has not changed since, else read and opened again.
     pub(super) async fn index_snapshot(&self) -> Result<Rc<IndexSnapshot>, Error> {
+        Ok(self.index_snapshot_with(&BTreeSet::new()).await?.0)
+    }
+
+    /// [`Mailbox::index_snapshot`], and when it is read again, the stored
+    /// segments of `buckets` read in the same transaction (a first search then
+    /// waits for one read, not two in turn).
+    async fn index_snapshot_with(
+        &self,
+        buckets: &BTreeSet<u16>,
+    ) -> Result<(Rc<IndexSnapshot>, Vec<Record>), Error> {
         // Without a copy (the first search after open), the state is read with
         // the index below rather than on its own first.
         let cached = self.search.borrow().snapshot.clone();
@@ -257,25 +284,39 @@ impl Mailbox {
             let state = self.state_in(&tx).await?;
             drop(tx);
             if self.take_state(state).await?.index_at == cached.manifest.written_at {
-                return Ok(cached);
+                return Ok((cached, Vec::new()));
             }
         }
-        // The manifest and the pages are read in one transaction with the state,
-        // so the three agree.
-        let tx = self.db.begin_read(&[STORE_META, STORE_SEARCH_DOCS])?;
+        // The manifest, the pages and the segments are read in one transaction
+        // with the state, so they all agree.
+        let tx = self
+            .db
+            .begin_read(&[STORE_META, STORE_SEARCH_DOCS, STORE_SEARCH_POSTINGS])?;
         let manifest = tx.get(STORE_SEARCH_DOCS, MANIFEST_KEY).err_into();
         let pages = tx.get_all(STORE_SEARCH_DOCS).err_into();
-        let (state, manifest, pages) = try_join3(self.state_in(&tx), manifest, pages).await?;
+        let reading = &tx;
+        let segments = join_all(buckets.iter().map(|bucket| {
+            let (first, last) = (segment_key(*bucket, 0), segment_key(*bucket, u32::MAX));
+            async move {
+                reading
+                    .records_between(STORE_SEARCH_POSTINGS, &first, &last)
+                    .await
+            }
+        }))
+        .map(|read| read.into_iter().collect::<Result<Vec<_>, _>>())
+        .err_into();
+        let (state, manifest, pages, segments) =
+            try_join4(self.state_in(&tx), manifest, pages, segments).await?;
         drop(tx);
         let index_at = self.take_state(state).await?.index_at;
-        // Before any index was committed, messages already stored (by a version
+        // Before any index was committed, items already stored (by a version
         // without search) wait for the build.
-        let unindexed = index_at == 0 && self.db.count(Kind::Message.store()).await? > 0;
+        let unindexed = index_at == 0 && self.indexed_count().await? > 0;
         let manifest = self.open_manifest(manifest, index_at, unindexed).await?;
         let table = self.open_pages(&manifest, &pages).await?;
         let snapshot = Rc::new(IndexSnapshot::new(manifest, table));
         self.search.borrow_mut().snapshot = Some(snapshot.clone());
-        Ok(snapshot)
+        Ok((snapshot, segments.into_iter().flatten().collect()))
     }
 
     async fn open_manifest(
@@ -286,7 +327,7 @@ impl Mailbox {
     ) -> Result<Manifest, Error> {
         let empty = || -> Result<Manifest, Error> {
             let built = match unindexed {
-                true => Built::From(Vec::new()),
+                true => Built::from_start(),
                 false => Built::Done,
             };
             Ok(Manifest::new(built, new_generation()?))
@@ -334,7 +375,7 @@ impl Mailbox {
             let (stamp, body) = body.split_at_checked(8).ok_or_else(index_integrity)?;
             let stamp = u64::from_be_bytes(stamp.try_into().map_err(|_| index_integrity())?);
             let entries = DocTable::decode(body).ok_or_else(index_integrity)?;
-            let in_page = entries.iter().all(|(doc, _)| page_of(doc) == page);
+            let in_page = entries.page_numbers().all(|number| number == page);
             if stamp != written_at || !in_page {
                 return Err(index_integrity());
             }
@@ -348,6 +389,7 @@ impl Mailbox {
     /// `None` when the write changes nothing the index holds.
     pub(super) async fn prepare_index(
         &self,
+        kind: Kind,
         ops: &[Op],
         before: &StoredRecords,
         base: u64,
@@ -370,8 +412,7 @@ impl Mailbox {
                 } => {
                     let stored = current.get(key).cloned().flatten();
                     let removed = stored.is_some_and(|record| {
-                        let store = Kind::Message.store();
-                        !self.removal_skipped(store, &record, only_in_scopes.as_deref())
+                        !self.removal_skipped(kind.store(), &record, only_in_scopes.as_deref())
                     });
                     if !removed {
                         continue;
@@ -511,27 +552,31 @@ impl Mailbox {
         Ok(())
     }
 
-    /// Indexes the messages stored before the index existed (or before it was
-    /// rebuilt), in resumable batches: each batch is one write that also records
-    /// how far the build got, so a tab closed midway resumes at the next call.
-    /// Messages written since are indexed already and skipped.
+    /// Indexes the items stored before the index existed (or before it was
+    /// rebuilt): messages, then contacts, then events, in resumable batches. Each
+    /// batch is one write that also records how far the build got, so a tab
+    /// closed midway resumes at the next call. Items written since are indexed
+    /// already and skipped.
     pub async fn build_index(&self, on_progress: &dyn Fn(UpgradeProgress)) -> Result<(), Error> {
         if self.index_is_built().await? {
             return Ok(());
         }
-        let store = Kind::Message.store();
-        let total = u64::from(self.db.count(store).await?);
+        let total = self.indexed_count().await?;
         let mut done = 0u64;
         for _ in 0..u32::MAX {
             let base = self.base();
             let snapshot = self.usable_index().await?;
-            let Built::From(after) = &snapshot.manifest.built else {
+            let Built::From(stage, after) = &snapshot.manifest.built else {
                 return Ok(());
             };
+            let kind = *BUILD_KINDS
+                .get(usize::from(*stage))
+                .ok_or_else(index_integrity)?;
             let after = (!after.is_empty()).then(|| after.clone());
-            // The summaries and their bodies are read in one transaction, so
-            // each body is the one its summary names.
-            let tx = self.db.begin_read(&[store, STORE_MESSAGE_BODIES])?;
+            let store = kind.store();
+            // A message's summary and body are read in one transaction, so each
+            // body is the one its summary names.
+            let tx = self.db.begin_read(&with_bodies(kind, &[store]))?;
             let page = tx
                 .records_after(store, after.as_deref(), BUILD_BATCH)
                 .await?;
@@ -545,16 +590,22 @@ impl Mailbox {
                 })
                 .cloned()
                 .collect();
-            let keys: Vec<Vec<u8>> = fresh.iter().map(own_key).collect();
-            let bodies = tx.get_many(STORE_MESSAGE_BODIES, &keys).await?;
+            let bodies = match kind {
+                Kind::Message => {
+                    let keys: Vec<Vec<u8>> = fresh.iter().map(own_key).collect();
+                    tx.get_many(STORE_MESSAGE_BODIES, &keys).await?
+                }
+                _ => Vec::new(),
+            };
             drop(tx);
-            let items = self.search_items(&fresh, bodies).await?;
+            let items = self.search_items(kind, &fresh, bodies).await?;
             let changes: Vec<IndexChange<'_>> = items
                 .iter()
                 .map(|(key, item)| IndexChange::Index(*key, item))
                 .collect();
             let built = match (page.full, page.last_key) {
-                (true, Some(last)) => Built::From(last),
+                (true, Some(last)) => Built::From(*stage, last),
+                _ if *stage + 1 < BUILD_STAGES => Built::From(*stage + 1, Vec::new()),
                 _ => Built::Done,
             };
             // A part of the index that fails drops it: the build starts over.
@@ -569,7 +620,8 @@ impl Mailbox {
             self.finish(txn).await?;
             self.install_index(write);
             done += page.records.len() as u64;
-            if total > 0 {
+            // A stage with nothing stored (no contacts, say) reports nothing.
+            if total > 0 && !page.records.is_empty() {
                 on_progress(UpgradeProgress {
                     done: done.min(total),
                     total,
@@ -589,7 +641,7 @@ impl Mailbox {
         let (state, manifest) = try_join(self.state_in(&tx), manifest).await?;
         drop(tx);
         let index_at = self.take_state(state).await?.index_at;
-        let unindexed = index_at == 0 && self.db.count(Kind::Message.store()).await? > 0;
+        let unindexed = index_at == 0 && self.indexed_count().await? > 0;
         match self.open_manifest(manifest, index_at, unindexed).await {
             Ok(manifest) => Ok(manifest.built == Built::Done),
             Err(error) if is_index_integrity(&error) => Ok(true),
@@ -597,20 +649,30 @@ impl Mailbox {
         }
     }
 
-    /// What the index learns from stored message summaries and their bodies (read
-    /// together): each opened whole, in the order given. Summaries that fail are
-    /// left out (a read quarantines them); a body that fails is quarantined and
-    /// the message indexed by its summary.
+    /// How many items of the indexed kinds are stored.
+    async fn indexed_count(&self) -> Result<u64, Error> {
+        let mut total = 0;
+        for kind in BUILD_KINDS {
+            total += u64::from(self.db.count(kind.store()).await?);
+        }
+        Ok(total)
+    }
+
+    /// What the index learns from stored items of `kind` (message summaries with
+    /// their `bodies`, read together): each opened whole, in the order given.
+    /// Items that fail are left out (a read quarantines them); a body that fails
+    /// is quarantined and the message indexed by its summary.
     async fn search_items(
         &self,
+        kind: Kind,
         summaries: &[Record],
         bodies: Vec<Option<Record>>,
     ) -> Result<Vec<([u8; BLINDED_LEN], SearchItem)>, Error> {
         let keys: Vec<Vec<u8>> = summaries.iter().map(own_key).collect();
-        // Every summary is handed to WebCrypto before any is awaited: one batch.
+        // Every item is handed to WebCrypto before any is awaited: one batch.
         let attempts: Vec<_> = summaries
             .iter()
-            .map(|summary| self.try_open(Kind::Message.store(), summary))
+            .map(|summary| self.try_open(kind.store(), summary))
             .collect();
         let mut opened = Vec::with_capacity(attempts.len());
         for (index, attempt) in attempts.into_iter().enumerate() {
@@ -621,7 +683,7 @@ impl Mailbox {
         }
         let wholes = join_all(opened.into_iter().map(|(index, plaintext)| {
             let summary = &summaries[index];
-            let body = bodies[index].clone();
+            let body = bodies.get(index).cloned().flatten();
             async move {
                 let whole = match summary.number(crate::store::fields::BODY_AT) {
                     None => Ok(plaintext),
@@ -643,16 +705,21 @@ impl Mailbox {
             let Ok(value) = serde_json::from_slice::<Value>(&whole) else {
                 continue;
             };
-            let Ok(item) = Item::validate(Kind::Message, index, value) else {
+            let Ok(item) = Item::validate(kind, index, value) else {
                 continue;
             };
             let evicted =
                 summaries[index].number(crate::store::fields::BODY_AT) == Some(BODY_EVICTED);
-            let Some(entry) = self.search_entry(&key, &item, evicted) else {
-                continue;
+            let search = match self.search_entry(&key, &item, evicted) {
+                Some(entry) => Some(SearchItem {
+                    entry,
+                    document: Some(SearchDocument::of_message(&item.fields)),
+                }),
+                None => item_search(&key, &item),
             };
-            let document = Some(SearchDocument::of_message(&item.fields));
-            out.push((key, SearchItem { entry, document }));
+            if let Some(search) = search {
+                out.push((key, search));
+            }
         }
         Ok(out)
     }
@@ -676,10 +743,18 @@ impl Mailbox {
     /// it fails authentication: an altered or removed part of it is never believed,
     /// and never stops the mailbox.
     pub(super) async fn usable_index(&self) -> Result<Rc<IndexSnapshot>, Error> {
-        match self.index_snapshot().await {
+        Ok(self.usable_index_with(&BTreeSet::new()).await?.0)
+    }
+
+    /// [`Mailbox::usable_index`] with [`Mailbox::index_snapshot_with`]'s segments.
+    async fn usable_index_with(
+        &self,
+        buckets: &BTreeSet<u16>,
+    ) -> Result<(Rc<IndexSnapshot>, Vec<Record>), Error> {
+        match self.index_snapshot_with(buckets).await {
             Err(error) if is_index_integrity(&error) => {
                 self.reset_index().await?;
-                self.index_snapshot().await
+                self.index_snapshot_with(buckets).await
             }
             other => other,
         }
@@ -694,7 +769,7 @@ impl Mailbox {
                 puts: Vec::new(),
                 deletes: Vec::new(),
                 snapshot: IndexSnapshot::new(
-                    Manifest::new(Built::From(Vec::new()), new_generation()?),
+                    Manifest::new(Built::from_start(), new_generation()?),
                     DocTable::default(),
                 ),
             };
@@ -886,7 +961,20 @@ impl Mailbox {
         if self.take_state(state).await?.index_at != index_at {
             return Err(index_moved());
         }
+        self.open_segments(wanted, records, generation).await
+    }
+
+    /// Opens the stored segments `wanted` of the index of `generation`, from
+    /// their `records` (in the same order); a missing one, or one that does not
+    /// open, is [`index_integrity`].
+    async fn open_segments(
+        &self,
+        wanted: &[(u16, u32)],
+        records: Vec<Option<Record>>,
+        generation: u64,
+    ) -> Result<HashMap<(u16, u32), Segment>, Error> {
         let keyring = self.keys();
+        let keys: Vec<Vec<u8>> = wanted.iter().map(|(b, s)| segment_key(*b, *s)).collect();
         let mut opening = Vec::with_capacity(records.len());
         for ((at, key), record) in wanted.iter().zip(&keys).zip(records) {
             let record = record.ok_or_else(index_integrity)?;
@@ -1021,36 +1109,44 @@ impl Mailbox {
         &self,
         query: &Query,
     ) -> Result<(Rc<IndexSnapshot>, LoadedBuckets<'_>), Error> {
-        let mut snapshot = self.usable_index().await?;
+        let buckets = self.query_buckets(query);
+        let (mut snapshot, mut read) = self.usable_index_with(&buckets).await?;
         if snapshot.manifest.built != Built::Done {
             self.build_index(&|_| {}).await?;
-            snapshot = self.usable_index().await?;
+            (snapshot, read) = (self.usable_index().await?, Vec::new());
         }
-        let postings = self.load_buckets(query, &snapshot).await?;
+        let postings = self.load_buckets(&buckets, &snapshot, read).await?;
         Ok((snapshot, postings))
     }
 
     /// Contacts matching `text` (words and phrases over names, addresses,
-    /// company and phones), sorted by display name, at most `limit`. Contacts are
-    /// few and small: they are opened and matched one by one.
+    /// company and phones), sorted by display name, at most `limit`. The index
+    /// names the candidates; each is opened and checked against the query.
     pub async fn search_contacts(&self, text: &str, limit: usize) -> Result<Vec<Value>, Error> {
         let query = words_query(text, "searchContacts")?;
+        let records = self
+            .indexed_records(&query, Kind::Contact, |_| true)
+            .await?;
         let mut found: Vec<Value> = self
-            .contacts("", usize::MAX)
+            .open_matching(Kind::Contact, &records, |_| true)
             .await?
-            .into_iter()
+            .iter()
+            .filter_map(|plaintext| serde_json::from_slice::<Value>(plaintext).ok())
             .filter(|contact| {
                 contact.as_object().is_some_and(|fields| {
                     matches(&query, &SearchDocument::of_contact(fields).cut())
                 })
             })
             .collect();
+        found.sort_by_key(display_name);
         found.truncate(limit);
         Ok(found)
     }
 
     /// Event instances overlapping `[start, end)` that match `text` (words and
-    /// phrases over subject, location, organizer and attendees), sorted by start.
+    /// phrases over subject, location, organizer and attendees), sorted by
+    /// start. The index names the candidates that start before `end`; each is
+    /// opened and checked against the range and the query.
     pub async fn search_events(
         &self,
         text: &str,
@@ -1058,11 +1154,16 @@ impl Mailbox {
         end: Timestamp,
     ) -> Result<Vec<Vec<u8>>, Error> {
         let query = words_query(text, "searchEvents")?;
-        // An empty range overlaps nothing, and IndexedDB would refuse it as a key range.
+        // An empty range overlaps nothing.
         if end.0 <= start.0 {
             return Ok(Vec::new());
         }
-        let events = self.events(start, end).await?;
+        let records = self
+            .indexed_records(&query, Kind::Event, |entry| entry.received < end.0)
+            .await?;
+        let events = self
+            .open_overlapping(records, start.0 as f64, end.0 as f64)
+            .await?;
         Ok(events
             .into_iter()
             .filter(|json| {
@@ -1070,6 +1171,24 @@ impl Mailbox {
                     .is_ok_and(|fields| matches(&query, &SearchDocument::of_event(&fields).cut()))
             })
             .collect())
+    }
+
+    /// The stored records of the `kind` items (contacts or events) whose
+    /// postings hold the query's words and whose table entries `keep` accepts.
+    async fn indexed_records(
+        &self,
+        query: &Query,
+        kind: Kind,
+        keep: impl Fn(&DocEntry) -> bool,
+    ) -> Result<Vec<Record>, Error> {
+        let (snapshot, postings) = self.searchable_index(query).await?;
+        let plan = Plan::of_kind(query, kind_bit(kind));
+        let keys: Vec<Vec<u8>> = candidates(query, &plan, &postings, &snapshot.table, None)
+            .filter(|(_, entry)| keep(entry))
+            .map(|(_, entry)| entry.key.to_vec())
+            .collect();
+        let records = self.db.get_many(kind.store(), &keys).await?;
+        Ok(records.into_iter().flatten().collect())
     }
 
     /// The query of a search box text, its folders resolved to ids and the
@@ -1088,13 +1207,9 @@ impl Mailbox {
         Ok(query)
     }
 
-    /// The merged segments of every bucket the query's terms fall in, from this
-    /// connection's cache where the manifest still lists the same segments.
-    async fn load_buckets<'a>(
-        &'a self,
-        query: &Query,
-        snapshot: &IndexSnapshot,
-    ) -> Result<LoadedBuckets<'a>, Error> {
+    /// The buckets the query's terms fall in, with the write log's: none for a
+    /// query of operators alone.
+    fn query_buckets(&self, query: &Query) -> BTreeSet<u16> {
         let mut wanted: BTreeSet<u16> = BTreeSet::new();
         for clause in &query.clauses {
             match clause {
@@ -1110,9 +1225,21 @@ impl Mailbox {
         if !wanted.is_empty() {
             wanted.insert(LOG_BUCKET);
         }
+        wanted
+    }
+
+    /// The merged segments of `buckets`, from this connection's cache where the
+    /// manifest still lists the same segments, else from the records `read`
+    /// with the snapshot, else read now.
+    async fn load_buckets<'a>(
+        &'a self,
+        buckets: &BTreeSet<u16>,
+        snapshot: &IndexSnapshot,
+        read: Vec<Record>,
+    ) -> Result<LoadedBuckets<'a>, Error> {
         let mut loaded = HashMap::new();
         let mut missing = Vec::new();
-        for bucket in wanted {
+        for &bucket in buckets {
             let seqs: Vec<u32> = snapshot
                 .manifest
                 .segments(bucket)
@@ -1131,9 +1258,23 @@ impl Mailbox {
             }
         }
         let manifest = &snapshot.manifest;
-        let read = self
-            .read_segments(&missing, manifest.generation, manifest.written_at)
+        let mut read: HashMap<Vec<u8>, Record> = read
+            .into_iter()
+            .map(|record| (own_key(&record), record))
+            .collect();
+        let (have, need): (Vec<_>, Vec<_>) = missing
+            .into_iter()
+            .map(|(bucket, seq)| ((bucket, seq), read.remove(&segment_key(bucket, seq))))
+            .partition(|(_, record)| record.is_some());
+        let (have, records): (Vec<_>, Vec<_>) = have.into_iter().unzip();
+        let need: Vec<(u16, u32)> = need.into_iter().map(|(at, _)| at).collect();
+        let mut read = self
+            .open_segments(&have, records, manifest.generation)
             .await?;
+        read.extend(
+            self.read_segments(&need, manifest.generation, manifest.written_at)
+                .await?,
+        );
         let mut merged: HashMap<u16, (Vec<u32>, Segment)> = HashMap::new();
         for ((bucket, seq), segment) in read {
             let slot = merged.entry(bucket).or_default();

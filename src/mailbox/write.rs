@@ -18,7 +18,7 @@ use crate::sync::{Change, DeltaPage, Outbox, Placement, RemovalReason};
 use crate::Error;
 
 use super::records::{stored_placement, SealedItem, Sealing, BODY_EVICTED, DEFAULT_SCOPE};
-use super::search::INDEX_STORES;
+use super::search::{is_indexed, INDEX_STORES};
 use super::state::{busy, WRITE_ATTEMPTS};
 use super::Mailbox;
 
@@ -110,8 +110,8 @@ impl Mailbox {
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
             // Every record of the scope leaves the index, deleted or quarantined.
-            let index = match kind {
-                Kind::Message => {
+            let index = match is_indexed(kind) {
+                true => {
                     let records = self
                         .db
                         .query(store, indexes::BY_SCOPE, &query, None)
@@ -122,15 +122,15 @@ impl Mailbox {
                     };
                     index
                 }
-                _ => None,
+                false => None,
             };
             let mut stores = with_bodies(kind, &[store, STORE_SYNC_STATE, STORE_QUARANTINE]);
             if index.is_some() {
                 stores.extend(INDEX_STORES);
             }
-            // A message scope's index changes were prepared against `base`: the
+            // An indexed scope's changes were prepared against `base`: the
             // records read inside must be the ones they were prepared from.
-            let expected = (kind == Kind::Message).then_some(base);
+            let expected = is_indexed(kind).then_some(base);
             let Some(mut txn) = self.begin(&stores, expected).await? else {
                 continue;
             };
@@ -437,15 +437,15 @@ impl Mailbox {
             Some(stored) if keys.iter().all(|key| stored.contains_key(key)) => Some(stored),
             // Read after `base` was taken: if the commit finds the counter still at
             // `base`, these are the stored records, which the index changes need.
-            _ if kind == Kind::Message => {
+            _ if is_indexed(kind) => {
                 let olds = self.db.get_many(store, &keys).await?;
                 Some(keys.iter().cloned().zip(olds).collect())
             }
             _ => None,
         };
         let index = match &stored {
-            Some(before) if kind == Kind::Message => {
-                let prepared = self.prepare_index(&ops, before, base).await;
+            Some(before) if is_indexed(kind) => {
+                let prepared = self.prepare_index(kind, &ops, before, base).await;
                 // The index moved on or was dropped: the write is prepared again.
                 let Some(index) = self.or_again(prepared).await? else {
                     return Ok(None);
@@ -583,7 +583,7 @@ pub(super) struct Stored {
 }
 
 /// `stores`, plus the body store when writing messages.
-fn with_bodies<'a>(kind: Kind, stores: &[&'a str]) -> Vec<&'a str> {
+pub(super) fn with_bodies<'a>(kind: Kind, stores: &[&'a str]) -> Vec<&'a str> {
     let mut all = stores.to_vec();
     if kind == Kind::Message {
         all.push(STORE_MESSAGE_BODIES);

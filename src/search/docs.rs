@@ -1,5 +1,6 @@
 //! The document table: what the index knows of each document number it hands
-//! out. Every indexed version of a message gets a new number; the entry of the
+//! out (messages, contacts and events alike; a kind bit tells them apart).
+//! Every indexed version of an item gets a new number; the entry of the
 //! version it replaces is removed, so postings of removed numbers are dead and
 //! are dropped when segments merge. The table orders answers (newest first,
 //! then by record key, as folder listings do) and filters them by the facts the
@@ -31,6 +32,12 @@ pub mod flags {
     /// The body was evicted for space: the message's body and attachment-name
     /// postings no longer count, as a scan of what is stored would not find them.
     pub const BODY_GONE: u8 = 8;
+    /// The document is a contact, not a message.
+    pub const CONTACT: u8 = 16;
+    /// The document is an event instance, not a message.
+    pub const EVENT: u8 = 32;
+    /// The bits that say which kind of item a document is (none: a message).
+    pub const KINDS: u8 = CONTACT | EVENT;
 }
 
 /// What the index keeps of one indexed message version.
@@ -38,7 +45,8 @@ pub mod flags {
 pub struct DocEntry {
     /// The message's record key (its blinded id).
     pub key: [u8; KEY_LEN],
-    /// `receivedDateTime`, ms since the epoch.
+    /// `receivedDateTime` of a message, the start of an event, 0 for a contact;
+    /// ms since the epoch.
     pub received: i64,
     /// The first four bytes of the blinded folder id.
     pub folder: u32,
@@ -53,10 +61,14 @@ impl DocEntry {
     }
 }
 
-/// Document numbers and their entries.
+/// Document numbers and their entries, kept page by page: opening the index
+/// decodes each stored page straight into its own sorted list, and a write
+/// re-encodes only the pages it changed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DocTable {
-    entries: BTreeMap<u32, DocEntry>,
+    /// Per page number, its live documents sorted by number; no page is empty.
+    pages: BTreeMap<u32, Vec<(u32, DocEntry)>>,
+    len: usize,
 }
 
 /// The page a document number is stored in.
@@ -67,75 +79,122 @@ pub fn page_of(doc: u32) -> u32 {
 impl DocTable {
     /// The entry of a live document.
     pub fn get(&self, doc: u32) -> Option<&DocEntry> {
-        self.entries.get(&doc)
+        let page = self.pages.get(&page_of(doc))?;
+        let at = page.binary_search_by_key(&doc, |(d, _)| *d).ok()?;
+        Some(&page[at].1)
     }
 
     /// Records (or replaces) a document's entry.
     pub fn insert(&mut self, doc: u32, entry: DocEntry) {
-        self.entries.insert(doc, entry);
+        let page = self.pages.entry(page_of(doc)).or_default();
+        // New documents take the next number: most inserts append.
+        if page.last().is_none_or(|(last, _)| *last < doc) {
+            page.push((doc, entry));
+            self.len += 1;
+            return;
+        }
+        match page.binary_search_by_key(&doc, |(d, _)| *d) {
+            Ok(at) => page[at].1 = entry,
+            Err(at) => {
+                page.insert(at, (doc, entry));
+                self.len += 1;
+            }
+        }
     }
 
     /// Removes a document; its postings are dead from now on.
     pub fn remove(&mut self, doc: u32) -> Option<DocEntry> {
-        self.entries.remove(&doc)
+        let number = page_of(doc);
+        let page = self.pages.get_mut(&number)?;
+        let at = page.binary_search_by_key(&doc, |(d, _)| *d).ok()?;
+        let (_, entry) = page.remove(at);
+        if page.is_empty() {
+            self.pages.remove(&number);
+        }
+        self.len -= 1;
+        Some(entry)
     }
 
     /// Number of live documents.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.len
     }
 
     /// Whether no document is live.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len == 0
     }
 
     /// Whether every number from `low` to `high` is a live document with its body:
     /// a merge of postings in that range then has nothing to drop.
     pub fn all_whole(&self, low: u32, high: u32) -> bool {
-        let expected = u64::from(high.saturating_sub(low)) + 1;
+        if high < low {
+            return true;
+        }
+        let expected = u64::from(high - low) + 1;
         let mut count = 0u64;
-        for entry in self.entries.range(low..=high).map(|(_, entry)| entry) {
-            if entry.flags & flags::BODY_GONE != 0 {
-                return false;
+        for page in self
+            .pages
+            .range(page_of(low)..=page_of(high))
+            .map(|(_, page)| page)
+        {
+            for (_, entry) in page.iter().filter(|(doc, _)| (low..=high).contains(doc)) {
+                if entry.flags & flags::BODY_GONE != 0 {
+                    return false;
+                }
+                count += 1;
             }
-            count += 1;
         }
         count == expected
     }
 
     /// Every live document, by number.
     pub fn iter(&self) -> impl Iterator<Item = (u32, &DocEntry)> {
-        self.entries.iter().map(|(doc, entry)| (*doc, entry))
+        self.pages
+            .values()
+            .flatten()
+            .map(|(doc, entry)| (*doc, entry))
     }
 
-    /// The table of decoded pages, in one pass (the pages come in order, so no
-    /// entry is inserted one at a time).
-    pub fn of_pages(pages: Vec<DocTable>) -> DocTable {
-        DocTable {
-            entries: pages.into_iter().flat_map(|page| page.entries).collect(),
+    /// The numbers of the pages that hold live documents.
+    pub fn page_numbers(&self) -> impl Iterator<Item = u32> + '_ {
+        self.pages.keys().copied()
+    }
+
+    /// The table of decoded pages: each page is moved in whole.
+    pub fn of_pages(tables: Vec<DocTable>) -> DocTable {
+        let mut out = DocTable::default();
+        for table in tables {
+            for (number, page) in table.pages {
+                if out.pages.contains_key(&number) {
+                    page.into_iter()
+                        .for_each(|(doc, entry)| out.insert(doc, entry));
+                    continue;
+                }
+                out.len += page.len();
+                out.pages.insert(number, page);
+            }
         }
+        out
     }
 
     /// The entries of one page, as a table of their own.
     pub fn page(&self, page: u32) -> DocTable {
-        let start = page.saturating_mul(PAGE_DOCS);
-        let end = start.saturating_add(PAGE_DOCS);
+        let Some(entries) = self.pages.get(&page) else {
+            return DocTable::default();
+        };
         DocTable {
-            entries: self
-                .entries
-                .range(start..end)
-                .map(|(d, e)| (*d, *e))
-                .collect(),
+            pages: BTreeMap::from([(page, entries.clone())]),
+            len: entries.len(),
         }
     }
 
     /// The bytes of this table (to be sealed): one page's worth, in practice.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.entries.len() * 30);
-        put_varint(&mut out, self.entries.len() as u64);
+        let mut out = Vec::with_capacity(self.len * 30);
+        put_varint(&mut out, self.len as u64);
         let mut previous = 0u32;
-        for (i, (&doc, entry)) in self.entries.iter().enumerate() {
+        for (i, (doc, entry)) in self.iter().enumerate() {
             put_varint(
                 &mut out,
                 u64::from(if i == 0 { doc } else { doc - previous }),
@@ -153,10 +212,10 @@ impl DocTable {
     pub fn decode(bytes: &[u8]) -> Option<DocTable> {
         let mut at = 0;
         let count = get_varint(bytes, &mut at)?;
-        let mut entries = BTreeMap::new();
-        let mut previous = 0u64;
+        let mut table = DocTable::default();
+        let mut previous = 0u32;
         for i in 0..count {
-            let gap = get_varint(bytes, &mut at)?;
+            let gap = u32::try_from(get_varint(bytes, &mut at)?).ok()?;
             if i > 0 && gap == 0 {
                 return None;
             }
@@ -177,10 +236,16 @@ impl DocTable {
                 folder,
                 flags,
             };
-            entries.insert(u32::try_from(doc).ok()?, entry);
+            // Numbers only grow, so each entry goes at the end of its page.
+            table
+                .pages
+                .entry(page_of(doc))
+                .or_default()
+                .push((doc, entry));
+            table.len += 1;
             previous = doc;
         }
-        (at == bytes.len()).then_some(DocTable { entries })
+        (at == bytes.len()).then_some(table)
     }
 }
 

@@ -35,10 +35,14 @@ pub struct Plan {
     pub folder_tags: Vec<u32>,
     /// Whether answers must be opened with their body to check a phrase.
     pub needs_body: bool,
+    /// The [`flags::KINDS`] bits every answer has: 0 for messages,
+    /// [`flags::CONTACT`] or [`flags::EVENT`].
+    pub kind: u8,
 }
 
 impl Plan {
-    /// The plan for `query`; `folder_tag` gives the table's tag of a resolved folder id.
+    /// The plan for `query` over messages; `folder_tag` gives the table's tag
+    /// of a resolved folder id.
     pub fn new(query: &Query, folder_tag: impl Fn(&str) -> u32) -> Plan {
         let folder_tags = query
             .clauses
@@ -55,6 +59,16 @@ impl Plan {
         Plan {
             folder_tags,
             needs_body,
+            kind: 0,
+        }
+    }
+
+    /// The plan for `query` over the items of `kind` ([`flags::CONTACT`] or
+    /// [`flags::EVENT`]): words and phrases only, checked on the opened item.
+    pub fn of_kind(query: &Query, kind: u8) -> Plan {
+        Plan {
+            kind,
+            ..Plan::new(query, |_| 0)
         }
     }
 }
@@ -235,7 +249,9 @@ fn passes_facts(query: &Query, plan: &Plan, entry: &DocEntry) -> bool {
         Clause::After(time) => entry.received >= *time,
         _ => true,
     });
-    facts && plan.folder_tags.iter().all(|tag| entry.folder == *tag)
+    facts
+        && entry.flags & flags::KINDS == plan.kind
+        && plan.folder_tags.iter().all(|tag| entry.folder == *tag)
 }
 
 fn is_after(entry: &DocEntry, after: Option<After>) -> bool {

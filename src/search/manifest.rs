@@ -13,8 +13,11 @@
 //!
 //! Encoding: the generation (8 bytes), written-at, next document, next segment, bucket count, per bucket
 //! its number, segment count and per segment its number and level; page count,
-//! per page its number and written-at; then the build cursor (0: built; 1 and a
-//! key: messages from that key on are still to be indexed).
+//! per page its number and written-at; then the build cursor (2: built; 3, a
+//! stage and a key: items of that stage from that key on, and every later
+//! stage, are still to be indexed). The cursor bytes 0 and 1 of indexes written
+//! before contacts and events were indexed are refused, so such an index is
+//! dropped and rebuilt whole.
 
 use std::collections::BTreeMap;
 
@@ -44,13 +47,25 @@ pub struct SegmentRef {
     pub level: u8,
 }
 
-/// How far indexing the messages stored before the index existed has got.
+/// Stages of a build: the stores it walks, in order (the caller names them:
+/// messages, contacts, events).
+pub const BUILD_STAGES: u8 = 3;
+
+/// How far indexing the items stored before the index existed has got.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Built {
-    /// Every stored message is indexed.
+    /// Every stored item is indexed.
     Done,
-    /// Messages whose record key is at or after this one may not be indexed yet.
-    From(Vec<u8>),
+    /// Items of stage `.0` whose record key is at or after `.1`, and all items
+    /// of later stages, may not be indexed yet.
+    From(u8, Vec<u8>),
+}
+
+impl Built {
+    /// A build from the start of the first stage.
+    pub fn from_start() -> Built {
+        Built::From(0, Vec::new())
+    }
 }
 
 /// The index manifest.
@@ -172,9 +187,10 @@ impl Manifest {
             put_varint(&mut out, *written_at);
         }
         match &self.built {
-            Built::Done => out.push(0),
-            Built::From(key) => {
-                out.push(1);
+            Built::Done => out.push(2),
+            Built::From(stage, key) => {
+                out.push(3);
+                out.push(*stage);
                 put_varint(&mut out, key.len() as u64);
                 out.extend_from_slice(key);
             }
@@ -208,16 +224,20 @@ impl Manifest {
             pages.insert(page, get_varint(bytes, &mut at)?);
         }
         let built = match *bytes.get(at)? {
-            0 => {
+            2 => {
                 at += 1;
                 Built::Done
             }
-            1 => {
-                at += 1;
+            3 => {
+                let stage = *bytes.get(at + 1)?;
+                at += 2;
+                if stage >= BUILD_STAGES {
+                    return None;
+                }
                 let len = usize::try_from(get_varint(bytes, &mut at)?).ok()?;
                 let key = bytes.get(at..at.checked_add(len)?)?.to_vec();
                 at += len;
-                Built::From(key)
+                Built::From(stage, key)
             }
             _ => return None,
         };
@@ -239,7 +259,7 @@ mod tests {
 
     #[test]
     fn round_trips_and_refuses_truncation() {
-        let mut manifest = Manifest::new(Built::From(vec![1, 2, 3]), 0xfeed);
+        let mut manifest = Manifest::new(Built::From(2, vec![1, 2, 3]), 0xfeed);
         manifest.written_at = 77;
         manifest.next_doc = 1000;
         manifest.add_segment(5, 0);
@@ -252,7 +272,19 @@ mod tests {
             assert_eq!(Manifest::decode(&bytes[..cut]), None, "cut at {cut}");
         }
         manifest.built = Built::Done;
-        assert_eq!(Manifest::decode(&manifest.encode()), Some(manifest));
+        assert_eq!(Manifest::decode(&manifest.encode()), Some(manifest.clone()));
+        manifest.built = Built::From(BUILD_STAGES, Vec::new());
+        assert_eq!(Manifest::decode(&manifest.encode()), None, "no such stage");
+    }
+
+    #[test]
+    fn a_manifest_from_before_contacts_and_events_were_indexed_is_refused() {
+        let mut bytes = Manifest::new(Built::Done, 7).encode();
+        assert_eq!(bytes.pop(), Some(2));
+        for old_cursor in [&[0u8][..], &[1, 0]] {
+            let old = [bytes.as_slice(), old_cursor].concat();
+            assert_eq!(Manifest::decode(&old), None);
+        }
     }
 
     #[test]

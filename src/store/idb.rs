@@ -313,6 +313,23 @@ impl ReadTx<'_> {
         store_records(&self.tx, store, after, Some(limit)).await
     }
 
+    /// Every record of `store` with a key from `lower` to `upper` (both
+    /// included), in key order.
+    pub async fn records_between(
+        &self,
+        store: &str,
+        lower: &[u8],
+        upper: &[u8],
+    ) -> Result<Vec<Record>, StoreError> {
+        let range = Query::Range {
+            lower: Key::One(KeyPart::Bytes(lower.to_vec())),
+            upper: Key::One(KeyPart::Bytes(upper.to_vec())),
+            lower_open: false,
+            upper_open: false,
+        };
+        Ok(records_in(&self.tx, store, &range, u32::MAX).await?.records)
+    }
+
     /// Records of `store` whose `index` entry matches `query`, in ascending index order.
     pub async fn query(
         &self,
@@ -491,13 +508,23 @@ async fn store_records(
 ) -> Result<Page, StoreError> {
     // Every key this library writes is binary; binary keys sort before any array
     // key, so the empty array bounds them all from above.
-    let range = key_range(&Query::Range {
+    let range = Query::Range {
         lower: Key::One(KeyPart::Bytes(after.unwrap_or_default().to_vec())),
         upper: Key::Array(Vec::new()),
         lower_open: after.is_some(),
         upper_open: true,
-    });
-    let limit = limit.unwrap_or(u32::MAX);
+    };
+    records_in(tx, store, &range, limit.unwrap_or(u32::MAX)).await
+}
+
+/// Records of `store` with keys in `range`, in key order, up to `limit`.
+async fn records_in(
+    tx: &Transaction<'_>,
+    store: &str,
+    range: &Query,
+    limit: u32,
+) -> Result<Page, StoreError> {
+    let range = key_range(range);
     let object_store = tx.object_store(store).map_err(map_error)?;
     let values = object_store
         .get_all::<JsValue>()

@@ -47,9 +47,24 @@ async function newPage() {
   return page;
 }
 
-/** Writes `count` corpus messages (and the folders) with the schema-3 release; returns what it reads back. */
-function writeWithOldRelease(page, userId, count) {
-  return page.evaluate(async ([userId, count]) => {
+/** Contacts and events the schema-3 release writes beside the messages (with `people`). */
+const LEGACY_CONTACTS = [
+  { id: "legacy-c1", displayName: "Lena Oldfield", companyName: "Northwind", emailAddresses: [{ address: "lena@northwind.example" }] },
+  { id: "legacy-c2", displayName: "Omar Quist", companyName: "Contoso", emailAddresses: [{ address: "omar@contoso.example" }] },
+];
+const LEGACY_EVENTS = [
+  { id: "legacy-e1", subject: "Harbour planning", location: { displayName: "Pier 9" },
+    start: { dateTime: "2024-03-04T09:00:00", timeZone: "UTC" }, end: { dateTime: "2024-03-04T10:00:00", timeZone: "UTC" } },
+  { id: "legacy-e2", subject: "Budget close", location: { displayName: "Room 2" },
+    start: { dateTime: "2024-03-05T09:00:00", timeZone: "UTC" }, end: { dateTime: "2024-03-05T10:00:00", timeZone: "UTC" } },
+];
+
+/**
+ * Writes `count` corpus messages (and the folders; with `people`, the legacy
+ * contacts and events too) with the schema-3 release; returns what it reads back.
+ */
+function writeWithOldRelease(page, userId, count, people = false) {
+  return page.evaluate(async ([userId, count, people, contacts, events]) => {
     const old = await import("/old/offline_mailbox.js");
     await old.default();
     const load = async (name) => (await fetch(`/corpus/${name}.json`)).json();
@@ -59,6 +74,10 @@ function writeWithOldRelease(page, userId, count) {
     await mailbox.enableOffline();
     await mailbox.putFolders(folders);
     for (let i = 0; i < messages.length; i += 500) await mailbox.putMessages(messages.slice(i, i + 500));
+    if (people) {
+      await mailbox.putContacts(contacts);
+      await mailbox.putEvents(events);
+    }
     // A delta page in a scope of its own: a removal and a partial update.
     const scope = messages[0].parentFolderId;
     await mailbox.applyDelta("messages", scope, {
@@ -73,7 +92,7 @@ function writeWithOldRelease(page, userId, count) {
     const epoch = mailbox.epoch;
     mailbox.close();
     return { whole, order, counts, epoch, scope };
-  }, [userId, count]);
+  }, [userId, count, people, LEGACY_CONTACTS, LEGACY_EVENTS]);
 }
 
 /** The records of the user's database as the browser stores them. */
@@ -113,7 +132,7 @@ function rawStores(page, userId) {
 test("a mailbox of the schema-3 release opens split, with every message, order and count unchanged", async () => {
   const page = await newPage();
   const userId = "upgrade-user";
-  const before = await writeWithOldRelease(page, userId, 1500);
+  const before = await writeWithOldRelease(page, userId, 1500, true);
   const after = await page.evaluate(async ([userId, before, SUMMARY]) => {
     const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
     await init();
@@ -147,8 +166,15 @@ test("a mailbox of the schema-3 release opens split, with every message, order a
       const ids = async (options) => (await mailbox.search(query, { limit: 10000, ...options })).value.map((m) => m.id);
       searches[query] = { indexed: await ids({}), scanned: await ids({ scan: true }) };
     }
+    // So were the contacts and events.
+    const people = {
+      oldfield: (await mailbox.searchContacts("oldfield")).map((c) => c.id),
+      contoso: (await mailbox.searchContacts("contoso")).map((c) => c.id),
+      harbour: (await mailbox.searchEvents("harbour pier", { start: "2024-03-01T00:00:00Z", end: "2024-04-01T00:00:00Z" })).map((e) => e.id),
+      march: (await mailbox.searchEvents("room", { start: "2024-03-01T00:00:00Z", end: "2024-04-01T00:00:00Z" })).map((e) => e.id),
+    };
     mailbox.close();
-    return { changed, wrongSummaries, order, counts, link, quarantined, progress, searches };
+    return { changed, wrongSummaries, order, counts, link, quarantined, progress, searches, people };
   }, [userId, before, SUMMARY]);
 
   assert.deepEqual(after.changed, [], "getMessage and fields: \"full\" give every message back unchanged");
@@ -157,12 +183,13 @@ test("a mailbox of the schema-3 release opens split, with every message, order a
   assert.deepEqual(after.counts, before.counts);
   assert.equal(after.link, "https://graph.example/delta?token=1");
   assert.equal(after.quarantined, 0);
-  assert.equal(after.progress.at(-1), "1499/1499", `progress: ${after.progress.join(" ")}`);
+  assert.equal(after.progress.at(-1), "1503/1503", `progress (1,499 messages, 2 contacts, 2 events): ${after.progress.join(" ")}`);
   assert.ok(after.progress.length >= 14, "a report per batch of 200, for the move and for the index");
   for (const [query, { indexed, scanned }] of Object.entries(after.searches)) {
     assert.ok(indexed.length > 0, `${query} finds messages`);
     assert.deepEqual(indexed, scanned, `${query}: the index built at open answers as a scan does`);
   }
+  assert.deepEqual(after.people, { oldfield: ["legacy-c1"], contoso: ["legacy-c2"], harbour: ["legacy-e1"], march: ["legacy-e2"] });
 
   const raw = await rawStores(page, userId);
   assert.equal(raw.version, 5);
