@@ -485,7 +485,8 @@ impl OfflineMailbox {
     /// Contacts matching `query`, sorted by `displayName`, at most `limit`
     /// (default 50). The query is words and `"phrases"` (no operators), matched
     /// like `search` over names, email addresses, company, department, job title,
-    /// office and phone numbers.
+    /// office and phone numbers. Answered from the encrypted search index: only
+    /// the contacts it names are opened.
     ///
     /// ```js
     /// const found = await mailbox.searchContacts("ada contoso");
@@ -517,6 +518,8 @@ impl OfflineMailbox {
     /// start. The query is words and `"phrases"` (no operators), matched like
     /// `search` over the subject, the location, and the organizer's and
     /// attendees' names and addresses. `start` and `end` are as for `events`.
+    /// Answered from the encrypted search index: only the events it names are
+    /// opened.
     ///
     /// ```js
     /// const reviews = await mailbox.searchEvents("budget review", { start: "2024-06-01T00:00:00Z", end: "2024-07-01T00:00:00Z" });
