@@ -52,9 +52,10 @@ impl OfflineMailbox {
     /// on its server: an older or different offline copy (a restored backup) rejects
     /// with `Rollback`; `null` means the app knows offline was turned off, and any
     /// copy found is deleted. A mailbox written by an older version is moved to the
-    /// current layout and its messages are indexed for search before `open` resolves
-    /// (once; a tab closed midway resumes at the next open); `onUpgradeProgress`
-    /// (optional) is called with `{ done, total }` message records as each step goes.
+    /// current layout and its messages, contacts and events are indexed for search
+    /// before `open` resolves (once; a tab closed midway resumes at the next open);
+    /// `onUpgradeProgress` (optional) is called with `{ done, total }` records as
+    /// each step goes.
     ///
     /// ```js
     /// const mailbox = await OfflineMailbox.open({

@@ -44,7 +44,7 @@ export interface OpenOptions extends KeyOptions {
   contactCardPath?: string;
   /** The `mailbox.epoch` the app last saved on its server: an older offline copy (a restored backup) rejects with `Rollback`. `null`: the app knows offline was turned off; any copy found is deleted. Omit to skip the check. */
   expectedEpoch?: string | null;
-  /** Called with `{ done, total }` message records while a mailbox written by an older version moves to the current layout, and again while its messages are indexed for search (once each, before `open` resolves). */
+  /** Called with `{ done, total }` message records while a mailbox written by an older version moves to the current layout, and again with items (messages, contacts, events) while they are indexed for search (once each, before `open` resolves). */
   onUpgradeProgress?: (progress: { done: number; total: number }) => void;
 }
 

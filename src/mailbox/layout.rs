@@ -26,9 +26,9 @@ const SPLIT_DONE_KEY: &[u8] = b"layout/split";
 /// How far the move to the current layout has got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UpgradeProgress {
-    /// Message records walked so far.
+    /// Records walked so far (messages being split, or items being indexed).
     pub done: u64,
-    /// Message records to walk in all.
+    /// Records to walk in all.
     pub total: u64,
 }
 

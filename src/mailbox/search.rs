@@ -89,9 +89,10 @@ fn keys_of(table: &DocTable) -> HashMap<[u8; BLINDED_LEN], u32> {
 #[derive(Debug, Default)]
 pub struct SearchCache {
     snapshot: Option<Rc<IndexSnapshot>>,
-    /// Decoded buckets, each with the index generation and the segment numbers
-    /// it was merged from.
-    buckets: HashMap<u16, (u64, Vec<u32>, Rc<Segment>)>,
+    /// Decoded segments by bucket, each bucket's with the index generation they
+    /// belong to: a segment is never rewritten, so one stays usable for as long
+    /// as the manifest lists it.
+    buckets: HashMap<u16, (u64, Vec<(u32, Rc<Segment>)>)>,
     /// The bucket of bucket texts met so far (at most [`MAX_BUCKET_TEXTS`];
     /// keyed at random, as mailed words choose the texts).
     bucket_texts: HashMap<String, u16, TermHasher>,
@@ -149,22 +150,24 @@ pub struct SearchOptions {
     pub scan: bool,
 }
 
-/// The decoded buckets a query reads.
+/// The decoded segments of the buckets a query reads. They are not merged
+/// into one per bucket: a query needs a few terms of each, and looking them up
+/// in every segment costs less than merging whole buckets.
 struct LoadedBuckets<'a> {
     mailbox: &'a Mailbox,
-    buckets: HashMap<u16, Rc<Segment>>,
+    buckets: HashMap<u16, Vec<Rc<Segment>>>,
 }
 
 impl Postings for LoadedBuckets<'_> {
     fn lookup(&self, term: &Term, field: Option<Field>) -> Vec<u32> {
         let bucket = self.mailbox.bucket_of(&term.text);
-        let found = |bucket: u16| {
-            self.buckets
-                .get(&bucket)
-                .map(|segment| segment.lookup(term, field))
-                .unwrap_or_default()
-        };
-        union(&[&found(bucket), &found(LOG_BUCKET)])
+        let found: Vec<Vec<u32>> = [bucket, LOG_BUCKET]
+            .iter()
+            .filter_map(|bucket| self.buckets.get(bucket))
+            .flatten()
+            .map(|segment| segment.lookup(term, field))
+            .collect();
+        union(&found.iter().map(Vec::as_slice).collect::<Vec<_>>())
     }
 }
 
@@ -243,6 +246,16 @@ fn index_integrity() -> Error {
     }
 }
 
+/// The error for an index whose manifest authenticates but is in a format an
+/// earlier version wrote (before contacts and events were indexed): handled as
+/// [`index_integrity`], and rebuilt while opening rather than at first use.
+fn index_superseded() -> Error {
+    Error::Integrity {
+        store: STORE_SEARCH_DOCS.into(),
+        id: Some("superseded".into()),
+    }
+}
+
 impl Mailbox {
     /// The bucket a term is stored in: its bucket text, blinded, remembered
     /// while this connection lives (a mailbox has some tens of thousands of
@@ -279,14 +292,18 @@ impl Mailbox {
         // Without a copy (the first search after open), the state is read with
         // the index below rather than on its own first.
         let cached = self.search.borrow().snapshot.clone();
-        if let Some(cached) = cached {
+        if let Some(cached) = &cached {
             let tx = self.db.begin_read(&[STORE_META])?;
             let state = self.state_in(&tx).await?;
             drop(tx);
             if self.take_state(state).await?.index_at == cached.manifest.written_at {
-                return Ok((cached, Vec::new()));
+                return Ok((cached.clone(), Vec::new()));
             }
         }
+        // A connection that had a copy has most segments decoded already: only
+        // the first search reads whole buckets here.
+        let none = BTreeSet::new();
+        let buckets = if cached.is_some() { &none } else { buckets };
         // The manifest, the pages and the segments are read in one transaction
         // with the state, so they all agree.
         let tx = self
@@ -339,16 +356,18 @@ impl Mailbox {
             };
         };
         let sealed = record.value.unwrap_or_default();
-        let manifest = self
+        let opened = self
             .keys()
             .open(Aad::at(STORE_SEARCH_DOCS, MANIFEST_KEY), &sealed)
             .await
-            .ok()
-            .and_then(|plaintext| Manifest::decode(&plaintext));
+            .ok();
+        let manifest = opened.as_deref().and_then(Manifest::decode);
         match manifest {
             Some(manifest) if manifest.written_at == index_at => Ok(manifest),
             // No index was ever committed in this state: whatever is there is left over.
             _ if index_at == 0 => empty(),
+            // Sealed by this mailbox, in a format this version no longer reads.
+            None if opened.is_some() => Err(index_superseded()),
             _ => Err(index_integrity()),
         }
     }
@@ -631,7 +650,7 @@ impl Mailbox {
         Err(busy())
     }
 
-    /// Whether the index has every stored message, read from the manifest alone
+    /// Whether the index has every stored item, read from the manifest alone
     /// (opening a mailbox asks, and must not load the document table for it). An
     /// index that fails authentication counts as built here: it is dropped and
     /// rebuilt when it is next used, not while the mailbox opens.
@@ -644,6 +663,9 @@ impl Mailbox {
         let unindexed = index_at == 0 && self.indexed_count().await? > 0;
         match self.open_manifest(manifest, index_at, unindexed).await {
             Ok(manifest) => Ok(manifest.built == Built::Done),
+            // An index of an earlier version is built again while opening (with
+            // progress), as after an upgrade of the schema.
+            Err(error) if error == index_superseded() => Ok(false),
             Err(error) if is_index_integrity(&error) => Ok(true),
             Err(other) => Err(other),
         }
@@ -1228,33 +1250,28 @@ impl Mailbox {
         wanted
     }
 
-    /// The merged segments of `buckets`, from this connection's cache where the
-    /// manifest still lists the same segments, else from the records `read`
-    /// with the snapshot, else read now.
+    /// The decoded segments of `buckets`, from this connection's cache where
+    /// the manifest still lists them, else from the records `read` with the
+    /// snapshot, else read now.
     async fn load_buckets<'a>(
         &'a self,
         buckets: &BTreeSet<u16>,
         snapshot: &IndexSnapshot,
         read: Vec<Record>,
     ) -> Result<LoadedBuckets<'a>, Error> {
-        let mut loaded = HashMap::new();
+        let generation = snapshot.manifest.generation;
+        let mut kept: HashMap<(u16, u32), Rc<Segment>> = HashMap::new();
         let mut missing = Vec::new();
         for &bucket in buckets {
-            let seqs: Vec<u32> = snapshot
-                .manifest
-                .segments(bucket)
-                .iter()
-                .map(|s| s.seq)
-                .collect();
-            let cached = self.search.borrow().buckets.get(&bucket).cloned();
-            let generation = snapshot.manifest.generation;
-            match cached {
-                Some((cached_generation, cached_seqs, segment))
-                    if cached_generation == generation && cached_seqs == seqs =>
-                {
-                    loaded.insert(bucket, segment);
+            if let Some((cached_generation, cached)) = self.search.borrow().buckets.get(&bucket) {
+                if *cached_generation == generation {
+                    kept.extend(cached.iter().map(|(seq, s)| ((bucket, *seq), s.clone())));
                 }
-                _ => missing.extend(seqs.iter().map(|seq| (bucket, *seq))),
+            }
+            for part in snapshot.manifest.segments(bucket) {
+                if !kept.contains_key(&(bucket, part.seq)) {
+                    missing.push((bucket, part.seq));
+                }
             }
         }
         let manifest = &snapshot.manifest;
@@ -1268,27 +1285,27 @@ impl Mailbox {
             .partition(|(_, record)| record.is_some());
         let (have, records): (Vec<_>, Vec<_>) = have.into_iter().unzip();
         let need: Vec<(u16, u32)> = need.into_iter().map(|(at, _)| at).collect();
-        let mut read = self
-            .open_segments(&have, records, manifest.generation)
-            .await?;
+        let mut read = self.open_segments(&have, records, generation).await?;
         read.extend(
-            self.read_segments(&need, manifest.generation, manifest.written_at)
+            self.read_segments(&need, generation, manifest.written_at)
                 .await?,
         );
-        let mut merged: HashMap<u16, (Vec<u32>, Segment)> = HashMap::new();
-        for ((bucket, seq), segment) in read {
-            let slot = merged.entry(bucket).or_default();
-            slot.0.push(seq);
-            slot.1.merge(segment);
-        }
+        kept.extend(read.into_iter().map(|(at, segment)| (at, Rc::new(segment))));
+        // Each bucket's segments as the manifest lists them now; the cache
+        // forgets those it no longer lists.
+        let mut loaded = HashMap::new();
         let mut cache = self.search.borrow_mut();
-        for (bucket, (mut seqs, segment)) in merged {
-            seqs.sort_unstable();
-            let segment = Rc::new(segment);
-            cache
-                .buckets
-                .insert(bucket, (manifest.generation, seqs, segment.clone()));
-            loaded.insert(bucket, segment);
+        for &bucket in buckets {
+            let listed = manifest
+                .segments(bucket)
+                .iter()
+                .map(|part| {
+                    let segment = kept.get(&(bucket, part.seq)).ok_or_else(index_integrity)?;
+                    Ok((part.seq, segment.clone()))
+                })
+                .collect::<Result<Vec<(u32, Rc<Segment>)>, Error>>()?;
+            loaded.insert(bucket, listed.iter().map(|(_, s)| s.clone()).collect());
+            cache.buckets.insert(bucket, (generation, listed));
         }
         Ok(LoadedBuckets {
             mailbox: self,

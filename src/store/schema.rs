@@ -220,6 +220,13 @@ Migration {
         unlocked, in resumable batches",
     delete_stores: &[],
     create_stores: &[plain(STORE_SEARCH_POSTINGS), plain(STORE_SEARCH_DOCS)],
+},
+Migration {
+    description: "contacts and events join the search index. No store changes: the step makes tabs still running the \
+        previous build close (and that build refuse the database), as it would keep contacts and events out of the \
+        index; the index schema 5 wrote is rebuilt after the keyring is unlocked, in resumable batches",
+    delete_stores: &[],
+    create_stores: &[],
 }];
 
 /// The schema version this build writes and reads.
@@ -327,6 +334,13 @@ mod tests {
         assert!(stores().iter().any(|s| s.name == STORE_SEARCH_POSTINGS));
         assert!(stores().iter().any(|s| s.name == STORE_SEARCH_DOCS));
         assert!(!upgrade_drops_data(4));
+    }
+
+    #[test]
+    fn schema_6_changes_no_store_and_keeps_the_data() {
+        let step = &MIGRATIONS[5];
+        assert!(step.create_stores.is_empty() && step.delete_stores.is_empty());
+        assert!(!upgrade_drops_data(5));
     }
 
     #[test]

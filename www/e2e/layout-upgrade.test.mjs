@@ -192,7 +192,7 @@ test("a mailbox of the schema-3 release opens split, with every message, order a
   assert.deepEqual(after.people, { oldfield: ["legacy-c1"], contoso: ["legacy-c2"], harbour: ["legacy-e1"], march: ["legacy-e2"] });
 
   const raw = await rawStores(page, userId);
-  assert.equal(raw.version, 5);
+  assert.equal(raw.version, 6);
   assert.equal(raw.messages, 1499);
   assert.equal(raw.split, 1499, "every message record is a summary");
   assert.equal(raw.bodies, 1499, "beside its body record");
