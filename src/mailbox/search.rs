@@ -85,6 +85,9 @@ fn keys_of(table: &DocTable) -> HashMap<[u8; BLINDED_LEN], u32> {
     table.iter().map(|(doc, entry)| (entry.key, doc)).collect()
 }
 
+/// A bucket's decoded segments, each with its number, oldest first.
+type BucketSegments = Vec<(u32, Rc<Segment>)>;
+
 /// What this connection keeps of the index between calls.
 #[derive(Debug, Default)]
 pub struct SearchCache {
@@ -92,7 +95,7 @@ pub struct SearchCache {
     /// Decoded segments by bucket, each bucket's with the index generation they
     /// belong to: a segment is never rewritten, so one stays usable for as long
     /// as the manifest lists it.
-    buckets: HashMap<u16, (u64, Vec<(u32, Rc<Segment>)>)>,
+    buckets: HashMap<u16, (u64, BucketSegments)>,
     /// The bucket of bucket texts met so far (at most [`MAX_BUCKET_TEXTS`];
     /// keyed at random, as mailed words choose the texts).
     bucket_texts: HashMap<String, u16, TermHasher>,
@@ -1303,7 +1306,7 @@ impl Mailbox {
                     let segment = kept.get(&(bucket, part.seq)).ok_or_else(index_integrity)?;
                     Ok((part.seq, segment.clone()))
                 })
-                .collect::<Result<Vec<(u32, Rc<Segment>)>, Error>>()?;
+                .collect::<Result<BucketSegments, Error>>()?;
             loaded.insert(bucket, listed.iter().map(|(_, s)| s.clone()).collect());
             cache.buckets.insert(bucket, (generation, listed));
         }
