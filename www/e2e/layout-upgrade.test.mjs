@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { launchBrowser } from "./browser.mjs";
+import { LEGACY_CONTACTS, LEGACY_EVENTS, LEGACY_SEARCHES } from "./legacy-people.mjs";
 import { startSite } from "./site.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
@@ -46,18 +47,6 @@ async function newPage() {
   await page.goto(`${site.origin}/`);
   return page;
 }
-
-/** Contacts and events the schema-3 release writes beside the messages (with `people`). */
-const LEGACY_CONTACTS = [
-  { id: "legacy-c1", displayName: "Lena Oldfield", companyName: "Northwind", emailAddresses: [{ address: "lena@northwind.example" }] },
-  { id: "legacy-c2", displayName: "Omar Quist", companyName: "Contoso", emailAddresses: [{ address: "omar@contoso.example" }] },
-];
-const LEGACY_EVENTS = [
-  { id: "legacy-e1", subject: "Harbour planning", location: { displayName: "Pier 9" },
-    start: { dateTime: "2024-03-04T09:00:00", timeZone: "UTC" }, end: { dateTime: "2024-03-04T10:00:00", timeZone: "UTC" } },
-  { id: "legacy-e2", subject: "Budget close", location: { displayName: "Room 2" },
-    start: { dateTime: "2024-03-05T09:00:00", timeZone: "UTC" }, end: { dateTime: "2024-03-05T10:00:00", timeZone: "UTC" } },
-];
 
 /**
  * Writes `count` corpus messages (and the folders; with `people`, the legacy
@@ -167,11 +156,12 @@ test("a mailbox of the schema-3 release opens split, with every message, order a
       searches[query] = { indexed: await ids({}), scanned: await ids({ scan: true }) };
     }
     // So were the contacts and events.
+    const march = { start: "2024-03-01T00:00:00Z", end: "2024-04-01T00:00:00Z" };
     const people = {
       oldfield: (await mailbox.searchContacts("oldfield")).map((c) => c.id),
       contoso: (await mailbox.searchContacts("contoso")).map((c) => c.id),
-      harbour: (await mailbox.searchEvents("harbour pier", { start: "2024-03-01T00:00:00Z", end: "2024-04-01T00:00:00Z" })).map((e) => e.id),
-      march: (await mailbox.searchEvents("room", { start: "2024-03-01T00:00:00Z", end: "2024-04-01T00:00:00Z" })).map((e) => e.id),
+      harbour: (await mailbox.searchEvents("harbour pier", march)).map((e) => e.id),
+      room: (await mailbox.searchEvents("room", march)).map((e) => e.id),
     };
     mailbox.close();
     return { changed, wrongSummaries, order, counts, link, quarantined, progress, searches, people };
@@ -189,7 +179,7 @@ test("a mailbox of the schema-3 release opens split, with every message, order a
     assert.ok(indexed.length > 0, `${query} finds messages`);
     assert.deepEqual(indexed, scanned, `${query}: the index built at open answers as a scan does`);
   }
-  assert.deepEqual(after.people, { oldfield: ["legacy-c1"], contoso: ["legacy-c2"], harbour: ["legacy-e1"], march: ["legacy-e2"] });
+  assert.deepEqual(after.people, LEGACY_SEARCHES);
 
   const raw = await rawStores(page, userId);
   assert.equal(raw.version, 6);

@@ -8,19 +8,10 @@ import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { launchBrowser } from "./browser.mjs";
+import { LEGACY_CONTACTS as CONTACTS, LEGACY_EVENTS as EVENTS, LEGACY_SEARCHES } from "./legacy-people.mjs";
 import { startSite } from "./site.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
-const CONTACTS = [
-  { id: "s5-c1", displayName: "Lena Oldfield", companyName: "Northwind", emailAddresses: [{ address: "lena@northwind.example" }] },
-  { id: "s5-c2", displayName: "Omar Quist", companyName: "Contoso", emailAddresses: [{ address: "omar@contoso.example" }] },
-];
-const EVENTS = [
-  { id: "s5-e1", subject: "Harbour planning", location: { displayName: "Pier 9" },
-    start: { dateTime: "2024-03-04T09:00:00", timeZone: "UTC" }, end: { dateTime: "2024-03-04T10:00:00", timeZone: "UTC" } },
-  { id: "s5-e2", subject: "Budget close", location: { displayName: "Room 2" },
-    start: { dateTime: "2024-03-05T09:00:00", timeZone: "UTC" }, end: { dateTime: "2024-03-05T10:00:00", timeZone: "UTC" } },
-];
 const MESSAGES = 300;
 
 let site;
@@ -99,7 +90,7 @@ test("a mailbox of the schema-5 release is indexed again while opening, contacts
     assert.ok(indexed.length > 0, `${query} finds messages`);
     assert.deepEqual(indexed, scanned, `${query}: the index built at open answers as a scan does`);
   }
-  assert.deepEqual(after.people, { oldfield: ["s5-c1"], contoso: ["s5-c2"], harbour: ["s5-e1"], room: ["s5-e2"] });
+  assert.deepEqual(after.people, LEGACY_SEARCHES);
   await page.close();
 });
 
@@ -117,11 +108,11 @@ test("a tab still running the schema-5 build is closed by the upgrade, and that 
     mailbox.close();
     return contacts;
   }, userId);
-  assert.deepEqual(found, ["s5-c1"], "the upgrade did not wait on the old tab");
+  assert.deepEqual(found, ["legacy-c1"], "the upgrade did not wait on the old tab");
 
   const old = await oldTab.evaluate(async (userId) => {
     const code = (promise) => promise.then(() => "resolved", (e) => e.code ?? String(e));
-    const write = await code(window.oldMailbox.putContacts([{ id: "s5-c3", displayName: "Unindexed Person" }]));
+    const write = await code(window.oldMailbox.putContacts([{ id: "legacy-c3", displayName: "Unindexed Person" }]));
     const { OfflineMailbox } = await import("/old/offline_mailbox.js");
     const reopen = await code(OfflineMailbox.open({ userId, key: new Uint8Array(32).fill(3) }));
     return { write, reopen };
