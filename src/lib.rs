@@ -26,6 +26,8 @@
 pub mod crypto;
 pub mod directory;
 mod error;
+mod hex;
+pub mod live;
 pub mod model;
 pub mod policy;
 pub mod search;

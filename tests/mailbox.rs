@@ -369,3 +369,85 @@ async fn event_ranges_include_overlapping_instances_sorted_by_start() {
     assert_eq!(field(&error, "field"), "start");
     wait(mailbox.wipe()).await;
 }
+
+#[wasm_bindgen_test]
+async fn an_id_written_twice_in_one_write_counts_once() {
+    let mailbox = fresh("twice-in-one-write").await;
+    wait(mailbox.put_messages(array([message("m1", "inbox", 1, false)]))).await;
+    // A page that sends m1 twice (moving it, then back, unread) and a new m2 twice.
+    let page = json(
+        r#"{"value":[
+            {"id":"m1","parentFolderId":"archive","isRead":true},
+            {"id":"m2","parentFolderId":"archive","isRead":false,"subject":"two"},
+            {"id":"m1","parentFolderId":"inbox","isRead":false},
+            {"id":"m2","isRead":true}
+        ]}"#,
+    );
+    wait(mailbox.apply_delta("messages".into(), "inbox".into(), page)).await;
+    // A batch that puts m3 twice.
+    wait(mailbox.put_messages(array([
+        message("m3", "archive", 3, false),
+        message("m3", "inbox", 3, true),
+    ])))
+    .await;
+    wait(mailbox.put_folders(array([
+        json(r#"{"id":"inbox","displayName":"Inbox"}"#),
+        json(r#"{"id":"archive","displayName":"Archive"}"#),
+    ])))
+    .await;
+    assert_eq!(
+        counts(&mailbox).await,
+        [("archive".into(), 1.0, 0.0), ("inbox".into(), 2.0, 1.0)]
+    );
+    let report = wait(mailbox.verify(JsValue::UNDEFINED)).await;
+    assert_eq!(
+        stringify(&report),
+        r#"{"checked":8,"quarantined":0,"countErrors":0}"#
+    );
+    wait(mailbox.wipe()).await;
+}
+
+#[wasm_bindgen_test]
+async fn verify_quarantines_what_fails_and_repairs_counts_that_disagree() {
+    let user = "verify-repairs";
+    let mailbox = fresh(user).await;
+    wait(mailbox.put_folders(array([json(r#"{"id":"inbox","displayName":"Inbox"}"#)]))).await;
+    wait(mailbox.put_messages(array(
+        (0..5).map(|i| message(&format!("m{i}"), "inbox", i, i % 2 == 0)),
+    )))
+    .await;
+    let healthy = wait(mailbox.verify(JsValue::UNDEFINED)).await;
+    assert_eq!(
+        stringify(&healthy),
+        r#"{"checked":11,"quarantined":0,"countErrors":0}"#,
+        "5 summaries, 5 bodies and a folder, nothing wrong"
+    );
+    // One body altered on disk; then every message record removed behind the
+    // library's back, so the stored counts no longer match.
+    wait(tamper_first(&db_name(user), "messageBodies")).await;
+    let progress = js_sys::Array::new();
+    let log = progress.clone();
+    let on_progress = wasm_bindgen::closure::Closure::<dyn Fn(JsValue)>::new(move |p: JsValue| {
+        log.push(&p);
+    });
+    let with_progress = options(&[("onProgress", on_progress.as_ref().clone())]);
+    let report = wait(mailbox.verify(with_progress)).await;
+    assert_eq!(field(&report, "quarantined").as_f64(), Some(1.0));
+    assert_eq!(field(&report, "countErrors").as_f64(), Some(0.0));
+    assert!(progress.length() >= 2, "progress was reported");
+    wait(clear_store(&db_name(user), "messages")).await;
+    let report = wait(mailbox.verify(JsValue::UNDEFINED)).await;
+    assert_eq!(
+        field(&report, "countErrors").as_f64(),
+        Some(1.0),
+        "the inbox's counts were repaired"
+    );
+    assert_eq!(counts(&mailbox).await, [("inbox".into(), 0.0, 0.0)]);
+    let again = wait(mailbox.verify(JsValue::UNDEFINED)).await;
+    assert_eq!(
+        field(&again, "countErrors").as_f64(),
+        Some(0.0),
+        "and stay right"
+    );
+    wait(mailbox.wipe()).await;
+}

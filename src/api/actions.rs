@@ -365,7 +365,7 @@ fn message_with_id(message: &JsValue) -> Result<(String, Value), Error> {
         Some(Value::String(id)) if convert::is_item_id(id) => id.clone(),
         None | Some(Value::Null) => {
             let random: [u8; 16] = crate::crypto::random_bytes()?;
-            let hex: String = random.iter().map(|b| format!("{b:02x}")).collect();
+            let hex: String = crate::hex::encode(&random);
             format!("{LOCAL_ID_PREFIX}{hex}")
         }
         Some(_) => {

@@ -4,6 +4,7 @@
 mod actions;
 mod convert;
 mod error;
+mod live;
 mod storage;
 mod sync;
 mod types;
@@ -38,6 +39,8 @@ use crate::Error;
 #[wasm_bindgen]
 pub struct OfflineMailbox {
     session: Rc<Session>,
+    /// The user's other tabs: change events, the lead, the sync lock.
+    tabs: Rc<crate::live::tabs::Tabs>,
 }
 
 #[wasm_bindgen]
@@ -78,6 +81,7 @@ impl OfflineMailbox {
             let on_upgrade =
                 upgrade_reporter(convert::optional_function(&options, "onUpgradeProgress")?);
             let retention = sync::retention(&options)?;
+            let database = database_name(&user_id);
             let session = Session::open(
                 user_id, unlock, policy, computer, directory, expected, on_upgrade,
             )
@@ -85,7 +89,8 @@ impl OfflineMailbox {
             if let Some(retention) = retention {
                 session.set_retention(retention);
             }
-            Ok(OfflineMailbox { session }.into())
+            let tabs = live::join_tabs(&session, &database)?;
+            Ok(OfflineMailbox { session, tabs }.into())
         })
     }
 
@@ -127,6 +132,7 @@ impl OfflineMailbox {
     /// ```
     pub fn close(&self) {
         self.session.close();
+        self.tabs.close();
     }
 
     /// Stores Graph `message` objects in one transaction, replacing any stored under
@@ -675,7 +681,12 @@ impl OfflineMailbox {
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn wipe(&self) -> Promise {
         let session = self.session.clone();
-        promise(async move { session.wipe().await.map(|_| JsValue::UNDEFINED) })
+        let tabs = self.tabs.clone();
+        promise(async move {
+            session.wipe().await?;
+            tabs.close();
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     /// Whether mail is being stored offline: the user turned it on and the policy allows it.
@@ -819,9 +830,12 @@ impl OfflineMailbox {
         #[wasm_bindgen(unchecked_param_type = "SignOutOptions | undefined")] options: JsValue,
     ) -> Promise {
         let session = self.session.clone();
+        let tabs = self.tabs.clone();
         promise(async move {
             let keep = convert::optional_bool(&options, "keepOfflineData")?.unwrap_or(false);
-            session.sign_out(keep).await.map(|_| JsValue::UNDEFINED)
+            session.sign_out(keep).await?;
+            tabs.close();
+            Ok(JsValue::UNDEFINED)
         })
     }
 

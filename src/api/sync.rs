@@ -66,10 +66,15 @@ impl OfflineMailbox {
         #[wasm_bindgen(unchecked_param_type = "SyncOptions")] options: JsValue,
     ) -> Promise {
         let session = self.session.clone();
+        let tabs = self.tabs.clone();
         promise(async move {
             let origin = session.org_origin().unwrap_or_default();
             let sync_options = sync_options(&options, &origin, session.retention())?;
             let hooks = hooks(&options)?;
+            // One sync at a time across the user's tabs: a second waits for the first.
+            let _syncing = tabs.sync_lock().await.map_err(|_| {
+                Error::Storage("the sync lock (Web Locks) refused this page".into())
+            })?;
             let report = session.sync(&sync_options, &hooks).await?;
             Ok(report_object(&report))
         })

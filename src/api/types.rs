@@ -284,6 +284,35 @@ export interface Retention {
 /** What `prune` removed. */
 export interface PruneReport { messages: number; events: number }
 
+/** `event.detail` of a mailbox's `change` event: one committed write, in this tab or another. */
+export interface MailboxChange {
+  /** The item kinds the write stored or removed. */
+  kinds: ItemKind[];
+  /** Folders whose messages changed (arrived, left, moved, read state), among those this tab has met (listed, written to, or seen in `folders()`). */
+  folders: string[];
+  /** The ids of the items written or removed, or null when the write does not name them (a scope reset, pruning, eviction). */
+  ids: string[] | null;
+  /** The write counter the write committed at: increasing, one per write, shared by all tabs. */
+  version: number;
+  /** Whether this tab made the write. */
+  local: boolean;
+}
+
+/** `event.detail` of `leaderchange`. */
+export interface LeaderChange { isLeader: boolean }
+
+/** `event.detail` of `close`: another tab upgraded ("versionchange") or deleted the database. */
+export interface MailboxClose { reason: "versionchange" }
+
+/** Options of `verify`. */
+export interface VerifyOptions {
+  /** Called with records checked so far and in all. */
+  onProgress?: (progress: { done: number; total: number }) => void;
+}
+
+/** What `verify` found: records authenticated, those moved to quarantine, folders whose counts were wrong (repaired). */
+export interface VerifyReport { checked: number; quarantined: number; countErrors: number }
+
 /** Options of `enableOffline`. */
 export interface EnableOfflineOptions extends KeyOptions {
   /** Ask the browser to keep the offline copy under storage pressure (navigator.storage.persist()). */

@@ -88,7 +88,7 @@ pub fn database_name(user_id: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("HMAC accepts any key length");
     mac.update(user_id.as_bytes());
     let digest = mac.finalize().into_bytes();
-    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    let hex: String = crate::hex::encode(&digest[..16]);
     format!("{DB_NAME_PREFIX}{hex}")
 }
 

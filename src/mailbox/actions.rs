@@ -37,6 +37,7 @@ impl Mailbox {
     /// queued all the same: the server has it.
     pub async fn act(&self, kind: Kind, actions: Vec<Action>) -> Result<(), Error> {
         let ids: Vec<String> = actions.iter().map(|a| a.item_id().to_owned()).collect();
+        let _turn = self.write_turn().await;
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
             let mut outbox = self.read_outbox().await?;
@@ -113,6 +114,7 @@ impl Mailbox {
             .iter()
             .map(|id| Op::Remove {
                 key: self.record_key(kind, id).to_vec(),
+                id: Some(id.clone()),
                 only_in_scopes: None,
             })
             .collect();
@@ -128,6 +130,7 @@ impl Mailbox {
     pub async fn adopt_draft(&self, local: &str, created: Value) -> Result<(), Error> {
         let created = Item::validate(Kind::Message, 0, created)?;
         let scope = self.scope_key(Kind::Message, DEFAULT_SCOPE);
+        let _turn = self.write_turn().await;
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
             let mut outbox = self.read_outbox().await?;
@@ -138,6 +141,7 @@ impl Mailbox {
             let keep = outbox.reapply(&created.id, &mut fields);
             let mut ops = vec![Op::Remove {
                 key: self.record_key(Kind::Message, local).to_vec(),
+                id: Some(local.to_owned()),
                 only_in_scopes: None,
             }];
             let item = match keep {
@@ -185,6 +189,7 @@ impl Mailbox {
     /// where it remembers the previous value and nothing else is pending on its
     /// item, puts the offline copy back as it was, in one transaction.
     pub async fn discard_action(&self, seq: u64) -> Result<(), Error> {
+        let _turn = self.write_turn().await;
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
             let mut outbox = self.read_outbox().await?;
@@ -243,6 +248,7 @@ impl Mailbox {
     /// outbox), so that later actions on their items queue after them instead of
     /// merging into what the server may already have.
     pub async fn begin_push(&self) -> Result<Vec<Entry>, Error> {
+        let _turn = self.write_turn().await;
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
             let mut outbox = self.read_outbox().await?;
@@ -304,6 +310,7 @@ impl Mailbox {
         &self,
         change: impl Fn(&mut Outbox) -> Result<(), Error>,
     ) -> Result<(), Error> {
+        let _turn = self.write_turn().await;
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
             let mut outbox = self.read_outbox().await?;

@@ -129,6 +129,8 @@ impl Mailbox {
                     txn.tx.put(STORE_MESSAGE_BODIES, &sealed.key, body)?;
                 }
             }
+            // The same messages, each now in two records.
+            txn.changes_no_item();
             return self.finish(txn).await;
         }
         Err(busy())

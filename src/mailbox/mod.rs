@@ -14,12 +14,16 @@ mod rotate;
 mod search;
 mod state;
 mod unlock;
+mod verify;
 mod write;
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::future::Future;
+use std::rc::Rc;
 
 use crate::crypto::{database_name, Aad, BlindIndex, Kek, Keyring, WrappedKeyring, SALT_LEN};
+use crate::live::ChangeNotice;
 use crate::model::Kind;
 use crate::store::{
     delete_database, fields, Database, QuarantinedRecord, Record, STORE_MESSAGE_BODIES, STORE_META,
@@ -33,9 +37,16 @@ pub use retention::{Eviction, PruneReport};
 pub use rotate::RotationProgress;
 pub use search::{SearchOptions, MAX_SEARCH_LIMIT};
 pub use unlock::{Unlock, DEFAULT_PBKDF2_ITERATIONS, PBKDF2_ITERATIONS};
+pub use verify::{VerifyProgress, VerifyReport};
 pub use write::DeltaSummary;
 
 const KEYRING_KEY: &[u8] = b"keyring";
+/// Folder ids remembered to name blinded folders in change notices; past this
+/// many (only ids the host passed in), the memory starts again.
+const MAX_FOLDER_NAMES: usize = 10_000;
+
+/// Told of each committed write that changed items.
+pub type ChangeSink = Rc<dyn Fn(ChangeNotice)>;
 
 /// A quarantined record as the host sees it.
 #[derive(Debug, Clone)]
@@ -70,6 +81,11 @@ pub struct Mailbox {
     keys_installed: Cell<u64>,
     /// The search index as this connection last saw it, and decoded buckets.
     search: RefCell<search::SearchCache>,
+    /// Told of each write this connection commits.
+    on_change: RefCell<Option<ChangeSink>>,
+    /// Folder ids by their blinded form, as this connection has met them: what
+    /// names a change notice's folders.
+    folder_names: RefCell<HashMap<Vec<u8>, String>>,
 }
 
 impl Mailbox {
@@ -106,7 +122,54 @@ impl Mailbox {
             keys_ticket: Cell::new(0),
             keys_installed: Cell::new(0),
             search: RefCell::new(search::SearchCache::default()),
+            on_change: RefCell::new(None),
+            folder_names: RefCell::new(HashMap::new()),
         })
+    }
+
+    /// Tells `sink` of every write this connection commits from now on that
+    /// changes items.
+    pub fn on_change(&self, sink: ChangeSink) {
+        *self.on_change.borrow_mut() = Some(sink);
+    }
+
+    /// Calls `hook` if another tab upgrades or deletes the database, which
+    /// closes this connection.
+    pub fn on_closed_by_other_tab(&self, hook: Box<dyn Fn()>) {
+        self.db.on_version_change(hook);
+    }
+
+    /// The ids of the blinded folders this connection has met (listed, stored
+    /// into, or seen in the folder list); others are left out.
+    pub fn folder_ids(&self, folders: &std::collections::BTreeSet<Vec<u8>>) -> Vec<String> {
+        let names = self.folder_names.borrow();
+        folders
+            .iter()
+            .filter_map(|folder| names.get(folder).cloned())
+            .collect()
+    }
+
+    /// Remembers the id of a blinded folder, to name it in change notices.
+    fn remember_folder(&self, folder: &[u8], id: &str) {
+        let mut names = self.folder_names.borrow_mut();
+        if names.contains_key(folder) {
+            return;
+        }
+        if names.len() >= MAX_FOLDER_NAMES {
+            names.clear();
+        }
+        names.insert(folder.to_vec(), id.to_owned());
+    }
+
+    /// Tells the sink of a committed write, if it changed items.
+    fn announce(&self, notice: ChangeNotice) {
+        if notice.is_empty() {
+            return;
+        }
+        let sink = self.on_change.borrow().clone();
+        if let Some(sink) = sink {
+            sink(notice);
+        }
     }
 
     /// Stores a keyring of an earlier release's format (the raw data keys sealed
@@ -150,6 +213,7 @@ impl Mailbox {
         new_kek: Option<Kek>,
         next: impl AsyncFn(&Keyring, &Kek, &mut MailboxState) -> Result<Option<Keyring>, Error>,
     ) -> Result<bool, Error> {
+        let _turn = self.write_turn().await;
         for _ in 0..state::WRITE_ATTEMPTS {
             let mut state = self.current_state().await?;
             let base = state.counter;
@@ -363,6 +427,9 @@ impl Mailbox {
             if store == STORE_SYNC_STATE && key == self.outbox_key() {
                 // The outbox is reported once; the next read starts an empty one.
                 txn.state.outbox_at = 0;
+            }
+            if let Some(id) = id {
+                txn.names_items([id]);
             }
             if store == Kind::Message.store() {
                 txn.count_moves(vec![(self.authentic_placement(store, record), None)]);

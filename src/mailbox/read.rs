@@ -406,39 +406,22 @@ fn cursor_after(record: &Record) -> String {
 
 /// The cursor after a message of this recency (minus its received time) and key.
 pub(super) fn cursor_of(recency: f64, key: &[u8]) -> String {
-    format!("{}.{}", hex(&recency.to_bits().to_be_bytes()), hex(key))
+    format!(
+        "{}.{}",
+        crate::hex::encode(&recency.to_bits().to_be_bytes()),
+        crate::hex::encode(key)
+    )
 }
 
 pub(super) fn parse_cursor(cursor: &str) -> Result<(f64, Vec<u8>), Error> {
     let invalid = || Error::invalid("cursor", "is not a cursor returned by listMessages");
     let (recency, key) = cursor.split_once('.').ok_or_else(invalid)?;
-    let bits: [u8; 8] = unhex(recency)
+    let bits: [u8; 8] = crate::hex::decode(recency)
         .and_then(|bytes| bytes.try_into().ok())
         .ok_or_else(invalid)?;
     let recency = f64::from_bits(u64::from_be_bytes(bits));
     if !recency.is_finite() {
         return Err(invalid());
     }
-    Ok((recency, unhex(key).ok_or_else(invalid)?))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// The bytes of a lowercase or uppercase hex text, or `None` if it is not one.
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
-        return None;
-    }
-    text.as_bytes()
-        .chunks(2)
-        .map(|pair| {
-            let pair = std::str::from_utf8(pair).ok()?;
-            pair.bytes()
-                .all(|b| b.is_ascii_hexdigit())
-                .then(|| u8::from_str_radix(pair, 16).ok())
-                .flatten()
-        })
-        .collect()
+    Ok((recency, crate::hex::decode(key).ok_or_else(invalid)?))
 }

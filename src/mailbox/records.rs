@@ -40,6 +40,8 @@ pub type Sealing = LocalBoxFuture<'static, Result<SealedItem, Error>>;
 pub struct SealedItem {
     /// Blinded record key.
     pub key: [u8; BLINDED_LEN],
+    /// The item's id, when the write knows it (named in the change notice).
+    pub id: Option<String>,
     /// The record to store.
     pub record: Record,
     /// Where it counts (messages only).
@@ -77,9 +79,12 @@ impl Mailbox {
 
     /// The blinded folder id used by the folder index and as the counts key.
     pub(super) fn folder_key(&self, folder_id: &str) -> Vec<u8> {
-        self.blind
+        let key = self
+            .blind
             .blind(FOLDER_SCOPE, folder_id.as_bytes())
-            .to_vec()
+            .to_vec();
+        self.remember_folder(&key, folder_id);
+        key
     }
 
     /// Seals `item` and derives its index fields; `scope_key` is the blinded sync
@@ -95,7 +100,7 @@ impl Mailbox {
         let (record, placement) = self.index_fields(scope_key, item);
         let record = self.seal_fields(kind.store(), &key, record, &item.to_json_bytes());
         let search = item_search(&key, item);
-        let sealing = sealed_item(key, record, placement);
+        let sealing = sealed_item(key, &item.id, record, placement);
         Box::pin(async move {
             let mut sealed = sealing.await?;
             sealed.search = search;
@@ -151,7 +156,7 @@ impl Mailbox {
         // A message whose body was evicted is indexed anew by its summary alone,
         // so a changed subject, sender or category is found (and the old not).
         let document = evicted.then(|| SearchDocument::of_message(&item.fields));
-        let sealing = sealed_item(key, record, placement);
+        let sealing = sealed_item(key, &item.id, record, placement);
         Box::pin(async move {
             let mut sealed = sealing.await?;
             sealed.search = search.map(|entry| SearchItem { entry, document });
@@ -520,18 +525,30 @@ pub(super) fn item_search(key: &[u8; BLINDED_LEN], item: &Item) -> Option<Search
 
 fn sealed_item(
     key: [u8; BLINDED_LEN],
+    id: &str,
     record: impl Future<Output = Result<Record, Error>> + 'static,
     placement: Option<Placement>,
 ) -> Sealing {
+    let id = Some(id.to_owned());
     Box::pin(async move {
         Ok(SealedItem {
             key,
+            id,
             record: record.await?,
             placement,
             body: None,
             search: None,
         })
     })
+}
+
+/// A record about to be stored under `key`, as reading it back would give it
+/// (with its own key, `k`): a later write of the same transaction then
+/// authenticates it, and counts it where it is, as it would a stored one.
+pub(super) fn as_stored(key: &[u8], record: Record) -> Record {
+    let mut record = record;
+    record.set(fields::KEY, FieldValue::Bytes(key.to_vec()));
+    record
 }
 
 /// Calls `use_place` with the place a stored record was found at and its clear

@@ -161,6 +161,7 @@ impl Mailbox {
     }
 
     async fn remove_batch(&self, kind: Kind, keys: &[Vec<u8>]) -> Result<u32, Error> {
+        let _turn = self.write_turn().await;
         for _ in 0..WRITE_ATTEMPTS {
             // Read against the base the commit checks: an action queued while
             // this batch was chosen makes the commit retry, and it is kept.
@@ -171,6 +172,7 @@ impl Mailbox {
                 .filter(|key| !keep.contains(*key))
                 .map(|key| Op::Remove {
                     key: key.clone(),
+                    id: None,
                     only_in_scopes: None,
                 })
                 .collect();
@@ -268,6 +270,7 @@ impl Mailbox {
     /// body must be fetched again. Messages with actions waiting in the outbox
     /// keep theirs. Returns how many were evicted.
     pub async fn evict_bodies(&self, count: usize) -> Result<u32, Error> {
+        let _turn = self.write_turn().await;
         for _ in 0..WRITE_ATTEMPTS {
             // Chosen against the base the commit checks: a message changed
             // meanwhile makes it choose again, so no newer version is undone.
@@ -405,6 +408,7 @@ impl Mailbox {
                 key: key
                     .try_into()
                     .map_err(|_| Error::Storage("a message key has an unexpected length".into()))?,
+                id: None,
                 record,
                 placement,
                 body: None,

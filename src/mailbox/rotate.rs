@@ -238,6 +238,8 @@ impl Mailbox {
                 store: index as u8,
                 after: Some(last.clone()),
             });
+            // The same items, sealed under the new key (a quarantined one aside).
+            txn.changes_no_item();
             return self.finish(txn).await.map(|_| true);
         }
         Err(busy())

@@ -41,7 +41,7 @@ use crate::Error;
 
 use super::layout::UpgradeProgress;
 use super::read::{cursor_of, display_name, parse_cursor, MessagePage};
-use super::records::{item_search, SearchItem, BODY_EVICTED};
+use super::records::{as_stored, item_search, SearchItem, BODY_EVICTED};
 use super::state::{busy, StateTx, WRITE_ATTEMPTS};
 use super::write::{with_bodies, Op, StoredRecords};
 use super::Mailbox;
@@ -423,7 +423,10 @@ impl Mailbox {
         for op in ops {
             match op {
                 Op::Put(item) => {
-                    current.insert(item.key.to_vec(), Some(item.record.clone()));
+                    current.insert(
+                        item.key.to_vec(),
+                        Some(as_stored(&item.key, item.record.clone())),
+                    );
                     if let Some(search) = &item.search {
                         changes.push(IndexChange::Index(item.key, search));
                     }
@@ -431,6 +434,7 @@ impl Mailbox {
                 Op::Remove {
                     key,
                     only_in_scopes,
+                    ..
                 } => {
                     let stored = current.get(key).cloned().flatten();
                     let removed = stored.is_some_and(|record| {

@@ -9,9 +9,15 @@
 //! sealed under the data key's state key, which lives in WebAssembly so that the
 //! work is synchronous and the transaction never waits. A state this connection
 //! wrote or read last is recognized by its bytes and not opened at all.
+use std::collections::BTreeSet;
+
 use crate::crypto::{key_id, random_bytes, Aad, Keyring, WrappedKeyring};
+use crate::live::tabs::{exclusive, HeldLock};
+use crate::live::ChangeNotice;
 use crate::model::Kind;
-use crate::store::{fields, Database, ReadTx, Record, WriteTx, STORE_META, STORE_SYNC_STATE};
+use crate::store::{
+    fields, Database, ReadTx, Record, WriteTx, STORE_MESSAGE_BODIES, STORE_META, STORE_SYNC_STATE,
+};
 use crate::sync::{count_changes, Epoch, MailboxState, Placement};
 use crate::Error;
 
@@ -30,6 +36,11 @@ pub struct StateTx<'a> {
     /// The state read inside it; changes to it are stored by [`Mailbox::finish`].
     pub state: MailboxState,
     moves: Vec<(Option<Placement>, Option<Placement>)>,
+    /// The ids of the items written, for the change notice (`None`: not named).
+    ids: Option<BTreeSet<String>>,
+    /// Whether the write leaves every item as it was (a key rotation's re-sealing,
+    /// a layout move): no change is announced.
+    quiet: bool,
 }
 
 impl StateTx<'_> {
@@ -42,6 +53,46 @@ impl StateTx<'_> {
     /// Records messages leaving and entering folders, for the counts.
     pub fn count_moves(&mut self, moves: Vec<(Option<Placement>, Option<Placement>)>) {
         self.moves.extend(moves);
+    }
+
+    /// Names the items this write changes, for the change notice every tab gets.
+    pub fn names_items<'a>(&mut self, ids: impl IntoIterator<Item = &'a str>) {
+        self.ids
+            .get_or_insert_with(BTreeSet::new)
+            .extend(ids.into_iter().map(str::to_owned));
+    }
+
+    /// Marks a write that stores the same items again (nothing to announce).
+    pub fn changes_no_item(&mut self) {
+        self.quiet = true;
+    }
+
+    /// What this write changes, as every tab is told once it commits at `version`.
+    fn notice(&self, version: u64) -> ChangeNotice {
+        if self.quiet {
+            return ChangeNotice::default();
+        }
+        let kinds = self
+            .tx
+            .written()
+            .filter_map(|store| match store {
+                STORE_MESSAGE_BODIES => Some(Kind::Message),
+                store => Kind::from_store(store),
+            })
+            .collect();
+        let folders = self
+            .moves
+            .iter()
+            .flat_map(|(before, after)| [before, after])
+            .flatten()
+            .map(|placement| placement.folder.clone())
+            .collect();
+        ChangeNotice {
+            version,
+            kinds,
+            folders,
+            ids: self.ids.clone(),
+        }
     }
 }
 
@@ -105,6 +156,19 @@ fn seal_state(keyring: &Keyring, state: &MailboxState) -> Result<Record, Error> 
 }
 
 impl Mailbox {
+    /// Waits for this user's turn to write, across tabs and workers (a Web Lock
+    /// held until the guard is dropped). Writes are still checked against the
+    /// state's counter; the turn keeps two busy tabs from preparing against each
+    /// other's commits until one gives up. Taken by each write's outer loop only,
+    /// never while held (a quarantine inside a write does not take it). `None`
+    /// where Web Locks are missing or refused: the counter check alone remains.
+    pub(super) async fn write_turn(&self) -> Option<HeldLock> {
+        exclusive(&format!("{}/write", self.name))
+            .await
+            .ok()
+            .flatten()
+    }
+
     /// The counter the state had when this connection last saw it: what a write
     /// prepared now is checked against.
     pub(super) fn base(&self) -> u64 {
@@ -212,6 +276,8 @@ impl Mailbox {
             tx,
             state,
             moves: Vec::new(),
+            ids: None,
+            quiet: false,
         }))
     }
 
@@ -228,10 +294,12 @@ impl Mailbox {
         txn: StateTx<'_>,
         keyring: Option<&Keyring>,
     ) -> Result<(), Error> {
+        let notice = txn.notice(txn.state.counter + 1);
         let StateTx {
             mut tx,
             mut state,
             moves,
+            ..
         } = txn;
         state.apply_counts(count_changes(moves));
         state.counter += 1;
@@ -245,6 +313,7 @@ impl Mailbox {
         tx.commit().await?;
         *self.state.borrow_mut() = state;
         *self.state_sealed.borrow_mut() = sealed.value.unwrap_or_default();
+        self.announce(notice);
         Ok(())
     }
 

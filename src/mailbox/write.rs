@@ -17,7 +17,9 @@ use crate::store::{
 use crate::sync::{Change, DeltaPage, Outbox, Placement, RemovalReason};
 use crate::Error;
 
-use super::records::{stored_placement, SealedItem, Sealing, BODY_EVICTED, DEFAULT_SCOPE};
+use super::records::{
+    as_stored, stored_placement, SealedItem, Sealing, BODY_EVICTED, DEFAULT_SCOPE,
+};
 use super::search::{is_indexed, INDEX_STORES};
 use super::state::{busy, WRITE_ATTEMPTS};
 use super::Mailbox;
@@ -38,6 +40,8 @@ pub(super) enum Op {
     Put(SealedItem),
     Remove {
         key: Vec<u8>,
+        /// The item's id, when the write knows it (named in the change notice).
+        id: Option<String>,
         /// Drop only if the stored item belongs to one of these (blinded) scopes.
         only_in_scopes: Option<Vec<Vec<u8>>>,
     },
@@ -49,6 +53,7 @@ impl Mailbox {
     /// protection markers is stored without its body too.
     pub async fn put(&self, kind: Kind, mut items: Vec<Item>) -> Result<DeltaSummary, Error> {
         let scope_key = self.scope_key(kind, DEFAULT_SCOPE);
+        let _turn = self.write_turn().await;
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
             // Read after `base` was taken: if the commit finds the counter still at
@@ -82,6 +87,7 @@ impl Mailbox {
         scope: &str,
         page: DeltaPage,
     ) -> Result<DeltaSummary, Error> {
+        let _turn = self.write_turn().await;
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
             let ops = self.delta_ops(kind, scope, &page.changes).await?;
@@ -107,6 +113,7 @@ impl Mailbox {
         let store = kind.store();
         let scope_key = self.scope_key(kind, scope);
         let query = Query::Only(Key::One(KeyPart::Bytes(scope_key.clone())));
+        let _turn = self.write_turn().await;
         for _ in 0..WRITE_ATTEMPTS {
             let base = self.base();
             // Every record of the scope leaves the index, deleted or quarantined.
@@ -259,6 +266,7 @@ impl Mailbox {
                         // Deleted here and not yet on the server: its version stays out.
                         ops.push(Planned::Remove(Op::Remove {
                             key: self.record_key(kind, &id).to_vec(),
+                            id: Some(id.clone()),
                             only_in_scopes: None,
                         }));
                         continue;
@@ -299,6 +307,7 @@ impl Mailbox {
                         .then(|| vec![scope_key.clone(), default_scope_key.clone()]);
                     ops.push(Planned::Remove(Op::Remove {
                         key: self.record_key(kind, id).to_vec(),
+                        id: Some(id.clone()),
                         only_in_scopes,
                     }));
                 }
@@ -468,6 +477,9 @@ impl Mailbox {
                 keys.into_iter().zip(olds).collect()
             }
         };
+        if let Some(ids) = named_ids(&ops) {
+            txn.names_items(ids);
+        }
         let mut summary = DeltaSummary::default();
         let mut moves: Vec<(Option<Placement>, Option<Placement>)> = Vec::new();
         for op in ops {
@@ -497,11 +509,12 @@ impl Mailbox {
                         }
                         None => {}
                     }
-                    current.insert(key, Some(item.record));
+                    current.insert(key.clone(), Some(as_stored(&key, item.record)));
                 }
                 Op::Remove {
                     key,
                     only_in_scopes,
+                    ..
                 } => {
                     let Some(before) = current.get(&key).cloned().flatten() else {
                         continue;
@@ -589,6 +602,16 @@ pub(super) fn with_bodies<'a>(kind: Kind, stores: &[&'a str]) -> Vec<&'a str> {
         all.push(STORE_MESSAGE_BODIES);
     }
     all
+}
+
+/// The ids of the items `ops` write, if every op names its item.
+fn named_ids(ops: &[Op]) -> Option<Vec<&str>> {
+    ops.iter()
+        .map(|op| match op {
+            Op::Put(item) => item.id.as_deref(),
+            Op::Remove { id, .. } => id.as_deref(),
+        })
+        .collect()
 }
 
 /// A whole message written again exactly as it was stored (a replayed delta

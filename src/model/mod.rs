@@ -26,7 +26,7 @@ pub use summary::{
 };
 
 /// The kinds of item the mailbox stores, each in its own object store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     /// Graph `message`.
     Message,

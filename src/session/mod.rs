@@ -19,7 +19,7 @@ use std::rc::Rc;
 
 use crate::crypto::database_name;
 use crate::directory::{Answer, Directory, LookupKind, LookupTarget};
-use crate::mailbox::{wipe_user, Mailbox, Unlock};
+use crate::mailbox::{wipe_user, ChangeSink, Mailbox, Unlock};
 use crate::policy::{decide, Computer, Decision, Policy};
 use crate::store::database_exists;
 use crate::sync::{Epoch, Retention};
@@ -55,6 +55,9 @@ pub struct Session {
     /// Held while a sync runs: a second sync in this tab waits for the first, so
     /// no action is sent twice by two syncs at once.
     syncing: futures_util::lock::Mutex<()>,
+    /// Told of each write the store commits, and of the store closing because
+    /// another tab upgraded or deleted it (handed to every store attached).
+    live: RefCell<Option<(ChangeSink, Rc<dyn Fn()>)>>,
 }
 
 impl Session {
@@ -89,6 +92,7 @@ impl Session {
             directory,
             closed: Cell::new(false),
             on_upgrade,
+            live: RefCell::new(None),
         };
         if consented {
             match session.decision_for(true).offline_available {
@@ -104,6 +108,31 @@ impl Session {
         // The policy may have turned photos or cards off since the answers were cached.
         session.forget_denied_lookups().await?;
         Ok(Rc::new(session))
+    }
+
+    /// Tells `on_change` of every write the store commits, and `on_closed` when
+    /// another tab's upgrade or deletion closes it; also for a store attached later.
+    pub fn watch(&self, on_change: ChangeSink, on_closed: Rc<dyn Fn()>) {
+        *self.live.borrow_mut() = Some((on_change, on_closed));
+        if let Some(mailbox) = self.mailbox.borrow().as_ref() {
+            self.hand_watchers_to(mailbox);
+        }
+    }
+
+    /// The ids of the blinded folders the store has met (see [`Mailbox::folder_ids`]).
+    pub fn folder_ids(&self, folders: &std::collections::BTreeSet<Vec<u8>>) -> Vec<String> {
+        match self.mailbox.borrow().as_ref() {
+            Some(mailbox) => mailbox.folder_ids(folders),
+            None => Vec::new(),
+        }
+    }
+
+    fn hand_watchers_to(&self, mailbox: &Mailbox) {
+        let Some((on_change, on_closed)) = self.live.borrow().clone() else {
+            return;
+        };
+        mailbox.on_change(on_change);
+        mailbox.on_closed_by_other_tab(Box::new(move || on_closed()));
     }
 
     /// The epoch of the offline copy, or `None` while offline is off.
@@ -389,6 +418,7 @@ impl Session {
                 return Err(error);
             }
         };
+        self.hand_watchers_to(&mailbox);
         *self.mailbox.borrow_mut() = Some(Rc::new(mailbox));
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! The browser half of the store: IndexedDB through `indexed_db_futures`.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -65,8 +66,13 @@ pub struct QuarantinedRecord {
 pub struct Database {
     db: IdbDatabase,
     closed: Rc<Cell<bool>>,
+    /// Called once if another tab's upgrade or deletion closes this connection.
+    on_version_change: VersionChangeHook,
     data_dropped: bool,
 }
+
+/// What to call when another tab's upgrade or deletion closes the connection.
+type VersionChangeHook = Rc<RefCell<Option<Box<dyn Fn()>>>>;
 
 impl Database {
     /// Opens (creating or upgrading as needed) the database called `name`.
@@ -93,12 +99,20 @@ impl Database {
             Err(error) => return Err(map_open_error(error)),
         };
         let closed = Rc::new(Cell::new(false));
-        watch_version_changes(&db, closed.clone());
+        let on_version_change: VersionChangeHook = Rc::new(RefCell::new(None));
+        watch_version_changes(&db, closed.clone(), on_version_change.clone());
         Ok(Self {
             db,
             closed,
+            on_version_change,
             data_dropped: upgraded_from.get().is_some_and(upgrade_drops_data),
         })
+    }
+
+    /// Calls `hook` when another tab upgrades or deletes the database and this
+    /// connection closes for it (not when this tab closes it).
+    pub fn on_version_change(&self, hook: Box<dyn Fn()>) {
+        *self.on_version_change.borrow_mut() = Some(hook);
     }
 
     /// Whether opening upgraded an older format whose data (keyring included) the
@@ -130,6 +144,7 @@ impl Database {
             tx,
             done,
             pending: Vec::new(),
+            written: BTreeSet::new(),
         })
     }
 
@@ -348,6 +363,8 @@ pub struct WriteTx<'a> {
     tx: Transaction<'a>,
     done: TransactionDone,
     pending: Vec<Pending>,
+    /// The stores a put, delete or clear was issued on, for the change notice.
+    written: BTreeSet<String>,
 }
 
 impl WriteTx<'_> {
@@ -370,8 +387,25 @@ impl WriteTx<'_> {
         query_records(&self.tx, store, index, query, None).await
     }
 
+    /// Up to `limit` records of `store` with keys after `after`, in key order
+    /// (see [`Database::records_after`]).
+    pub async fn records_after(
+        &self,
+        store: &str,
+        after: Option<&[u8]>,
+        limit: u32,
+    ) -> Result<Page, StoreError> {
+        store_records(&self.tx, store, after, Some(limit)).await
+    }
+
+    /// The stores this transaction has written to so far.
+    pub fn written(&self) -> impl Iterator<Item = &str> {
+        self.written.iter().map(String::as_str)
+    }
+
     /// Stores `record` under `key` in `store` (the record's own key is added as field `k`).
     pub fn put(&mut self, store: &str, key: &[u8], record: &Record) -> Result<(), StoreError> {
+        self.note_written(store);
         let value = to_js(key, record)?;
         let object_store = self.tx.object_store(store).map_err(map_error)?;
         let put = object_store
@@ -402,6 +436,7 @@ impl WriteTx<'_> {
 
     /// Deletes every record of `store`.
     pub fn clear(&mut self, store: &str) -> Result<(), StoreError> {
+        self.note_written(store);
         let object_store = self.tx.object_store(store).map_err(map_error)?;
         self.pending
             .push(Box::pin(object_store.clear().map_err(map_error)?));
@@ -410,6 +445,7 @@ impl WriteTx<'_> {
 
     /// Deletes the record under `key` in `store`.
     pub fn delete(&mut self, store: &str, key: &[u8]) -> Result<(), StoreError> {
+        self.note_written(store);
         let object_store = self.tx.object_store(store).map_err(map_error)?;
         self.pending.push(Box::pin(
             object_store
@@ -424,7 +460,9 @@ impl WriteTx<'_> {
     /// such as running out of quota, surface only here, as the transaction's own
     /// error; any failure means nothing from this transaction was written.
     pub async fn commit(self) -> Result<(), StoreError> {
-        let Self { tx, done, pending } = self;
+        let Self {
+            tx, done, pending, ..
+        } = self;
         for request in pending {
             request.await.map_err(map_error)?;
         }
@@ -435,6 +473,12 @@ impl WriteTx<'_> {
             .error()
             .map(map_error)
             .unwrap_or_else(|| StoreError::Failed("the transaction was aborted".into())))
+    }
+
+    fn note_written(&mut self, store: &str) {
+        if !self.written.contains(store) {
+            self.written.insert(store.to_owned());
+        }
     }
 }
 
@@ -642,7 +686,7 @@ fn upgrade(old_version: u32, db: &IdbDatabase) -> indexed_db_futures::Result<()>
     Ok(())
 }
 
-fn watch_version_changes(db: &IdbDatabase, closed: Rc<Cell<bool>>) {
+fn watch_version_changes(db: &IdbDatabase, closed: Rc<Cell<bool>>, hook: VersionChangeHook) {
     let Ok(mut listener) = db.version_changes() else {
         return;
     };
@@ -650,6 +694,9 @@ fn watch_version_changes(db: &IdbDatabase, closed: Rc<Cell<bool>>) {
     wasm_bindgen_futures::spawn_local(async move {
         if listener.recv().await.is_some() && !closed.replace(true) {
             db.close();
+            if let Some(hook) = hook.borrow_mut().take() {
+                hook();
+            }
         }
     });
 }

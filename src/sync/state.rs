@@ -100,7 +100,7 @@ impl Epoch {
 
     /// The text form the host stores.
     pub fn to_text(&self) -> String {
-        let hex: String = self.instance.iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = crate::hex::encode(&self.instance);
         format!("{hex}.{}", self.counter)
     }
 
