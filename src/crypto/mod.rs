@@ -22,8 +22,8 @@ pub use envelope::{
 #[cfg(target_arch = "wasm32")]
 pub use keyring::{Kek, Keyring};
 pub use wrap::{
-    FieldsKey, KeyDerivation, KeyMaterial, RecordPlace, SealedRecord, StateKey, WrappedKeyring,
-    FIELDS_TAG_LEN, KEY_LEN, SALT_LEN,
+    FieldsKey, KeyDerivation, KeyMaterial, KeyringContents, RecordPlace, SealedRecord, StateKey,
+    WrappedKeyring, FIELDS_TAG_LEN, KEY_LEN, SALT_LEN,
 };
 
 /// What can go wrong in the crypto layer.

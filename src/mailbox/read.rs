@@ -9,7 +9,7 @@ use futures_util::future::{try_join, try_join3};
 use futures_util::TryFutureExt;
 
 use crate::store::{
-    fields, indexes, FieldValue, Key, KeyPart, Query, ReadTx, Record, STORE_MESSAGE_BODIES,
+    cursor, fields, indexes, FieldValue, Key, KeyPart, Query, ReadTx, Record, STORE_MESSAGE_BODIES,
     STORE_META, STORE_SYNC_STATE,
 };
 use crate::Error;
@@ -397,8 +397,7 @@ fn matches_prefix(contact: &Value, prefix: &str) -> bool {
     names.chain(addresses).any(|word| word.starts_with(prefix))
 }
 
-/// The cursor after `record`: its recency and key, as `hex(recency bits).hex(key)`.
-/// The recency goes as its exact bits, so no float is formatted or parsed.
+/// The cursor after `record`: its recency and key.
 fn cursor_after(record: &Record) -> String {
     let key = record.bytes(fields::KEY).unwrap_or_default();
     cursor_of(number(record, fields::RECENCY), key)
@@ -406,22 +405,10 @@ fn cursor_after(record: &Record) -> String {
 
 /// The cursor after a message of this recency (minus its received time) and key.
 pub(super) fn cursor_of(recency: f64, key: &[u8]) -> String {
-    format!(
-        "{}.{}",
-        crate::hex::encode(&recency.to_bits().to_be_bytes()),
-        crate::hex::encode(key)
-    )
+    cursor::encode(recency, key)
 }
 
-pub(super) fn parse_cursor(cursor: &str) -> Result<(f64, Vec<u8>), Error> {
-    let invalid = || Error::invalid("cursor", "is not a cursor returned by listMessages");
-    let (recency, key) = cursor.split_once('.').ok_or_else(invalid)?;
-    let bits: [u8; 8] = crate::hex::decode(recency)
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(invalid)?;
-    let recency = f64::from_bits(u64::from_be_bytes(bits));
-    if !recency.is_finite() {
-        return Err(invalid());
-    }
-    Ok((recency, crate::hex::decode(key).ok_or_else(invalid)?))
+pub(super) fn parse_cursor(text: &str) -> Result<(f64, Vec<u8>), Error> {
+    cursor::decode(text)
+        .ok_or_else(|| Error::invalid("cursor", "is not a cursor returned by listMessages"))
 }

@@ -40,7 +40,7 @@ use crate::store::{
 use crate::Error;
 
 use super::layout::UpgradeProgress;
-use super::read::{cursor_of, display_name, parse_cursor, MessagePage};
+use super::read::{cursor_of, display_name, MessagePage};
 use super::records::{as_stored, item_search, SearchItem, BODY_EVICTED};
 use super::state::{busy, StateTx, WRITE_ATTEMPTS};
 use super::write::{with_bodies, Op, StoredRecords};
@@ -1535,15 +1535,6 @@ fn words_query(text: &str, what: &str) -> Result<Query, Error> {
 }
 
 fn parse_after(cursor: &str) -> Result<crate::search::After, Error> {
-    let invalid = || Error::invalid("cursor", "is not a cursor returned by search");
-    let (recency, key) = parse_cursor(cursor).map_err(|_| invalid())?;
-    // Received times are within ±2^53 ms; anything beyond was not made here.
-    if recency.abs() > 9.0e15 {
-        return Err(invalid());
-    }
-    let key = <[u8; BLINDED_LEN]>::try_from(key.as_slice()).map_err(|_| invalid())?;
-    Ok(crate::search::After {
-        received: -(recency as i64),
-        key,
-    })
+    crate::search::After::from_cursor(cursor)
+        .ok_or_else(|| Error::invalid("cursor", "is not a cursor returned by search"))
 }

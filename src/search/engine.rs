@@ -21,6 +21,30 @@ pub struct After {
     pub key: [u8; KEY_LEN],
 }
 
+impl After {
+    /// The answer a search cursor (made by [`crate::store::cursor::encode`] from
+    /// minus the received time and the key) names, or `None` if the text is not one.
+    ///
+    /// ```
+    /// use offline_mailbox::search::After;
+    /// use offline_mailbox::store::cursor;
+    /// let after = After::from_cursor(&cursor::encode(-1_700_000_000_000.0, &[7; 16])).unwrap();
+    /// assert_eq!((after.received, after.key), (1_700_000_000_000, [7; 16]));
+    /// assert!(After::from_cursor("1.2").is_none());
+    /// ```
+    pub fn from_cursor(text: &str) -> Option<Self> {
+        let (recency, key) = crate::store::cursor::decode(text)?;
+        // Received times are within ±2^53 ms; anything beyond was not made here.
+        if recency.abs() > 9.0e15 {
+            return None;
+        }
+        Some(Self {
+            received: -(recency as i64),
+            key: key.try_into().ok()?,
+        })
+    }
+}
+
 /// A source of postings: the merged segments of the buckets a query reads.
 pub trait Postings {
     /// The documents matching `term` in `field` (or any field), sorted; dead

@@ -4,6 +4,7 @@
 //! schema description is pure Rust; the browser part lives in `idb` and only
 //! compiles for `wasm32`.
 
+pub mod cursor;
 #[cfg(target_arch = "wasm32")]
 mod idb;
 mod record;
