@@ -5,7 +5,9 @@
 // each, puts and delta pages over overlapping ids) end with exactly what the
 // writes give when applied one after another in commit order, and `verify()`
 // finds nothing wrong; a deletion in one tab closes the mailbox in the others
-// with a `close` event. Deterministic: a seeded PRNG; the commit order is read
+// with a `close` event; so does an upgrade by a newer version; a database of the
+// first schema version, held open by a tab of that release, opens and upgrades
+// in a tab of this one, and neither tab hangs. Deterministic: a seeded PRNG; the commit order is read
 // from the `change` events, not guessed from timing.
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
@@ -21,7 +23,10 @@ let site;
 let browser;
 
 before(async () => {
-  site = await startSite({ "/pkg/": join(root, "pkg") });
+  site = await startSite({
+    "/pkg/": join(root, "pkg"),
+    "/schema1/": join(root, "www", "e2e", "fixtures", "schema1-release"),
+  });
   browser = await launchBrowser();
 });
 
@@ -255,4 +260,95 @@ test("disableOffline in one tab closes the mailbox in the others, which hear a c
   assert.equal(reopened, false);
   await a.close();
   await b.close();
+});
+
+/** Runs `promise` (a page call) but fails instead of hanging past `ms`. */
+function within(ms, promise, what) {
+  let timer;
+  const late = new Promise((_, fail) => { timer = setTimeout(() => fail(new Error(`${what} hung for ${ms} ms`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+test("a database of the first schema version, held open by a tab of that release, upgrades in a tab of this one; no tab hangs", async () => {
+  const user = "tabs-schema1";
+  const old = await browser.context.newPage();
+  await old.goto(`${site.origin}/`);
+  const written = await old.evaluate(async (user) => {
+    const { default: init, OfflineMailbox } = await import("/schema1/offline_mailbox.js");
+    await init();
+    window.oldMailbox = await OfflineMailbox.open({ userId: user, key: new Uint8Array(32).fill(3) });
+    await oldMailbox.putFolders([{ id: "inbox", displayName: "Inbox" }]);
+    await oldMailbox.putMessages([...Array(50).keys()].map((i) => ({
+      id: `old-${i}`, parentFolderId: "inbox", subject: `Old ${i}`, receivedDateTime: "2024-05-01T10:00:00Z",
+      body: { contentType: "text", content: `kept by schema 1, message ${i}` },
+    })));
+    const version = await new Promise((ok) => {
+      const request = indexedDB.open(OfflineMailbox.databaseName(user));
+      request.onsuccess = () => { ok(request.result.version); request.result.close(); };
+    });
+    return { version, read: (await oldMailbox.getMessage("old-7"))?.subject };
+  }, user);
+  assert.deepEqual(written, { version: 1, read: "Old 7" }, "the old release wrote schema 1 and holds it open");
+
+  // This release opens it while the old tab still holds its connection.
+  const fresh = await browser.context.newPage();
+  await fresh.goto(`${site.origin}/`);
+  const opened = await within(60_000, fresh.evaluate(async (user) => {
+    const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+    await init();
+    const started = performance.now();
+    window.mailbox = await OfflineMailbox.open({ userId: user, key: new Uint8Array(32).fill(3), computer: "private" });
+    const ms = performance.now() - started;
+    // Schema 3 dropped what schemas 1 and 2 stored: the app fetches it again.
+    const before = await mailbox.getMessage("old-7");
+    await mailbox.putMessages([{ id: "new-1", parentFolderId: "inbox", subject: "After the upgrade" }]);
+    const version = await new Promise((ok) => {
+      const request = indexedDB.open(OfflineMailbox.databaseName(user));
+      request.onsuccess = () => { ok(request.result.version); request.result.close(); };
+    });
+    return { ms, offline: mailbox.offlineEnabled, before, after: (await mailbox.getMessage("new-1")).subject, version };
+  }, user), "opening with this release");
+  assert.equal(opened.offline, true, "offline stays on: the user had turned it on");
+  assert.equal(opened.before, null);
+  assert.equal(opened.after, "After the upgrade");
+  assert.ok(opened.version >= 6, `upgraded to the current schema (${opened.version})`);
+
+  // The old tab closed its connection for the upgrade: its calls fail, they do not hang.
+  const oldCall = await within(30_000, old.evaluate(() => oldMailbox.getMessage("old-7").then(() => "resolved", (e) => e.code)),
+    "a call in the old tab");
+  assert.equal(oldCall, "Closed");
+  const reopenOld = await within(30_000, old.evaluate(async (user) => {
+    const { OfflineMailbox } = await import("/schema1/offline_mailbox.js");
+    return OfflineMailbox.open({ userId: user, key: new Uint8Array(32).fill(3) }).then(() => "opened", (e) => e.code);
+  }, user), "reopening with the old release");
+  assert.notEqual(reopenOld, "opened", "the old release refuses the newer database");
+  await old.close();
+  await fresh.close();
+});
+
+test("an upgrade by a newer version in another tab closes the mailbox here with a close event, and is not blocked", async () => {
+  const user = "tabs-newer";
+  const here = await openTab(user);
+  const newer = await browser.context.newPage();
+  await newer.goto(`${site.origin}/`);
+  const upgraded = await within(30_000, newer.evaluate(async (name) => {
+    const current = await new Promise((ok) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => { ok(request.result.version); request.result.close(); };
+    });
+    return new Promise((ok, fail) => {
+      const request = indexedDB.open(name, current + 1);
+      request.onblocked = () => fail(new Error("blocked by the open tab"));
+      request.onsuccess = () => { request.result.close(); ok(current + 1); };
+      request.onerror = () => fail(request.error);
+    });
+  }, await here.evaluate(() => OfflineMailbox.databaseName("tabs-newer"))), "the newer version's upgrade");
+  assert.ok(upgraded > 1);
+  await waitForEvent(here, `(e) => e.type === "close"`);
+  assert.equal(await here.evaluate(() => mailbox.putMessages([{ id: "x" }]).then(() => "resolved", (e) => e.code)), "Closed");
+  const reopened = await here.evaluate(async (user) =>
+    OfflineMailbox.open({ userId: user, key: new Uint8Array(32).fill(3), computer: "private" }).then(() => "opened", (e) => e.code), user);
+  assert.equal(reopened, "VersionTooNew", "this release then refuses the newer database");
+  await here.close();
+  await newer.close();
 });
