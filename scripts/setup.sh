@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the tests need, skipping whatever is already
 # present: the wasm32 target, wasm-pack, wasm-bindgen-cli at exactly the version
-# in Cargo.lock, Debian's chromium and chromium-driver, the npm packages
-# (binaryen's wasm-opt among them), and the real-data corpus generated from them.
+# in Cargo.lock, geckodriver, Debian's chromium, chromium-driver and firefox-esr,
+# the npm packages (binaryen's wasm-opt among them), and the real-data corpus
+# generated from them.
 # Sourced by scripts/demo.sh and scripts/test.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -30,13 +31,18 @@ if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$bindgen_versio
     || cargo install wasm-bindgen-cli --version "$bindgen_version" --force
 fi
 
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  say "installing chromium and chromium-driver from Debian"
+if ! command -v geckodriver >/dev/null; then
+  say "installing geckodriver (drives Firefox for the wasm tests)"
+  cargo install geckodriver --locked || cargo install geckodriver
+fi
+
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v firefox-esr >/dev/null; then
+  say "installing chromium, chromium-driver and firefox-esr from Debian"
   export DEBIAN_FRONTEND=noninteractive
   as_root apt-get update -qq
-  if ! as_root apt-get install -y -qq chromium chromium-driver; then
+  if ! as_root apt-get install -y -qq chromium chromium-driver firefox-esr; then
     as_root apt-get -f install -y -qq
-    as_root apt-get install -y -qq chromium chromium-driver
+    as_root apt-get install -y -qq chromium chromium-driver firefox-esr
   fi
 fi
 

@@ -11,14 +11,18 @@
 
 const JSON_TYPE = { "content-type": "application/json" };
 
-/** Reads a request's body as JSON (`undefined` when empty); rejects on bad JSON. */
-function readJson(req) {
+/**
+ * Reads a request's body as JSON (`undefined` when empty); rejects on bad JSON.
+ * The text as sent goes into the log `entry`.
+ */
+function readJson(req, entry) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     req.on("data", (chunk) => chunks.push(chunk));
     req.on("error", reject);
     req.on("end", () => {
       const text = Buffer.concat(chunks).toString("utf8");
+      entry.body = text;
       if (!text) return resolve(undefined);
       try {
         resolve(JSON.parse(text));
@@ -109,7 +113,7 @@ export function graphRoutes(state, log = []) {
 
     let body;
     try {
-      body = await readJson(req);
+      body = await readJson(req, entry);
     } catch {
       return answer(400, { error: { code: "BadRequest", message: "the body is not JSON" } });
     }

@@ -707,8 +707,9 @@ impl OfflineMailbox {
     /// pass it here (`InvalidInput` naming `key` otherwise).
     ///
     /// With `persist: true` it also asks the browser to keep the offline copy
-    /// under storage pressure (`navigator.storage.persist()`; the browser may
-    /// ask the user, or decide by itself); `storage()` tells whether it agreed.
+    /// under storage pressure (`navigator.storage.persist()`; Chromium decides by
+    /// itself, Firefox asks the user). It does not wait for the answer, which in
+    /// Firefox may never come; `storage()` tells whether the browser agreed.
     ///
     /// ```js
     /// await mailbox.enableOffline(); // from the user's "Turn on offline" switch
@@ -726,7 +727,7 @@ impl OfflineMailbox {
             let persist = convert::optional_bool(&options, "persist")?.unwrap_or(false);
             session.enable_offline(unlock).await?;
             if persist {
-                crate::session::storage::persist().await;
+                crate::session::storage::request_persistence();
             }
             Ok(JsValue::UNDEFINED)
         })

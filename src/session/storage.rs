@@ -26,13 +26,14 @@ pub async fn persisted() -> bool {
 }
 
 /// Asks the browser to keep this origin's data under storage pressure
-/// (`navigator.storage.persist()`); whether it agreed, `false` where it cannot.
-pub async fn persist() -> bool {
-    call("persist")
-        .await
-        .ok()
-        .and_then(|granted| granted.as_bool())
-        .unwrap_or(false)
+/// (`navigator.storage.persist()`) without waiting for its answer: Firefox asks
+/// the user, who may never answer (headless, the prompt dismissed), and Chromium
+/// decides by itself. [`persisted`] tells later whether it agreed.
+pub fn request_persistence() {
+    wasm_bindgen_futures::spawn_local(async {
+        // The answer is read through `persisted`; a refusal is no error.
+        let _ = call("persist").await;
+    });
 }
 
 /// Calls a method of `navigator.storage` that returns a promise, and awaits it.

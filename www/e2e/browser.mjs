@@ -1,33 +1,104 @@
-// Launches Debian's Chromium through playwright-core with a fresh profile and no
-// background networking; never downloads a browser.
+// Launches the browser under test through playwright-core with a fresh profile
+// and no background networking; never downloads a browser. `E2E_BROWSER` picks
+// it: Debian's Chromium (the default), or Debian's Firefox ESR, driven over
+// WebDriver BiDi (playwright-core's "moz-firefox" channel, which drives a stock
+// Firefox rather than Playwright's own build).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { chromium, firefox } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+export const FIREFOX = process.env.FIREFOX_PATH ?? "/usr/bin/firefox-esr";
+/** "chromium" or "firefox". */
+export const BROWSER = process.env.E2E_BROWSER === "firefox" ? "firefox" : "chromium";
 
-/** A fresh browser context; `close()` also removes its profile. */
-export async function launchBrowser() {
-  const profile = mkdtempSync(join(tmpdir(), "offline-mailbox-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+/** Firefox's own traffic (updates, remote settings, telemetry, captive portal checks) turned off. */
+const FIREFOX_PREFS = {
+  "app.update.enabled": false,
+  "browser.backup.enabled": false,
+  "browser.safebrowsing.malware.enabled": false,
+  "browser.safebrowsing.phishing.enabled": false,
+  "datareporting.policy.dataSubmissionEnabled": false,
+  "extensions.update.enabled": false,
+  "network.captive-portal-service.enabled": false,
+  "network.connectivity-service.enabled": false,
+  "services.settings.server": "http://127.0.0.1:9/",
+  "toolkit.telemetry.enabled": false,
+};
+
+/**
+ * Opens a persistent context of the browser under test on `profile`. `quota`
+ * (bytes) caps what each origin may store: Firefox takes it only at launch (its
+ * temporary-storage limit); Chromium ignores it here and takes it per origin
+ * from `enforceQuota`, at any time.
+ */
+export function launchContext(profile, { quota } = {}) {
+  if (BROWSER === "firefox") {
+    const limit = quota ? { "dom.quotaManager.temporaryStorage.fixedLimit": Math.floor(quota / 1024) } : {};
+    return firefox.launchPersistentContext(profile, {
+      channel: "moz-firefox",
+      executablePath: FIREFOX,
+      headless: true,
+      firefoxUserPrefs: { ...FIREFOX_PREFS, ...limit },
+    });
+  }
+  return chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+}
+
+/** A fresh browser context (options as `launchContext`); `close()` also removes its profile. */
+export async function launchBrowser(options = {}) {
+  const profile = mkdtempSync(join(tmpdir(), `offline-mailbox-${BROWSER}-`));
+  const context = await launchContext(profile, options);
   const close = async () => {
     await context.close();
     rmSync(profile, { recursive: true, force: true });
   };
-  return { context, close };
+  return { context, close, profile, quota: options.quota };
+}
+
+/**
+ * Lets `origin` store `bytes` from now on in `browser` (from `launchBrowser`),
+ * keeping its profile: Chromium changes the quota in place; Firefox, which takes
+ * it only at launch, is closed and launched again on the same profile (pages
+ * close: open a new one). Resolves to the browser to use from then on.
+ */
+export async function changeQuota(browser, page, origin, bytes) {
+  if (BROWSER !== "firefox") {
+    await enforceQuota(browser, page, origin, bytes);
+    return browser;
+  }
+  await browser.context.close();
+  const context = await launchContext(browser.profile, { quota: bytes });
+  const close = async () => {
+    await context.close();
+    rmSync(browser.profile, { recursive: true, force: true });
+  };
+  return { context, close, profile: browser.profile, quota: bytes };
+}
+
+/**
+ * Lets `origin` store only `bytes` in `browser` (from `launchBrowser`): in
+ * Chromium through the DevTools protocol, at any time; Firefox can only have
+ * been launched with that quota, which this checks.
+ */
+export async function enforceQuota(browser, page, origin, bytes) {
+  if (BROWSER === "firefox") {
+    if (browser.quota !== bytes) throw new Error(`Firefox takes its quota at launch: launchBrowser({ quota: ${bytes} })`);
+    return;
+  }
+  const cdp = await browser.context.newCDPSession(page);
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin, quotaSize: bytes });
 }
 
 /**

@@ -3,10 +3,10 @@
 import { startDemo } from "../server.mjs";
 import { launchBrowser } from "./browser.mjs";
 
-/** Starts the servers and a browser; `close()` stops all of them. */
-export async function startDemoEnv() {
+/** Starts the servers and a browser (options as `launchBrowser`); `close()` stops all of them. */
+export async function startDemoEnv(options = {}) {
   const demo = await startDemo({ port: 0, orgPort: 0 });
-  const browser = await launchBrowser();
+  const browser = await launchBrowser(options);
   const close = async () => {
     await browser.close();
     await demo.close();

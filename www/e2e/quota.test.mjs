@@ -2,20 +2,21 @@
 // QuotaExceeded and writes nothing; what was stored before still reads.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { enforceQuota } from "./browser.mjs";
 import { demoPage, startDemoEnv } from "./demo-env.mjs";
 
+const QUOTA = 2 * 1024 * 1024;
 let env;
 
 before(async () => {
-  env = await startDemoEnv();
+  env = await startDemoEnv({ quota: QUOTA });
 });
 
 after(() => env?.close());
 
 test("a batch over the storage quota is QuotaExceeded and writes nothing", async () => {
   const page = await demoPage(env);
-  const cdp = await env.browser.context.newCDPSession(page);
-  await cdp.send("Storage.overrideQuotaForOrigin", { origin: new URL(env.demo.url).origin, quotaSize: 2 * 1024 * 1024 });
+  await enforceQuota(env.browser, page, new URL(env.demo.url).origin, QUOTA);
 
   const result = await page.evaluate(async () => {
     const { OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");

