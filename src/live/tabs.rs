@@ -29,6 +29,9 @@ extern "C" {
     fn request(this: &LockManager, name: &str, options: &Object, callback: &JsValue) -> Promise;
 }
 
+/// The channel's message handler, kept alive while the channel is open.
+type MessageHandler = Closure<dyn FnMut(MessageEvent)>;
+
 /// Names the blinded folders of a notice with the folder ids this tab has met.
 pub type FolderNamer = Box<dyn Fn(&BTreeSet<Vec<u8>>) -> Vec<String>>;
 
@@ -38,8 +41,7 @@ pub struct Tabs {
     events: EventTarget,
     /// Named after the user's database (a keyed hash): only their tabs share it.
     channel: Option<BroadcastChannel>,
-    /// Keeps the channel's message handler alive while the channel is open.
-    on_message: RefCell<Option<Closure<dyn FnMut(MessageEvent)>>>,
+    on_message: RefCell<Option<MessageHandler>>,
     lock_prefix: String,
     leader: Cell<bool>,
     /// Held while this tab leads; dropping it hands the lead to the next tab.
