@@ -70,11 +70,12 @@ impl OfflineMailbox {
     }
 
     /// Whether this tab leads: of all the user's tabs (and workers) with the
-    /// mailbox open, one at a time holds the leader lock (Web Locks), and when it
-    /// closes or its tab goes, the next one takes over (`leaderchange`). Run the
-    /// periodic sync where this is true. `sync()` itself never runs in two tabs
-    /// at once: a second one waits for the first. Without Web Locks (an insecure
-    /// context) every tab leads.
+    /// offline copy open (offline on), one at a time holds the leader lock (Web
+    /// Locks), and when it closes, turns offline off or its tab goes, the next one
+    /// takes over (`leaderchange`). Run the periodic sync where this is true.
+    /// `sync()` itself never runs in two tabs at once: a second one waits for the
+    /// first (its `signal` aborts the wait). Without Web Locks (an insecure
+    /// context) every tab with offline on leads.
     ///
     /// ```js
     /// setInterval(() => { if (mailbox.isLeader) mailbox.sync(options); }, 60_000);
@@ -87,9 +88,11 @@ impl OfflineMailbox {
     /// Checks the whole offline copy: opens every stored item (each message with
     /// its body), delta link and the outbox again, moving what fails to
     /// quarantine (see `quarantine()`), then counts every folder's messages and
-    /// unread messages again and repairs counts that disagree. Other tabs may
-    /// keep working meanwhile. Resolves to `{ checked, quarantined, countErrors }`;
-    /// `onProgress` (optional) gets `{ done, total }` records.
+    /// unread messages again and repairs counts that disagree. Other tabs keep
+    /// working while it reads; the recount is one transaction that their reads
+    /// and writes wait for. A repair fires no `change`: read `folders()` again.
+    /// Resolves to `{ checked, quarantined, countErrors }`; `onProgress`
+    /// (optional) gets `{ done, total }` records.
     ///
     /// ```js
     /// const { quarantined, countErrors } = await mailbox.verify({ onProgress: ({ done, total }) => bar.value = done / total });
@@ -154,7 +157,9 @@ pub fn join_tabs(session: &Rc<Session>, database: &str) -> Result<Rc<Tabs>, Erro
         }
     });
     session.watch(on_change, on_closed);
-    tabs.seek_leadership();
+    if session.offline_enabled() {
+        tabs.seek_leadership();
+    }
     Ok(tabs)
 }
 

@@ -722,10 +722,13 @@ impl OfflineMailbox {
         #[wasm_bindgen(unchecked_param_type = "EnableOfflineOptions | undefined")] options: JsValue,
     ) -> Promise {
         let session = self.session.clone();
+        let tabs = self.tabs.clone();
         promise(async move {
             let unlock = convert::optional_unlock(&options)?;
             let persist = convert::optional_bool(&options, "persist")?.unwrap_or(false);
             session.enable_offline(unlock).await?;
+            // With the offline copy open, this tab can sync: it may lead.
+            tabs.seek_leadership();
             if persist {
                 crate::session::storage::request_persistence();
             }
@@ -791,7 +794,12 @@ impl OfflineMailbox {
     #[wasm_bindgen(js_name = disableOffline, unchecked_return_type = "Promise<void>")]
     pub fn disable_offline(&self) -> Promise {
         let session = self.session.clone();
-        promise(async move { session.disable_offline().await.map(|_| JsValue::UNDEFINED) })
+        let tabs = self.tabs.clone();
+        promise(async move {
+            session.disable_offline().await?;
+            tabs.step_down();
+            Ok(JsValue::UNDEFINED)
+        })
     }
 
     /// Applies a new administrator policy. If it no longer allows offline on this
@@ -809,12 +817,14 @@ impl OfflineMailbox {
         #[wasm_bindgen(unchecked_param_type = "MailboxPolicy")] policy: JsValue,
     ) -> Promise {
         let session = self.session.clone();
+        let tabs = self.tabs.clone();
         promise(async move {
             let policy = convert::policy(&policy, "policy")?;
-            session
-                .apply_policy(policy)
-                .await
-                .map(|_| JsValue::UNDEFINED)
+            session.apply_policy(policy).await?;
+            if !session.offline_enabled() {
+                tabs.step_down();
+            }
+            Ok(JsValue::UNDEFINED)
         })
     }
 

@@ -71,10 +71,19 @@ impl OfflineMailbox {
             let origin = session.org_origin().unwrap_or_default();
             let sync_options = sync_options(&options, &origin, session.retention())?;
             let hooks = hooks(&options)?;
-            // One sync at a time across the user's tabs: a second waits for the first.
-            let _syncing = tabs.sync_lock().await.map_err(|_| {
-                Error::Storage("the sync lock (Web Locks) refused this page".into())
-            })?;
+            // One sync at a time across the user's tabs: a second waits for the
+            // first, unless its signal aborts the wait.
+            let _syncing =
+                tabs.sync_lock(hooks.signal.as_ref())
+                    .await
+                    .map_err(
+                        |error| match hooks.signal.as_ref().is_some_and(|s| s.aborted()) {
+                            true => Error::Aborted,
+                            false => Error::Storage(format!(
+                                "the sync lock (Web Locks) refused this page: {error:?}"
+                            )),
+                        },
+                    )?;
             let report = session.sync(&sync_options, &hooks).await?;
             Ok(report_object(&report))
         })

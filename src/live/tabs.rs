@@ -15,7 +15,9 @@ use js_sys::{Array, Function, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{BroadcastChannel, CustomEvent, CustomEventInit, EventTarget, MessageEvent};
+use web_sys::{
+    AbortSignal, BroadcastChannel, CustomEvent, CustomEventInit, EventTarget, MessageEvent,
+};
 
 use super::ChangeNotice;
 use crate::Error;
@@ -46,6 +48,11 @@ pub struct Tabs {
     leader: Cell<bool>,
     /// Held while this tab leads; dropping it hands the lead to the next tab.
     leadership: RefCell<Option<HeldLock>>,
+    /// Counts requests for the lead: a grant for an older one (the tab stepped
+    /// down since) is handed straight back.
+    asked: Cell<u64>,
+    /// Whether this tab wants the lead (it has the offline copy open).
+    seeking: Cell<bool>,
     closed: Cell<bool>,
 }
 
@@ -63,6 +70,8 @@ impl Tabs {
             lock_prefix: database.to_owned(),
             leader: Cell::new(false),
             leadership: RefCell::new(None),
+            asked: Cell::new(0),
+            seeking: Cell::new(false),
             closed: Cell::new(false),
         }))
     }
@@ -107,14 +116,20 @@ impl Tabs {
         self.dispatch_change(notice, folders, true);
     }
 
-    /// Asks for the lead: this tab leads once no other tab holds the leader lock
-    /// (at once if none does), and announces it with a `leaderchange` event.
+    /// Asks for the lead (once; again after [`Tabs::step_down`]): this tab leads
+    /// once no other tab holds the leader lock (at once if none does), and
+    /// announces it with a `leaderchange` event.
     pub fn seek_leadership(self: &Rc<Self>) {
+        if self.closed.get() || self.seeking.replace(true) {
+            return;
+        }
+        let ask = self.asked.get() + 1;
+        self.asked.set(ask);
         let tabs = Rc::downgrade(self);
         let name = format!("{}/leader", self.lock_prefix);
         wasm_bindgen_futures::spawn_local(async move {
             let held = match lock_manager() {
-                Some(locks) => acquire(&locks, &name).await.ok(),
+                Some(locks) => acquire(&locks, &name, None).await.ok(),
                 None => Some(HeldLock {
                     release: None,
                     _refused: None,
@@ -123,7 +138,8 @@ impl Tabs {
             let (Some(tabs), Some(held)) = (tabs.upgrade(), held) else {
                 return;
             };
-            if tabs.closed.get() {
+            // Closed or stepped down while waiting: the lock goes back at once.
+            if tabs.closed.get() || tabs.asked.get() != ask || !tabs.seeking.get() {
                 return;
             }
             *tabs.leadership.borrow_mut() = Some(held);
@@ -132,10 +148,30 @@ impl Tabs {
         });
     }
 
+    /// Gives up the lead, or the wait for it: a tab without the offline copy
+    /// (offline turned off here, or never on) cannot sync, so it must not lead.
+    pub fn step_down(&self) {
+        self.seeking.set(false);
+        self.asked.set(self.asked.get() + 1);
+        self.leadership.borrow_mut().take();
+        if self.leader.replace(false) {
+            self.dispatch("leaderchange", &leader_detail(false));
+        }
+    }
+
     /// Holds the user's sync lock until the returned guard is dropped: a sync in
-    /// another tab (or worker) finishes first. `None` where Web Locks are missing.
-    pub async fn sync_lock(&self) -> Result<Option<HeldLock>, JsValue> {
-        exclusive(&format!("{}/sync", self.lock_prefix)).await
+    /// another tab (or worker) finishes first. `signal` (the sync's own) gives up
+    /// the wait. `None` where Web Locks are missing.
+    pub async fn sync_lock(
+        &self,
+        signal: Option<&AbortSignal>,
+    ) -> Result<Option<HeldLock>, JsValue> {
+        let Some(locks) = lock_manager() else {
+            return Ok(None);
+        };
+        acquire(&locks, &format!("{}/sync", self.lock_prefix), signal)
+            .await
+            .map(Some)
     }
 
     /// Another tab upgraded or deleted the database and this tab's connection
@@ -150,16 +186,12 @@ impl Tabs {
         if self.closed.replace(true) {
             return;
         }
-        let was_leader = self.leader.replace(false);
-        self.leadership.borrow_mut().take();
         if let Some(channel) = &self.channel {
             channel.set_onmessage(None);
             channel.close();
         }
         self.on_message.borrow_mut().take();
-        if was_leader {
-            self.dispatch("leaderchange", &leader_detail(false));
-        }
+        self.step_down();
     }
 
     fn dispatch_change(&self, notice: &ChangeNotice, folders: Vec<String>, local: bool) {
@@ -224,11 +256,14 @@ impl Drop for HeldLock {
 
 /// Waits for the exclusive Web Lock `name` and holds it until the guard is
 /// dropped; `None` where Web Locks are missing.
+///
+/// The wait must not be dropped before it ends: a grant after that would hold
+/// the lock for as long as the page lives. Every caller awaits it to the end.
 pub async fn exclusive(name: &str) -> Result<Option<HeldLock>, JsValue> {
     let Some(locks) = lock_manager() else {
         return Ok(None);
     };
-    acquire(&locks, name).await.map(Some)
+    acquire(&locks, name, None).await.map(Some)
 }
 
 /// `navigator.locks` in a window or a worker, if the context has it.
@@ -240,7 +275,11 @@ fn lock_manager() -> Option<LockManager> {
 
 /// Waits for the exclusive lock `name` and holds it: the lock's callback returns
 /// a promise that stays pending until the [`HeldLock`] is dropped.
-async fn acquire(locks: &LockManager, name: &str) -> Result<HeldLock, JsValue> {
+async fn acquire(
+    locks: &LockManager,
+    name: &str,
+    signal: Option<&AbortSignal>,
+) -> Result<HeldLock, JsValue> {
     let mut release = None;
     let held = Promise::new(&mut |resolve, _| release = Some(resolve));
     let mut granted_fns = None;
@@ -253,7 +292,11 @@ async fn acquire(locks: &LockManager, name: &str) -> Result<HeldLock, JsValue> {
         held.into()
     })
     .into_js_value();
-    let request = locks.request(name, &Object::new(), &callback);
+    let options = Object::new();
+    if let Some(signal) = signal {
+        set(&options, "signal", signal);
+    }
+    let request = locks.request(name, &options, &callback);
     // A request refused outright (an opaque origin) must not leave us waiting.
     let refused = Closure::<dyn FnMut(JsValue)>::new(move |error: JsValue| {
         let _ = refuse.call1(&JsValue::UNDEFINED, &error);

@@ -412,7 +412,7 @@ impl WriteTx<'_> {
             .put(value)
             .with_key(bytes(key))
             .primitive()
-            .map_err(map_error)?;
+            .map_err(map_mutation_error)?;
         self.pending
             .push(Box::pin(async move { put.await.map(|_| ()) }));
         Ok(())
@@ -439,7 +439,7 @@ impl WriteTx<'_> {
         self.note_written(store);
         let object_store = self.tx.object_store(store).map_err(map_error)?;
         self.pending
-            .push(Box::pin(object_store.clear().map_err(map_error)?));
+            .push(Box::pin(object_store.clear().map_err(map_mutation_error)?));
         Ok(())
     }
 
@@ -451,7 +451,7 @@ impl WriteTx<'_> {
             object_store
                 .delete(bytes(key))
                 .primitive()
-                .map_err(map_error)?,
+                .map_err(map_mutation_error)?,
         ));
         Ok(())
     }
@@ -881,6 +881,19 @@ fn map_open_error(error: OpenDbError) -> StoreError {
             StoreError::Unavailable("indexedDB is not available in this context".into())
         }
         other => StoreError::Failed(other.to_string()),
+    }
+}
+
+/// An error thrown by a put, delete or clear as it is issued. Firefox, for a
+/// while after a write ran out of quota, refuses the next mutations with
+/// `InvalidStateError` ("a mutation operation was attempted on a database that
+/// did not allow mutations") while the connection stays open and reads work: that
+/// is the quota still, not a closed connection (which fails the transaction's
+/// creation instead, see [`Database::transaction`]).
+fn map_mutation_error(error: IdbError) -> StoreError {
+    match dom_exception_name(&error).as_deref() {
+        Some("InvalidStateError") => StoreError::QuotaExceeded,
+        _ => map_error(error),
     }
 }
 

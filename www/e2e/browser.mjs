@@ -45,7 +45,10 @@ const FIREFOX_PREFS = {
  */
 export function launchContext(profile, { quota } = {}) {
   if (BROWSER === "firefox") {
-    const limit = quota ? { "dom.quotaManager.temporaryStorage.fixedLimit": Math.floor(quota / 1024) } : {};
+    // An origin gets min(limit, max(limit / 5, 10 MiB)) of Firefox's temporary
+    // storage limit: above 10 MiB, the limit must be five times the quota.
+    const total = quota <= 10 * 1024 * 1024 ? quota : 5 * quota;
+    const limit = quota ? { "dom.quotaManager.temporaryStorage.fixedLimit": Math.floor(total / 1024) } : {};
     return firefox.launchPersistentContext(profile, {
       channel: "moz-firefox",
       executablePath: FIREFOX,

@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { startOrgServer } from "../org-server.mjs";
-import { BROWSER, changeQuota, enforceQuota, launchBrowser, reportQuota } from "./browser.mjs";
+import { changeQuota, enforceQuota, launchBrowser, reportQuota } from "./browser.mjs";
 import { startSite } from "./site.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
@@ -20,12 +20,6 @@ const MiB = 1024 * 1024;
 let site;
 let org;
 const browsers = [];
-// Not yet in Firefox: a write refused there for quota during a sync can leave the
-// connection closed by the browser, and the sync rejects with Closed instead of
-// QuotaExceeded (the next open and sync resume; RELIABILITY.md). Until the
-// library reopens such a connection itself, these run in Chromium only.
-const FIREFOX_CLOSES_ON_QUOTA = BROWSER === "firefox" &&
-  "Firefox closes the connection after a quota failure during a sync (not yet handled; RELIABILITY.md)";
 
 before(async () => {
   site = await startSite({ "/pkg/": join(root, "pkg") });
@@ -91,7 +85,7 @@ const setUp = `(async () => {
   return { mailbox, events, options, shape, listed };
 })()`;
 
-test("a sync keeps within the quota the browser reports by evicting the oldest bodies first", { skip: FIREFOX_CLOSES_ON_QUOTA }, async () => {
+test("a sync keeps within the quota the browser reports by evicting the oldest bodies first", async () => {
   const { page } = await pageWithQuota({ enforced: 40 * MiB, reported: 12 * MiB });
   const result = await page.evaluate(async ({ orgServer, setUp }) => {
     window.orgServer = orgServer;
@@ -129,7 +123,7 @@ test("a sync keeps within the quota the browser reports by evicting the oldest b
 // takes a quota only at launch: there the browser is started again on the same
 // profile), and checks that the next sync, in a new page, resumes where the
 // first stopped.
-test("a sync the browser refuses for quota stops with QuotaExceeded, whole pages only, and the next one resumes", { skip: FIREFOX_CLOSES_ON_QUOTA }, async () => {
+test("a sync the browser refuses for quota stops with QuotaExceeded, whole pages only, and the next one resumes", async () => {
   const quotaPage = await pageWithQuota({ enforced: 6 * MiB });
   const before = await quotaPage.page.evaluate(async ({ orgServer, setUp }) => {
     window.orgServer = orgServer;

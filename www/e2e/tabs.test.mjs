@@ -124,6 +124,56 @@ test("one tab leads at a time, and the lead passes on when the leader closes", a
   await tabs[2].close();
 });
 
+test("only a tab with offline on leads: one that turns it off steps down, one that turns it on may lead", async () => {
+  const user = "tabs-lead-offline";
+  const open = async () => {
+    const page = await browser.context.newPage();
+    page.setDefaultTimeout(300_000);
+    await page.goto(`${site.origin}/`);
+    await page.evaluate(async (user) => {
+      const { default: init, OfflineMailbox } = await import("/pkg/web/offline_mailbox.js");
+      await init();
+      window.mailbox = await OfflineMailbox.open({ userId: user, key: new Uint8Array(32).fill(3), computer: "private" });
+      window.events = [];
+      mailbox.addEventListener("leaderchange", (event) => events.push({ type: "leaderchange", ...event.detail }));
+    }, user);
+    return page;
+  };
+  const off = await open();
+  const on = await open();
+  await on.evaluate(() => mailbox.enableOffline());
+  await on.waitForFunction(() => mailbox.isLeader, null, { polling: 20 });
+  assert.equal(await off.evaluate(() => mailbox.isLeader), false, "a tab with offline off never asked for the lead");
+  await on.evaluate(() => mailbox.disableOffline());
+  assert.equal(await on.evaluate(() => mailbox.isLeader), false, "turning offline off steps down at once");
+  assert.deepEqual(await on.evaluate(() => events.map((e) => e.isLeader)), [true, false]);
+  await off.evaluate(() => mailbox.enableOffline());
+  await off.waitForFunction(() => mailbox.isLeader, null, { polling: 20 });
+  await off.close();
+  await on.close();
+});
+
+test("a sync waiting for another tab's sync gives up when its signal aborts", async () => {
+  const user = "tabs-sync-wait";
+  const page = await openTab(user);
+  const code = await page.evaluate(async (name) => {
+    // Another tab's sync, as far as the locks can tell: hold the sync lock.
+    let release;
+    const held = new Promise((ok) => { release = ok; });
+    navigator.locks.request(`${name}/sync`, () => held);
+    const controller = new AbortController();
+    const waiting = mailbox.sync({ getAccessToken: () => "token", signal: controller.signal }).then(() => "resolved", (e) => e.code);
+    // Aborted while it waits (or, on a slow machine, before it asks: the same end).
+    await new Promise((ok) => setTimeout(ok, 50));
+    controller.abort();
+    const result = await waiting;
+    release();
+    return result;
+  }, await page.evaluate((user) => OfflineMailbox.databaseName(user), user));
+  assert.equal(code, "Aborted");
+  await page.close();
+});
+
 /** mulberry32: a small deterministic PRNG. */
 function prng(seed) {
   let a = seed >>> 0;
