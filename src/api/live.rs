@@ -13,7 +13,7 @@ use crate::mailbox::{VerifyProgress, VerifyReport};
 use crate::session::Session;
 use crate::Error;
 
-use super::{convert, promise, set, OfflineMailbox};
+use super::{convert, promise, report_progress, set, OfflineMailbox};
 
 #[wasm_bindgen]
 impl OfflineMailbox {
@@ -109,7 +109,9 @@ impl OfflineMailbox {
                 return Ok(report_object(&VerifyReport::default()));
             };
             let report = mailbox
-                .verify(&|progress: VerifyProgress| report_progress(&on_progress, progress))
+                .verify(&|progress: VerifyProgress| {
+                    report_progress(&on_progress, progress.done, progress.total)
+                })
                 .await?;
             Ok(report_object(&report))
         })
@@ -178,13 +180,4 @@ fn report_object(report: &VerifyReport) -> JsValue {
     );
     set(&object, "countErrors", &report.count_errors.into());
     object.into()
-}
-
-fn report_progress(callback: &Option<Function>, progress: VerifyProgress) {
-    let Some(callback) = callback else { return };
-    let event = Object::new();
-    set(&event, "done", &JsValue::from_f64(progress.done as f64));
-    set(&event, "total", &JsValue::from_f64(progress.total as f64));
-    // A throwing progress handler must not stop the check.
-    let _ = callback.call1(&JsValue::UNDEFINED, &event);
 }

@@ -772,12 +772,7 @@ impl OfflineMailbox {
         promise(async move {
             let callback = convert::optional_function(&options, "onProgress")?;
             let report = |progress: RotationProgress| {
-                let Some(callback) = &callback else { return };
-                let event = Object::new();
-                set(&event, "done", &JsValue::from_f64(progress.done as f64));
-                set(&event, "total", &JsValue::from_f64(progress.total as f64));
-                // A throwing progress handler must not stop the rotation.
-                let _ = callback.call1(&JsValue::UNDEFINED, &event);
+                report_progress(&callback, progress.done, progress.total)
             };
             session
                 .rotate_data_key(&report)
@@ -940,13 +935,18 @@ impl OfflineMailbox {
 /// Reports `{ done, total }` to the host's `onUpgradeProgress`, if it gave one.
 fn upgrade_reporter(callback: Option<js_sys::Function>) -> Box<dyn Fn(UpgradeProgress)> {
     Box::new(move |progress: UpgradeProgress| {
-        let Some(callback) = &callback else { return };
-        let event = Object::new();
-        set(&event, "done", &JsValue::from_f64(progress.done as f64));
-        set(&event, "total", &JsValue::from_f64(progress.total as f64));
-        // A throwing progress handler must not stop the upgrade.
-        let _ = callback.call1(&JsValue::UNDEFINED, &event);
+        report_progress(&callback, progress.done, progress.total)
     })
+}
+
+/// Calls a host's progress callback, if it gave one, with `{ done, total }`. A
+/// throwing handler must not stop the work it follows.
+fn report_progress(callback: &Option<js_sys::Function>, done: u64, total: u64) {
+    let Some(callback) = callback else { return };
+    let event = Object::new();
+    set(&event, "done", &JsValue::from_f64(done as f64));
+    set(&event, "total", &JsValue::from_f64(total as f64));
+    let _ = callback.call1(&JsValue::UNDEFINED, &event);
 }
 
 /// `{ created, updated, removed }`.

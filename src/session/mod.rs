@@ -57,8 +57,11 @@ pub struct Session {
     syncing: futures_util::lock::Mutex<()>,
     /// Told of each write the store commits, and of the store closing because
     /// another tab upgraded or deleted it (handed to every store attached).
-    live: RefCell<Option<(ChangeSink, Rc<dyn Fn()>)>>,
+    live: RefCell<Option<Watchers>>,
 }
+
+/// Told of each committed write, and of the store closing for another tab.
+type Watchers = (ChangeSink, Rc<dyn Fn()>);
 
 impl Session {
     /// Starts a session. If the user turned offline on earlier (their database

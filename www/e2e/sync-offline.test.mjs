@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { startOrgServer } from "../org-server.mjs";
 import { guardNetwork, launchBrowser } from "./browser.mjs";
+import { prng } from "./prng.mjs";
 import { startSite } from "./site.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
@@ -52,18 +53,6 @@ const graph = {
 
 // ---------------------------------------------------------------------------
 // The plan: 1,000 actions drawn from a seeded PRNG, and the model they lead to.
-
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A message's state as the model keeps it (what the UI and, in the end, the server show). */
 const view = (m) => ({ parentFolderId: m.parentFolderId, isRead: m.isRead, flag: { flagStatus: m.flag.flagStatus }, categories: [...m.categories] });

@@ -13,6 +13,7 @@ import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
 import { launchBrowser } from "./browser.mjs";
+import { prng } from "./prng.mjs";
 import { startSite } from "./site.mjs";
 
 const root = resolve(import.meta.dirname, "..", "..");
@@ -173,18 +174,6 @@ test("a sync waiting for another tab's sync gives up when its signal aborts", as
   assert.equal(code, "Aborted");
   await page.close();
 });
-
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Tab `tab`'s writes: putMessages of 1–3 whole messages, or a delta page of 1–3
