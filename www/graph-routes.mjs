@@ -13,9 +13,9 @@ const JSON_TYPE = { "content-type": "application/json" };
 
 /**
  * Reads a request's body as JSON (`undefined` when empty); rejects on bad JSON.
- * The text as sent goes into the log `entry`.
+ * The text as sent goes into the log `entry`, when there is one.
  */
-function readJson(req, entry) {
+function readJson(req, entry = {}) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     req.on("data", (chunk) => chunks.push(chunk));
