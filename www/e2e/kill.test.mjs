@@ -9,7 +9,7 @@
 // Needs target/corpus (scripts/test.sh generates it with tools/corpus).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, test } from "node:test";
@@ -39,9 +39,9 @@ before(async () => {
   });
 });
 
-after(() => {
+after(async () => {
   // A failed run may leave its browser up: nothing of it may outlive the test.
-  killBrowser();
+  await killBrowser();
   site?.close();
   rmSync(profile, { recursive: true, force: true });
 });
@@ -50,15 +50,29 @@ function launch() {
   return launchContext(profile);
 }
 
-/** SIGKILL to every process of the browser using the test's profile. */
-function killBrowser() {
-  const lines = execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" }).split("\n");
-  for (const line of lines) {
-    const [pid, ...args] = line.trim().split(/\s+/);
-    if (args.join(" ").includes(profile)) {
-      try { process.kill(Number(pid), "SIGKILL"); } catch { /* already gone */ }
-    }
+/**
+ * SIGKILL to every process of the browser using the test's profile (found by
+ * its profile path) and all their descendants, then waits until every one is
+ * gone: a child still exiting can hold the profile's IndexedDB files, and the
+ * next launch would fail to open them.
+ */
+async function killBrowser() {
+  const table = execFileSync("ps", ["-eo", "pid=,ppid=,args="], { encoding: "utf8" }).split("\n")
+    .map((line) => line.trim().match(/^(\d+)\s+(\d+)\s+(.*)$/)).filter(Boolean)
+    .map(([, pid, ppid, args]) => ({ pid: Number(pid), ppid: Number(ppid), args }));
+  const doomed = new Set(table.filter((p) => p.args.includes(profile)).map((p) => p.pid));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of table) if (doomed.has(p.ppid) && !doomed.has(p.pid)) { doomed.add(p.pid); grew = true; }
   }
+  for (const pid of doomed) {
+    try { process.kill(pid, "SIGKILL"); } catch { /* already gone */ }
+  }
+  // Gone: no such process, or a zombie (dead, only not yet reaped).
+  const alive = (pid) => {
+    try { return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8")); } catch { return false; }
+  };
+  while ([...doomed].some(alive)) await new Promise((ok) => setTimeout(ok, 50));
 }
 
 function waitForBatches(n) {
@@ -149,7 +163,7 @@ test("a tab killed at 20 moments mid-ingest leaves every batch whole or absent a
     reported = committed;
     // Firefox has no DevTools-protocol crash: every kill there is a SIGKILL.
     if (run % 2 === 0 || BROWSER === "firefox") {
-      killBrowser();
+      await killBrowser();
     } else {
       const cdp = await context.newCDPSession(page);
       // The renderer dies before it can answer: wait for the page's crash instead.
@@ -159,7 +173,7 @@ test("a tab killed at 20 moments mid-ingest leaves every batch whole or absent a
     }
     // A browser killed outright may never answer: do not wait on it for long.
     await Promise.race([context.close().catch(() => {}), new Promise((ok) => setTimeout(ok, 5000))]);
-    killBrowser();
+    await killBrowser();
   }
   assert.ok(seen.at(-1) > seen[1], `batches accumulated across the runs (${seen.join(", ")})`);
 });
