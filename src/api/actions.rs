@@ -9,6 +9,7 @@ use crate::model::Kind;
 use crate::sync::{Action, EventResponse, LOCAL_ID_PREFIX};
 use crate::Error;
 
+use super::types::{CommentArg, DeleteOptionsArg};
 use super::{convert, promise, OfflineMailbox};
 
 #[wasm_bindgen]
@@ -145,8 +146,9 @@ impl OfflineMailbox {
     pub fn delete(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string[]")] ids: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "DeleteOptions | undefined")] options: JsValue,
+        options: Option<DeleteOptionsArg>,
     ) -> Promise {
+        let options: JsValue = options.map(Into::into).unwrap_or_default();
         let session = self.session.clone();
         promise(async move {
             let ids = convert::ids(&ids, "ids")?;
@@ -217,8 +219,9 @@ impl OfflineMailbox {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
         #[wasm_bindgen(unchecked_param_type = "EventResponse")] response: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string | undefined")] comment: JsValue,
+        comment: Option<CommentArg>,
     ) -> Promise {
+        let comment: JsValue = comment.map(Into::into).unwrap_or_default();
         let session = self.session.clone();
         promise(async move {
             let id = convert::string_arg(&id, "id")?;

@@ -13,6 +13,7 @@ use crate::mailbox::{VerifyProgress, VerifyReport};
 use crate::session::Session;
 use crate::Error;
 
+use super::types::{AddListenerOptionsArg, RemoveListenerOptionsArg, VerifyOptionsArg};
 use super::{convert, promise, report_progress, set, OfflineMailbox};
 
 #[wasm_bindgen]
@@ -45,9 +46,9 @@ impl OfflineMailbox {
         kind: JsValue,
         #[wasm_bindgen(unchecked_param_type = "EventListenerOrEventListenerObject | null")]
         listener: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "boolean | AddEventListenerOptions | undefined")]
-        options: JsValue,
+        options: Option<AddListenerOptionsArg>,
     ) -> Result<(), JsValue> {
+        let options: JsValue = options.map(Into::into).unwrap_or_default();
         self.forward("addEventListener", &kind, &listener, &options)
     }
 
@@ -63,9 +64,9 @@ impl OfflineMailbox {
         kind: JsValue,
         #[wasm_bindgen(unchecked_param_type = "EventListenerOrEventListenerObject | null")]
         listener: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "boolean | EventListenerOptions | undefined")]
-        options: JsValue,
+        options: Option<RemoveListenerOptionsArg>,
     ) -> Result<(), JsValue> {
+        let options: JsValue = options.map(Into::into).unwrap_or_default();
         self.forward("removeEventListener", &kind, &listener, &options)
     }
 
@@ -98,10 +99,8 @@ impl OfflineMailbox {
     /// const { quarantined, countErrors } = await mailbox.verify({ onProgress: ({ done, total }) => bar.value = done / total });
     /// ```
     #[wasm_bindgen(unchecked_return_type = "Promise<VerifyReport>")]
-    pub fn verify(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "VerifyOptions | undefined")] options: JsValue,
-    ) -> Promise {
+    pub fn verify(&self, options: Option<VerifyOptionsArg>) -> Promise {
+        let options: JsValue = options.map(Into::into).unwrap_or_default();
         let session = self.session.clone();
         promise(async move {
             let on_progress = convert::optional_function(&options, "onProgress")?;

@@ -309,8 +309,9 @@ impl OfflineMailbox {
     pub fn list_messages(
         &self,
         #[wasm_bindgen(js_name = folderId, unchecked_param_type = "string")] folder_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "ListOptions | undefined")] options: JsValue,
+        options: Option<types::ListOptionsArg>,
     ) -> Promise {
+        let options: JsValue = options.map(Into::into).unwrap_or_default();
         let session = self.session.clone();
         promise(async move {
             let store = session.store()?;
@@ -355,8 +356,9 @@ impl OfflineMailbox {
     pub fn search(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] query: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "SearchOptions | undefined")] options: JsValue,
+        options: Option<types::SearchOptionsArg>,
     ) -> Promise {
+        let options: JsValue = options.map(Into::into).unwrap_or_default();
         let session = self.session.clone();
         promise(async move {
             let store = session.store()?;
@@ -391,8 +393,9 @@ impl OfflineMailbox {
         &self,
         #[wasm_bindgen(js_name = conversationId, unchecked_param_type = "string")]
         conversation_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "FieldsOptions | undefined")] options: JsValue,
+        options: Option<types::FieldsOptionsArg>,
     ) -> Promise {
+        let options: JsValue = options.map(Into::into).unwrap_or_default();
         let session = self.session.clone();
         promise(async move {
             let store = session.store()?;
@@ -468,10 +471,8 @@ impl OfflineMailbox {
     /// const suggestions = await mailbox.contacts({ prefix: "ade", limit: 5 });
     /// ```
     #[wasm_bindgen(unchecked_return_type = "Promise<Contact[]>")]
-    pub fn contacts(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "ContactQuery | undefined")] query: JsValue,
-    ) -> Promise {
+    pub fn contacts(&self, query: Option<types::ContactQueryArg>) -> Promise {
+        let query: JsValue = query.map(Into::into).unwrap_or_default();
         let session = self.session.clone();
         promise(async move {
             let store = session.store()?;
@@ -502,8 +503,9 @@ impl OfflineMailbox {
     pub fn search_contacts(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] query: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "{ limit?: number } | undefined")] options: JsValue,
+        options: Option<types::ContactSearchOptionsArg>,
     ) -> Promise {
+        let options: JsValue = options.map(Into::into).unwrap_or_default();
         let session = self.session.clone();
         promise(async move {
             let store = session.store()?;
@@ -717,10 +719,8 @@ impl OfflineMailbox {
     /// await mailbox.enableOffline({ persist: true });
     /// ```
     #[wasm_bindgen(js_name = enableOffline, unchecked_return_type = "Promise<void>")]
-    pub fn enable_offline(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "EnableOfflineOptions | undefined")] options: JsValue,
-    ) -> Promise {
+    pub fn enable_offline(&self, options: Option<types::EnableOfflineOptionsArg>) -> Promise {
+        let options: JsValue = options.map(Into::into).unwrap_or_default();
         let session = self.session.clone();
         let tabs = self.tabs.clone();
         promise(async move {
@@ -764,10 +764,8 @@ impl OfflineMailbox {
     /// await mailbox.rotateDataKey({ onProgress: ({ done, total }) => bar.value = done / total });
     /// ```
     #[wasm_bindgen(js_name = rotateDataKey, unchecked_return_type = "Promise<void>")]
-    pub fn rotate_data_key(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "RotateOptions | undefined")] options: JsValue,
-    ) -> Promise {
+    pub fn rotate_data_key(&self, options: Option<types::RotateOptionsArg>) -> Promise {
+        let options: JsValue = options.map(Into::into).unwrap_or_default();
         let session = self.session.clone();
         promise(async move {
             let callback = convert::optional_function(&options, "onProgress")?;
@@ -831,10 +829,8 @@ impl OfflineMailbox {
     /// await mailbox.signOut({ keepOfflineData: userTickedKeep });
     /// ```
     #[wasm_bindgen(js_name = signOut, unchecked_return_type = "Promise<void>")]
-    pub fn sign_out(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "SignOutOptions | undefined")] options: JsValue,
-    ) -> Promise {
+    pub fn sign_out(&self, options: Option<types::SignOutOptionsArg>) -> Promise {
+        let options: JsValue = options.map(Into::into).unwrap_or_default();
         let session = self.session.clone();
         let tabs = self.tabs.clone();
         promise(async move {
@@ -864,8 +860,9 @@ impl OfflineMailbox {
     pub fn sender_photo(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] email: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "PhotoOptions | undefined")] options: JsValue,
+        options: Option<types::PhotoOptionsArg>,
     ) -> Promise {
+        let options: JsValue = options.map(Into::into).unwrap_or_default();
         let session = self.session.clone();
         promise(async move {
             let email = convert::string_arg(&email, "email")?;

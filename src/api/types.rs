@@ -48,6 +48,12 @@ export interface OpenOptions extends KeyOptions {
   onUpgradeProgress?: (progress: { done: number; total: number }) => void;
 }
 
+/** Options for `searchContacts`. */
+export interface ContactSearchOptions {
+  /** At most this many contacts (default 50, at most 10000). */
+  limit?: number;
+}
+
 /** Options for `rotateDataKey`. */
 export interface RotateOptions {
   /** Called after each batch with the number of records done and the total. */
@@ -408,3 +414,65 @@ export interface OfflineMailboxError extends Error {
   supported?: number;
 }
 "#;
+
+/// Optional arguments, typed for TypeScript: an `Option` of one of these is
+/// declared `name?: Type`, so a caller may leave it out. Each is read as a
+/// `JsValue` and checked by `convert`.
+#[wasm_bindgen]
+extern "C" {
+    /// `ListOptions`, optional.
+    #[wasm_bindgen(typescript_type = "ListOptions")]
+    pub type ListOptionsArg;
+
+    /// `SearchOptions`, optional.
+    #[wasm_bindgen(typescript_type = "SearchOptions")]
+    pub type SearchOptionsArg;
+
+    /// `FieldsOptions`, optional.
+    #[wasm_bindgen(typescript_type = "FieldsOptions")]
+    pub type FieldsOptionsArg;
+
+    /// `ContactQuery`, optional.
+    #[wasm_bindgen(typescript_type = "ContactQuery")]
+    pub type ContactQueryArg;
+
+    /// `ContactSearchOptions`, optional.
+    #[wasm_bindgen(typescript_type = "ContactSearchOptions")]
+    pub type ContactSearchOptionsArg;
+
+    /// `EnableOfflineOptions`, optional.
+    #[wasm_bindgen(typescript_type = "EnableOfflineOptions")]
+    pub type EnableOfflineOptionsArg;
+
+    /// `RotateOptions`, optional.
+    #[wasm_bindgen(typescript_type = "RotateOptions")]
+    pub type RotateOptionsArg;
+
+    /// `SignOutOptions`, optional.
+    #[wasm_bindgen(typescript_type = "SignOutOptions")]
+    pub type SignOutOptionsArg;
+
+    /// `PhotoOptions`, optional.
+    #[wasm_bindgen(typescript_type = "PhotoOptions")]
+    pub type PhotoOptionsArg;
+
+    /// `VerifyOptions`, optional.
+    #[wasm_bindgen(typescript_type = "VerifyOptions")]
+    pub type VerifyOptionsArg;
+
+    /// `DeleteOptions`, optional.
+    #[wasm_bindgen(typescript_type = "DeleteOptions")]
+    pub type DeleteOptionsArg;
+
+    /// `string`, optional.
+    #[wasm_bindgen(typescript_type = "string")]
+    pub type CommentArg;
+
+    /// `boolean | AddEventListenerOptions`, optional.
+    #[wasm_bindgen(typescript_type = "boolean | AddEventListenerOptions")]
+    pub type AddListenerOptionsArg;
+
+    /// `boolean | EventListenerOptions`, optional.
+    #[wasm_bindgen(typescript_type = "boolean | EventListenerOptions")]
+    pub type RemoveListenerOptionsArg;
+}
