@@ -1,14 +1,16 @@
-// Search over the real corpus in Chromium: all 6,046 SpamAssassin messages go in
+// Search over the real corpus in the browser: all 6,046 SpamAssassin messages go in
 // through the public API, the index is built as they are written, and at least
 // 200 queries generated from the corpus (rare, medium and common words, two and
 // three words, prefixes, phrases, every operator, non-ASCII and CJK text) are
 // answered twice: from the encrypted index, and by the plain decrypt-and-scan
 // reference (`scan: true`: every stored message opened and matched). Every result
-// list, followed page by page to its end, must be identical: same ids, same order.
+// list, followed page by page to its end, must be identical: same ids, same order
+// (Firefox compares every third query; see `share`).
 // Needs target/corpus (scripts/test.sh generates it with tools/corpus).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
+import { BROWSER } from "./browser.mjs";
 import { demoPage, startDemoEnv } from "./demo-env.mjs";
 
 const corpus = JSON.parse(readFileSync(new URL("../../target/corpus/messages.json", import.meta.url), "utf8"));
@@ -119,9 +121,15 @@ function queries() {
   return out;
 }
 
-test("the index answers at least 200 corpus queries exactly as a plain decrypt-and-scan", async () => {
-  const list = queries();
-  assert.ok(list.length >= 200, `${list.length} queries`);
+// Firefox compares every third query: index and scan are the same WebAssembly in
+// both browsers, and what Firefox adds (its IndexedDB) every query goes through.
+// The whole list there would add eight minutes to a suite meant to stay near 20.
+const share = BROWSER === "firefox" ? 3 : 1;
+
+test(`the index answers ${share === 1 ? "at least 200" : "every third of 200+"} corpus queries exactly as a plain decrypt-and-scan`, async () => {
+  const all = queries();
+  assert.ok(all.length >= 200, `${all.length} queries`);
+  const list = all.filter((_, i) => i % share === 0);
   const halves = [list.filter((_, i) => i % 2 === 0), list.filter((_, i) => i % 2 === 1)];
   const compare = (page, part) => page.evaluate(async (part) => {
     const mismatches = [];
@@ -143,7 +151,7 @@ test("the index answers at least 200 corpus queries exactly as a plain decrypt-a
   assert.deepEqual(mismatches.slice(0, 5), []);
   const nonEmpty = a.nonEmpty + b.nonEmpty;
   assert.ok(nonEmpty >= list.length * 0.8, `only ${nonEmpty} of ${list.length} queries found anything`);
-  assert.ok(a.results + b.results > 20_000, `${a.results + b.results} results compared`);
+  assert.ok(a.results + b.results > 20_000 / share, `${a.results + b.results} results compared`);
 });
 
 test("case, diacritics and compatibility forms do not change an answer", async () => {
