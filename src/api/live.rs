@@ -39,7 +39,9 @@ impl OfflineMailbox {
     /// });
     /// mailbox.addEventListener("close", () => location.reload());
     /// ```
-    #[wasm_bindgen(js_name = addEventListener)]
+    // Declared for TypeScript in `types.rs`, typed by event name (wasm-bindgen cannot
+    // declare overloads); the parameter types below still type the glue's JSDoc.
+    #[wasm_bindgen(js_name = addEventListener, skip_typescript)]
     pub fn add_event_listener(
         &self,
         #[wasm_bindgen(js_name = type, unchecked_param_type = "\"change\" | \"leaderchange\" | \"close\"")]
@@ -57,7 +59,8 @@ impl OfflineMailbox {
     /// ```js
     /// mailbox.removeEventListener("change", onChange);
     /// ```
-    #[wasm_bindgen(js_name = removeEventListener)]
+    // Declared for TypeScript in `types.rs`, like `addEventListener`.
+    #[wasm_bindgen(js_name = removeEventListener, skip_typescript)]
     pub fn remove_event_listener(
         &self,
         #[wasm_bindgen(js_name = type, unchecked_param_type = "\"change\" | \"leaderchange\" | \"close\"")]

@@ -211,8 +211,8 @@ export interface DeltaSummary { created: number; updated: number; removed: numbe
 export interface ListOptions extends FieldsOptions {
   /** Page size, 1 to 1000 (default 50). */
   limit?: number;
-  /** `nextCursor` from the previous page. */
-  cursor?: string;
+  /** `nextCursor` from the previous page (`null` or absent: the first page). */
+  cursor?: string | null;
 }
 
 /** One page from `listMessages`, newest first. */
@@ -224,8 +224,8 @@ export interface SearchOptions {
   folderId?: string;
   /** Page size, 1 to 10,000 (default 50). */
   limit?: number;
-  /** `nextCursor` from the previous page of the same search. */
-  cursor?: string;
+  /** `nextCursor` from the previous page of the same search (`null` or absent: the first page). */
+  cursor?: string | null;
   /**
    * Answer by decrypting and scanning every stored message instead of using the
    * index (default false). Slow; for checking the index and for benchmarks.
@@ -309,6 +309,47 @@ export interface LeaderChange { isLeader: boolean }
 
 /** `event.detail` of `close`: another tab upgraded ("versionchange") or deleted the database. */
 export interface MailboxClose { reason: "versionchange" }
+
+/** The events an `OfflineMailbox` dispatches, by type: each a `CustomEvent` whose `detail` is typed. */
+export interface OfflineMailboxEventMap {
+  change: CustomEvent<MailboxChange>;
+  leaderchange: CustomEvent<LeaderChange>;
+  close: CustomEvent<MailboxClose>;
+}
+
+// The event methods are declared here rather than by wasm-bindgen so that a
+// listener's `event.detail` is typed by the event's name, as lib.dom types
+// `window.addEventListener`; they merge into the class `OfflineMailbox` below.
+export interface OfflineMailbox {
+  /**
+   * Listens to the mailbox, as on any `EventTarget`: `change` after each
+   * committed write in this tab or another (and workers) of the same user,
+   * `leaderchange` when this tab starts or stops leading, `close` when another
+   * tab upgraded or deleted the database.
+   *
+   * ```ts
+   * mailbox.addEventListener("change", ({ detail }) => {
+   *   if (detail.kinds.includes("messages") && detail.folders.includes(shownFolder)) refreshList();
+   * });
+   * ```
+   */
+  addEventListener<K extends keyof OfflineMailboxEventMap>(type: K, listener: (event: OfflineMailboxEventMap[K]) => unknown, options?: boolean | AddEventListenerOptions | null): void;
+  addEventListener(type: keyof OfflineMailboxEventMap, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions | null): void;
+  /** Stops a listener added with `addEventListener`. */
+  removeEventListener<K extends keyof OfflineMailboxEventMap>(type: K, listener: (event: OfflineMailboxEventMap[K]) => unknown, options?: boolean | EventListenerOptions | null): void;
+  removeEventListener(type: keyof OfflineMailboxEventMap, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions | null): void;
+}
+
+// wasm-bindgen declares `[Symbol.dispose]()` on the class (the glue sets it
+// where the browser has `Symbol.dispose`). Declared here too, as @types/node
+// does, so that an app compiling against lib ES2022 (without
+// "esnext.disposable") still type-checks this file; with that lib the two
+// declarations agree.
+declare global {
+  interface SymbolConstructor {
+    readonly dispose: unique symbol;
+  }
+}
 
 /** Options of `verify`. */
 export interface VerifyOptions {
@@ -409,8 +450,10 @@ export interface OfflineMailboxError extends Error {
   /** InvalidInput: the offending field and, in a batch, the item's index. */
   field?: string;
   index?: number | null;
-  /** VersionTooNew: the schema version found and the newest this build reads. */
-  found?: number;
+  /** Rollback: the epoch the app passed as `expectedEpoch`, and the one found (opaque strings). */
+  expected?: string;
+  /** VersionTooNew: the schema version found (a number) and the newest this build reads; Rollback: the epoch found (a string). */
+  found?: number | string;
   supported?: number;
 }
 "#;
