@@ -5,10 +5,11 @@
 // answers CORS only for the configured app origin (credentials allowed, ETag
 // exposed), and serves:
 //   GET /api/offline-key?user=ID                           per-user key material (base64), as an org server would hand out
-//   GET /api/messages                                      a page of Graph-shaped sample messages
 //   GET /ews/Exchange.asmx/s/GetUserPhoto?email=…&size=…   EWS REST sender photo
 //   GET /users/{email}/photos/{size}/$value                Graph sender photo
 //   GET /users/{email}                                     contact card (Graph user)
+//   GET /api/policy                                        the admin's OWA mailbox policy for the user's mailbox
+//   GET /api/health                                        204: the server is reachable (the demo client's online check)
 // Photos and cards carry an ETag and answer 304 to a matching If-None-Match, 404
 // for people without one, and the largest available size not above the one asked.
 // Addresses are matched case-insensitively in ASCII only, as a directory does: a
@@ -17,6 +18,9 @@
 // Given `graph` data ({ mailFolders, messages, contacts, events }), it also serves a
 // Microsoft Graph subset with server-side state under /v1.0/me/... (graph-routes.mjs:
 // delta queries, the calls an outbox sends, fault injection under /control/...).
+// `setPolicy` changes the policy as an admin would; `setOnline(false)` cuts the
+// server off (every connection, open or new, is destroyed unanswered: what a
+// client sees when the network goes) until `setOnline(true)`.
 import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import { createGraphState } from "./graph-state.mjs";
@@ -34,35 +38,10 @@ export const DIRECTORY = {
   "nora@contoso.example": { displayName: "Nora Store", jobTitle: "Counsel", department: "Legal", officeLocation: "9/101", businessPhones: ["+1 425 555 0113"], mobilePhone: null, photo: "HR96x96", color: "#8764b8", noStore: true },
 };
 
-const SAMPLE_MESSAGES = [
-  {
-    id: "AAMkAGI2TG93AAA=",
-    parentFolderId: "inbox",
-    conversationId: "AAQkAGI2TG93",
-    subject: "Welcome to offline mail",
-    bodyPreview: "This message was stored encrypted in IndexedDB and read back.",
-    body: { contentType: "text", content: "This message was stored encrypted in IndexedDB and read back." },
-    from: { emailAddress: { name: "Megan Bowen", address: "meganb@contoso.example" } },
-    receivedDateTime: "2026-11-20T09:30:00Z",
-    isRead: false,
-  },
-  {
-    id: "AAMkAGI2TG94AAA=",
-    parentFolderId: "inbox",
-    conversationId: "AAQkAGI2TG94",
-    subject: "Grüße aus Zürich — 会议纪要",
-    bodyPreview: "Non-ASCII text survives the round trip.",
-    body: { contentType: "html", content: "<p>Non-ASCII text survives the round trip: Grüße, 会议纪要.</p>" },
-    from: { emailAddress: { name: "Adele Vance", address: "adelev@contoso.example" } },
-    receivedDateTime: "2026-11-19T16:05:00Z",
-    isRead: true,
-  },
-];
-
+/** A person's photo: a head-and-shoulders silhouette on their colour, at `size` (so a photo never looks like initials). */
 function photoSvg(person, size) {
   const px = Number(size.replace(/^HR/, "").split("x")[0]);
-  const initials = person.displayName.split(" ").map((w) => w[0]).join("");
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${px}" height="${px}" viewBox="0 0 100 100"><rect width="100" height="100" fill="${person.color}"/><text x="50" y="62" font-size="36" text-anchor="middle" fill="#fff" font-family="sans-serif">${initials}</text></svg>`;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${px}" height="${px}" viewBox="0 0 100 100"><rect width="100" height="100" fill="${person.color}"/><circle cx="50" cy="39" r="19" fill="#fff" fill-opacity="0.88"/><path d="M13 100c0-22 16-36 37-36s37 14 37 36z" fill="#fff" fill-opacity="0.88"/></svg>`;
 }
 
 /** Lowercases A–Z only (a directory's case-insensitive match, no Unicode folding). */
@@ -74,9 +53,15 @@ function servedSize(person, wanted) {
   return PHOTO_SIZES[Math.min(PHOTO_SIZES.indexOf(wanted), PHOTO_SIZES.indexOf(person.photo))];
 }
 
+/** Exchange's defaults for the OWA mailbox policy. */
+const DEFAULT_POLICY = { allowOfflineOn: "AllComputers", displayPhotosEnabled: true, contactCardEnabled: true };
+
 /** Starts the stand-in on 127.0.0.1:`port` (0 = any free port). */
-export async function startOrgServer({ port = 0, appOrigin, secret = "offline-mailbox demo org secret", graph } = {}) {
+export async function startOrgServer({ port = 0, appOrigin, secret = "offline-mailbox demo org secret", graph, policy: initialPolicy = DEFAULT_POLICY } = {}) {
   const requests = [];
+  let policy = { ...initialPolicy };
+  let online = true;
+  const sockets = new Set();
   const graphState = graph ? createGraphState(graph) : null;
   const graphLog = [];
   const graphHandler = graphState ? graphRoutes(graphState, graphLog) : null;
@@ -137,7 +122,8 @@ export async function startOrgServer({ port = 0, appOrigin, secret = "offline-ma
       if (!user) return json(400, { error: { code: "BadRequest", message: "user is required" } });
       return json(200, { key: createHmac("sha256", secret).update(user).digest("base64") });
     }
-    if (url.pathname === "/api/messages") return json(200, { value: SAMPLE_MESSAGES });
+    if (url.pathname === "/api/policy") return send(200, { "content-type": "application/json", "cache-control": "no-store" }, JSON.stringify(policy));
+    if (url.pathname === "/api/health") return send(204, { "cache-control": "no-store" });
     if (url.pathname === "/ews/Exchange.asmx/s/GetUserPhoto") {
       return photo(url.searchParams.get("email") ?? "", url.searchParams.get("size") ?? "HR96x96");
     }
@@ -164,7 +150,30 @@ export async function startOrgServer({ port = 0, appOrigin, secret = "offline-ma
       vary: "Origin",
     };
   }
+  server.on("connection", (socket) => {
+    if (!online) return socket.destroy();
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
   await new Promise((resolve) => server.listen(port, "127.0.0.1", resolve));
   const origin = `http://127.0.0.1:${server.address().port}`;
-  return { origin, requests, graph: graphState, graphLog, close: () => new Promise((resolve) => server.close(resolve)) };
+  return {
+    origin,
+    requests,
+    graph: graphState,
+    graphLog,
+    get policy() { return { ...policy }; },
+    /** Replaces the policy with `next` (missing fields take Exchange's defaults). */
+    setPolicy(next) { policy = { ...DEFAULT_POLICY, ...next }; },
+    get online() { return online; },
+    /** Cuts the server off (`false`: open connections are destroyed, new ones refused) or reconnects it. */
+    setOnline(value) {
+      online = value;
+      if (!online) for (const socket of sockets) socket.destroy();
+    },
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
 }

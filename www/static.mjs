@@ -16,7 +16,10 @@ const TYPES = {
 
 /**
  * A request handler serving files from `mounts` (URL prefix -> directory),
- * longest prefix first; returns false when no file matches.
+ * longest prefix first; returns false when no file matches. Each file carries
+ * an ETag (its size and modification time) and a matching If-None-Match gets a
+ * 304, so a reload revalidates instead of downloading again (and the browser
+ * can reuse the code it compiled from the cached copy).
  */
 export function staticFiles(mounts, headers = {}) {
   const ordered = Object.entries(mounts).sort((a, b) => b[0].length - a[0].length);
@@ -33,8 +36,14 @@ export function staticFiles(mounts, headers = {}) {
       if (!file.startsWith(normalize(dir + sep)) && file !== normalize(dir)) return false;
       try {
         if (statSync(file).isDirectory()) file = join(file, "index.html");
-        const size = statSync(file).size;
-        res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "content-length": size, ...headers });
+        const { size, mtimeMs } = statSync(file);
+        const etag = `"${size.toString(16)}-${Math.floor(mtimeMs).toString(16)}"`;
+        if (req.headers["if-none-match"] === etag) {
+          res.writeHead(304, { etag, ...headers });
+          res.end();
+          return true;
+        }
+        res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "content-length": size, etag, ...headers });
         createReadStream(file).pipe(res);
         return true;
       } catch {

@@ -14,10 +14,19 @@ export async function startDemoEnv(options = {}) {
   return { demo, browser, close };
 }
 
-/** A new page on the demo app, once the package has loaded. */
+/**
+ * A new page on the demo app, once the client has loaded, with the package
+ * initialized in the page itself: the client runs the library in its worker,
+ * and the tests call it from the page (`import("/pkg/web/offline_mailbox.js")`
+ * then gives the initialized module).
+ */
 export async function demoPage(env) {
   const page = await env.browser.context.newPage();
   await page.goto(env.demo.url);
   await page.waitForSelector("body[data-ready=true]");
+  await page.evaluate(async () => {
+    const { default: init } = await import("/pkg/web/offline_mailbox.js");
+    await init();
+  });
   return page;
 }
