@@ -95,7 +95,8 @@ async fn no_canary_or_user_id_appears_anywhere_in_indexeddb() {
     let back = wait(mailbox.get_message(format!("{tag}-msgid-699").into())).await;
     assert!(stringify(&back).contains(&format!("{tag}-body-699 秘密の話")));
     // The search index holds every term of those messages, and answers from it.
-    let found = wait(mailbox.search("秘密 grusse".into(), json(r#"{"limit":1000}"#))).await;
+    let found =
+        wait(mailbox.search("秘密 grusse".into(), Some(json(r#"{"limit":1000}"#).into()))).await;
     assert_eq!(js_sys::Array::from(&field(&found, "value")).length(), 700);
 
     let dump = js_sys::Uint8Array::new(&wait(dump_origin()).await).to_vec();

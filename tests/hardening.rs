@@ -103,7 +103,7 @@ async fn a_folder_tag_copied_onto_a_junk_message_does_not_list_it_in_the_inbox()
         "the junk message now carries the Inbox's folder tag"
     );
 
-    let page = wait(mailbox.list_messages("inbox".into(), JsValue::UNDEFINED)).await;
+    let page = wait(mailbox.list_messages("inbox".into(), None)).await;
     let ids: Vec<String> = Array::from(&field(&page, "value"))
         .iter()
         .map(|m| field(&m, "id").as_string().unwrap())
@@ -333,7 +333,7 @@ async fn a_record_put_back_after_its_scope_was_reset_is_detected() {
         rejection_code(mailbox.get_message("r1".into())).await,
         "Integrity"
     );
-    let page = wait(mailbox.list_messages("inbox".into(), JsValue::UNDEFINED)).await;
+    let page = wait(mailbox.list_messages("inbox".into(), None)).await;
     assert_eq!(Array::from(&field(&page, "value")).length(), 0);
     wait(mailbox.wipe()).await;
 }
@@ -354,7 +354,7 @@ async fn rotating_the_data_key_locks_out_a_keyring_copied_before_it() {
         "onProgress",
         &progress_log(&log, &JsValue::NULL, 0),
     );
-    wait(mailbox.rotate_data_key(options)).await;
+    wait(mailbox.rotate_data_key(Some(options.into()))).await;
     let reports: Vec<String> = log.iter().map(|r| r.as_string().unwrap()).collect();
     // Each message is two records, its summary and its body, and the search
     // index's segments and pages are sealed again too.
@@ -431,7 +431,7 @@ async fn a_rotation_cut_short_leaves_everything_readable_and_resumes() {
             "{id} reads mid-rotation"
         );
     }
-    wait(reopened.rotate_data_key(JsValue::UNDEFINED)).await;
+    wait(reopened.rotate_data_key(None)).await;
     // Resumed, not restarted: the data key of the first attempt is the one in use.
     assert_eq!(
         stringify(&wait(key_ids(&db_name(user), "messages")).await),
@@ -446,10 +446,10 @@ async fn the_key_is_not_kept_once_the_store_is_unlocked() {
     let user = "forgotten-key-user";
     let mailbox = open(key_options(user, 1)).await;
     wait(mailbox.disable_offline()).await;
-    let error = rejection(mailbox.enable_offline(JsValue::UNDEFINED)).await;
+    let error = rejection(mailbox.enable_offline(None)).await;
     assert_eq!(field(&error, "code"), "InvalidInput");
     assert_eq!(field(&error, "field"), "key");
-    wait(mailbox.enable_offline(key_options(user, 1))).await;
+    wait(mailbox.enable_offline(Some(key_options(user, 1).into()))).await;
     assert!(mailbox.offline_enabled());
     wait(mailbox.wipe()).await;
 }
@@ -495,10 +495,7 @@ async fn a_rotation_in_a_tab_with_the_old_key_cannot_undo_a_key_change() {
     let b = open(key_options(user, 1)).await;
     wait(a.put_messages(array([message("m1", "inbox", 1)]))).await;
     wait(a.change_key(key_options(user, 2))).await; // the old key leaked
-    assert_eq!(
-        rejection_code(b.rotate_data_key(JsValue::UNDEFINED)).await,
-        "WrongKey"
-    );
+    assert_eq!(rejection_code(b.rotate_data_key(None)).await, "WrongKey");
     a.close();
     b.close();
     assert_eq!(
@@ -516,7 +513,7 @@ async fn a_key_change_in_a_tab_opened_before_another_tabs_rotation_keeps_the_mai
     let a = open(key_options(user, 1)).await;
     let b = open(key_options(user, 1)).await;
     wait(b.put_messages(array([message("m1", "inbox", 1)]))).await;
-    wait(b.rotate_data_key(JsValue::UNDEFINED)).await;
+    wait(b.rotate_data_key(None)).await;
     wait(a.change_key(key_options(user, 2))).await;
     a.close();
     b.close();
@@ -538,7 +535,7 @@ async fn copies_of_a_record_under_new_keys_cannot_lower_a_folders_counts() {
     .await;
     assert_eq!(inbox_counts(&mailbox).await, "3/3");
     wait(copy_first_to_new_keys(&db_name(user), "messages", 3)).await;
-    let listed = wait(mailbox.list_messages("inbox".into(), JsValue::UNDEFINED)).await;
+    let listed = wait(mailbox.list_messages("inbox".into(), None)).await;
     assert_eq!(Array::from(&field(&listed, "value")).length(), 3);
     assert_eq!(
         inbox_counts(&mailbox).await,
@@ -565,7 +562,7 @@ async fn an_edited_stored_key_is_quarantined_and_paging_ends() {
         if !cursor.is_null() {
             Reflect::set(&options, &"cursor".into(), &cursor).unwrap();
         }
-        let page = wait(mailbox.list_messages("inbox".into(), options)).await;
+        let page = wait(mailbox.list_messages("inbox".into(), Some(options.into()))).await;
         cursor = field(&page, "nextCursor");
         pages += 1;
         if cursor.is_null() || pages > 4 {
@@ -707,7 +704,7 @@ async fn junk_records_under_long_keys_do_not_cut_a_rotation_short() {
         let user = format!("long-key-user-{last}");
         let mailbox = mailbox_with_450_messages(&user).await;
         wait(put_long_key(&db_name(&user), "messages", last)).await;
-        wait(mailbox.rotate_data_key(JsValue::UNDEFINED)).await;
+        wait(mailbox.rotate_data_key(None)).await;
         assert_eq!(
             unreadable(&mailbox).await,
             0,
@@ -725,10 +722,10 @@ async fn overlapping_rotations_never_destroy_a_key_still_in_use() {
     let user = "overlapping-rotations-user";
     let mailbox = mailbox_with_450_messages(user).await;
     // A double click, then another rotation as soon as the first resolves.
-    let first = mailbox.rotate_data_key(JsValue::UNDEFINED);
-    let second = mailbox.rotate_data_key(JsValue::UNDEFINED);
+    let first = mailbox.rotate_data_key(None);
+    let second = mailbox.rotate_data_key(None);
     wait(first).await;
-    let third = mailbox.rotate_data_key(JsValue::UNDEFINED);
+    let third = mailbox.rotate_data_key(None);
     wait(second).await;
     wait(third).await;
     assert_eq!(unreadable(&mailbox).await, 0);

@@ -102,7 +102,7 @@ async fn list(mailbox: &OfflineMailbox, fields: Option<JsValue>) -> Vec<Value> {
         Some(fields) => options(&[("fields", fields)]),
         None => JsValue::UNDEFINED,
     };
-    let page = wait(mailbox.list_messages("inbox".into(), opts)).await;
+    let page = wait(mailbox.list_messages("inbox".into(), Some(opts.into()))).await;
     to_value(&field(&page, "value")).as_array().unwrap().clone()
 }
 
@@ -138,10 +138,13 @@ async fn listings_return_summaries_by_default_and_whole_messages_on_request() {
         by_id(&picked, "m1"),
         json!({"id": "m1", "subject": "Subject m1", "body": stored[0]["body"]})
     );
-    let thread = wait(mailbox.conversation("conv-1".into(), JsValue::UNDEFINED)).await;
+    let thread = wait(mailbox.conversation("conv-1".into(), None)).await;
     assert_eq!(to_value(&thread)[0], summary_of(&stored[0]));
-    let thread =
-        wait(mailbox.conversation("conv-1".into(), options(&[("fields", "full".into())]))).await;
+    let thread = wait(mailbox.conversation(
+        "conv-1".into(),
+        Some(options(&[("fields", "full".into())]).into()),
+    ))
+    .await;
     assert_eq!(to_value(&thread)[1], stored[1]);
     wait(mailbox.wipe()).await;
 }
@@ -155,8 +158,10 @@ async fn a_bad_fields_option_is_invalid_input_naming_it() {
         array([JsValue::from("subject"), JsValue::from(3)]),
         array((0..300).map(|i| JsValue::from(format!("f{i}")))),
     ] {
-        let error =
-            rejection(mailbox.list_messages("inbox".into(), options(&[("fields", bad)]))).await;
+        let error = rejection(
+            mailbox.list_messages("inbox".into(), Some(options(&[("fields", bad)]).into())),
+        )
+        .await;
         assert_eq!(field(&error, "code"), "InvalidInput");
         assert_eq!(field(&error, "field"), "fields");
     }
@@ -282,7 +287,7 @@ async fn bodies_are_compressed_then_sealed_and_rotate_with_the_data_key() {
         "every body compressed"
     );
 
-    wait(mailbox.rotate_data_key(JsValue::UNDEFINED)).await;
+    wait(mailbox.rotate_data_key(None)).await;
     let ids: Array = wait(key_ids(&db, "messageBodies")).await.unchecked_into();
     let summary_ids: Array = wait(key_ids(&db, "messages")).await.unchecked_into();
     assert_eq!(ids.length(), 1);
@@ -331,8 +336,11 @@ async fn a_removed_body_is_reported_for_refetch() {
         rejection_code(mailbox.get_message("m1".into())).await,
         "Integrity"
     );
-    let full =
-        wait(mailbox.list_messages("inbox".into(), options(&[("fields", "full".into())]))).await;
+    let full = wait(mailbox.list_messages(
+        "inbox".into(),
+        Some(options(&[("fields", "full".into())]).into()),
+    ))
+    .await;
     assert_eq!(Array::from(&field(&full, "value")).length(), 0);
     let ids = quarantined_ids(&mailbox).await;
     wait(mailbox.wipe()).await;
@@ -351,8 +359,11 @@ async fn a_swapped_body_found_by_a_listing_is_reported_with_its_id() {
     let mailbox = fresh(user).await;
     wait(mailbox.put_messages(array([js(&message("m1", 1)), js(&message("m2", 2))]))).await;
     wait(swap_first_two(&db_name(user), "messageBodies")).await;
-    let full =
-        wait(mailbox.list_messages("inbox".into(), options(&[("fields", "full".into())]))).await;
+    let full = wait(mailbox.list_messages(
+        "inbox".into(),
+        Some(options(&[("fields", "full".into())]).into()),
+    ))
+    .await;
     assert_eq!(Array::from(&field(&full, "value")).length(), 0);
     let mut ids: Vec<String> = quarantined_ids(&mailbox)
         .await
@@ -397,7 +408,7 @@ async fn a_summary_only_delta_keeps_a_protected_message_withheld() {
         "body": {"contentType": "text", "content": "SECRET BODY"}, "bodyPreview": "SECRET PREVIEW"});
     wait(mailbox.put_messages(array([js(&plain)]))).await;
     let got = stringify(&wait(mailbox.get_message("p1".into())).await);
-    let listed = stringify(&wait(mailbox.list_messages("inbox".into(), JsValue::UNDEFINED)).await);
+    let listed = stringify(&wait(mailbox.list_messages("inbox".into(), None)).await);
     wait(mailbox.wipe()).await;
     assert!(
         !got.contains("SECRET") && !listed.contains("SECRET"),

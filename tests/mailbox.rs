@@ -72,7 +72,7 @@ async fn paging_returns_each_message_once_newest_first() {
     loop {
         let page = wait(mailbox.list_messages(
             "inbox".into(),
-            options(&[("limit", 10.into()), ("cursor", cursor.clone())]),
+            Some(options(&[("limit", 10.into()), ("cursor", cursor.clone())]).into()),
         ))
         .await;
         let value = field(&page, "value");
@@ -96,9 +96,10 @@ async fn paging_returns_each_message_once_newest_first() {
         .collect();
     assert!(minutes.windows(2).all(|w| w[0] >= w[1]), "{minutes:?}");
     assert_eq!(
-        rejection_code(
-            mailbox.list_messages("inbox".into(), options(&[("cursor", "nonsense".into())]))
-        )
+        rejection_code(mailbox.list_messages(
+            "inbox".into(),
+            Some(options(&[("cursor", "nonsense".into())]).into())
+        ))
         .await,
         "InvalidInput"
     );
@@ -117,7 +118,10 @@ async fn paging_returns_each_message_once_newest_first() {
         "c278f2b6c4800000.0g",
         "c278f2b6c4800000.+1",
     ] {
-        let page = mailbox.list_messages("inbox".into(), options(&[("cursor", bad.into())]));
+        let page = mailbox.list_messages(
+            "inbox".into(),
+            Some(options(&[("cursor", bad.into())]).into()),
+        );
         assert_eq!(rejection_code(page).await, "InvalidInput", "{bad}");
     }
     wait(mailbox.wipe()).await;
@@ -190,7 +194,7 @@ async fn a_delta_page_applied_twice_leaves_the_same_state() {
     );
     wait(mailbox.apply_delta("messages".into(), "inbox".into(), page.clone())).await;
     let once = (
-        stringify(&wait(mailbox.list_messages("inbox".into(), JsValue::UNDEFINED)).await),
+        stringify(&wait(mailbox.list_messages("inbox".into(), None)).await),
         counts(&mailbox).await,
     );
     let again = wait(mailbox.apply_delta("messages".into(), "inbox".into(), page)).await;
@@ -199,7 +203,7 @@ async fn a_delta_page_applied_twice_leaves_the_same_state() {
         r#"{"created":0,"updated":2,"removed":0}"#
     );
     let twice = (
-        stringify(&wait(mailbox.list_messages("inbox".into(), JsValue::UNDEFINED)).await),
+        stringify(&wait(mailbox.list_messages("inbox".into(), None)).await),
         counts(&mailbox).await,
     );
     assert_eq!(once, twice);
@@ -293,7 +297,7 @@ async fn conversations_come_back_oldest_first() {
         )),
     )
     .await;
-    let thread = wait(mailbox.conversation("conv-1".into(), JsValue::UNDEFINED)).await;
+    let thread = wait(mailbox.conversation("conv-1".into(), None)).await;
     assert_eq!(ids(&thread), ["m1", "m4", "m7"]);
     wait(mailbox.wipe()).await;
 }
@@ -309,10 +313,9 @@ async fn contacts_autocomplete_by_name_or_address_and_look_up_by_email() {
     ])))
     .await;
     let search = |prefix: &str, limit: u32| {
-        mailbox.contacts(options(&[
-            ("prefix", prefix.into()),
-            ("limit", limit.into()),
-        ]))
+        mailbox.contacts(Some(
+            options(&[("prefix", prefix.into()), ("limit", limit.into())]).into(),
+        ))
     };
     // Sorted by display name, case-insensitively, in code-point order ("Á" after "Al").
     assert_eq!(ids(&wait(search("a", 10)).await), ["c1", "c2", "c4"]);
@@ -399,7 +402,7 @@ async fn an_id_written_twice_in_one_write_counts_once() {
         counts(&mailbox).await,
         [("archive".into(), 1.0, 0.0), ("inbox".into(), 2.0, 1.0)]
     );
-    let report = wait(mailbox.verify(JsValue::UNDEFINED)).await;
+    let report = wait(mailbox.verify(None)).await;
     assert_eq!(
         stringify(&report),
         r#"{"checked":8,"quarantined":0,"countErrors":0}"#
@@ -416,7 +419,7 @@ async fn verify_quarantines_what_fails_and_repairs_counts_that_disagree() {
         (0..5).map(|i| message(&format!("m{i}"), "inbox", i, i % 2 == 0)),
     )))
     .await;
-    let healthy = wait(mailbox.verify(JsValue::UNDEFINED)).await;
+    let healthy = wait(mailbox.verify(None)).await;
     assert_eq!(
         stringify(&healthy),
         r#"{"checked":11,"quarantined":0,"countErrors":0}"#,
@@ -431,19 +434,19 @@ async fn verify_quarantines_what_fails_and_repairs_counts_that_disagree() {
         log.push(&p);
     });
     let with_progress = options(&[("onProgress", on_progress.as_ref().clone())]);
-    let report = wait(mailbox.verify(with_progress)).await;
+    let report = wait(mailbox.verify(Some(with_progress.into()))).await;
     assert_eq!(field(&report, "quarantined").as_f64(), Some(1.0));
     assert_eq!(field(&report, "countErrors").as_f64(), Some(0.0));
     assert!(progress.length() >= 2, "progress was reported");
     wait(clear_store(&db_name(user), "messages")).await;
-    let report = wait(mailbox.verify(JsValue::UNDEFINED)).await;
+    let report = wait(mailbox.verify(None)).await;
     assert_eq!(
         field(&report, "countErrors").as_f64(),
         Some(1.0),
         "the inbox's counts were repaired"
     );
     assert_eq!(counts(&mailbox).await, [("inbox".into(), 0.0, 0.0)]);
-    let again = wait(mailbox.verify(JsValue::UNDEFINED)).await;
+    let again = wait(mailbox.verify(None)).await;
     assert_eq!(
         field(&again, "countErrors").as_f64(),
         Some(0.0),

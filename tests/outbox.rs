@@ -49,7 +49,7 @@ fn ids(list: &[&str]) -> JsValue {
 }
 
 async fn listed(mailbox: &OfflineMailbox, folder: &str) -> Vec<Value> {
-    let page = wait(mailbox.list_messages(folder.into(), JsValue::UNDEFINED)).await;
+    let page = wait(mailbox.list_messages(folder.into(), None)).await;
     to_value(&field(&page, "value")).as_array().unwrap().clone()
 }
 
@@ -144,14 +144,18 @@ async fn a_delete_removes_the_message_and_supersedes_what_came_before() {
     let mailbox = mailbox("outbox-delete").await;
     wait(mailbox.mark_read(ids(&["m2"]), true.into())).await;
     wait(mailbox.set_flag(ids(&["m2"]), js(&json!({"flagStatus": "flagged"})))).await;
-    wait(mailbox.delete(ids(&["m2"]), JsValue::UNDEFINED)).await;
+    wait(mailbox.delete(ids(&["m2"]), None)).await;
     assert!(wait(mailbox.get_message("m2".into())).await.is_null());
     assert_eq!(counts(&mailbox).await["inbox"], json!([2, 2]));
     assert_eq!(
         pending(&mailbox).await,
         [json!({"seq": 2, "kind": "delete", "id": "m2", "permanent": false})]
     );
-    wait(mailbox.delete(ids(&["m3"]), options(&[("permanent", true.into())]))).await;
+    wait(mailbox.delete(
+        ids(&["m3"]),
+        Some(options(&[("permanent", true.into())]).into()),
+    ))
+    .await;
     assert_eq!(pending(&mailbox).await[1]["permanent"], true);
 }
 
@@ -160,7 +164,7 @@ async fn a_delta_page_does_not_undo_pending_actions() {
     let mailbox = mailbox("outbox-delta").await;
     wait(mailbox.mark_read(ids(&["m1"]), true.into())).await;
     wait(mailbox.move_to(ids(&["m1"]), "archive".into())).await;
-    wait(mailbox.delete(ids(&["m2"]), JsValue::UNDEFINED)).await;
+    wait(mailbox.delete(ids(&["m2"]), None)).await;
     // The server has none of it yet: its versions still say unread, in the inbox.
     let page = json!({"value": [
         {"id": "m1", "isRead": false, "parentFolderId": "inbox", "subject": "Renamed on the server"},
@@ -192,7 +196,12 @@ async fn answering_a_meeting_request_shows_on_the_event() {
         "start": {"dateTime": "2024-05-02T09:00:00", "timeZone": "UTC"},
         "end": {"dateTime": "2024-05-02T10:00:00", "timeZone": "UTC"}}]);
     wait(mailbox.put_events(js(&event))).await;
-    wait(mailbox.respond_to_event("e1".into(), "tentativelyAccept".into(), "Maybe".into())).await;
+    wait(mailbox.respond_to_event(
+        "e1".into(),
+        "tentativelyAccept".into(),
+        Some(JsValue::from("Maybe").into()),
+    ))
+    .await;
     let stored = to_value(&wait(mailbox.get_event("e1".into())).await);
     assert_eq!(stored["responseStatus"]["response"], "tentativelyAccepted");
     assert_eq!(
@@ -211,9 +220,9 @@ async fn bad_input_is_invalid_input_naming_the_field_and_queues_nothing() {
         (mailbox.mark_read(ids(&["m1", ""]), true.into()), "ids"),
         // Path steps in a request URL, whatever their encoding.
         (mailbox.mark_read(ids(&[".."]), true.into()), "ids"),
-        (mailbox.delete(ids(&["."]), JsValue::UNDEFINED), "ids"),
+        (mailbox.delete(ids(&["."]), None), "ids"),
         (
-            mailbox.respond_to_event("..".into(), "accept".into(), JsValue::UNDEFINED),
+            mailbox.respond_to_event("..".into(), "accept".into(), None),
             "id",
         ),
         (mailbox.mark_read(ids(&["m1"]), "yes".into()), "isRead"),
@@ -224,7 +233,7 @@ async fn bad_input_is_invalid_input_naming_the_field_and_queues_nothing() {
             "categories",
         ),
         (
-            mailbox.respond_to_event("e1".into(), "maybe".into(), JsValue::UNDEFINED),
+            mailbox.respond_to_event("e1".into(), "maybe".into(), None),
             "response",
         ),
     ];
@@ -270,7 +279,7 @@ async fn pending_actions_survive_a_rotation_and_a_new_tab() {
     let user = "outbox-rotation";
     let mailbox = mailbox(user).await;
     wait(mailbox.mark_read(ids(&["m1"]), true.into())).await;
-    wait(mailbox.rotate_data_key(JsValue::UNDEFINED)).await;
+    wait(mailbox.rotate_data_key(None)).await;
     assert_eq!(pending(&mailbox).await.len(), 1);
     let other = open(key_options(user, 5)).await;
     assert_eq!(pending(&other).await, pending(&mailbox).await);
@@ -365,7 +374,7 @@ async fn an_outbox_that_vanishes_is_reported_once_then_starts_empty() {
 
     let user = "outbox-cleared";
     let mailbox = self::mailbox(user).await;
-    wait(mailbox.delete(ids(&["m1"]), JsValue::UNDEFINED)).await;
+    wait(mailbox.delete(ids(&["m1"]), None)).await;
     wait(clear_store(&db_name(user), "syncState")).await;
     assert_eq!(rejection_code(mailbox.pending_actions()).await, "Integrity");
     assert!(pending(&mailbox).await.is_empty());

@@ -52,7 +52,7 @@ async fn nothing_is_written_until_the_user_turns_offline_on() {
         "InvalidInput"
     );
 
-    wait(mailbox.enable_offline(JsValue::UNDEFINED)).await;
+    wait(mailbox.enable_offline(None)).await;
     assert!(mailbox.offline_enabled() && stored(user).await);
     wait(mailbox.put_messages(array([message("m1")]))).await;
     mailbox.close();
@@ -72,7 +72,7 @@ async fn the_policy_can_refuse_offline() {
     ] {
         let user = format!("refused-{allow}");
         let mailbox = open_only(options(&user, allow, computer)).await;
-        let error = rejection(mailbox.enable_offline(JsValue::UNDEFINED)).await;
+        let error = rejection(mailbox.enable_offline(None)).await;
         assert_eq!(
             field(&error, "code"),
             "PolicyDenied",
@@ -86,7 +86,7 @@ async fn the_policy_can_refuse_offline() {
         "private",
     ))
     .await;
-    wait(allowed.enable_offline(JsValue::UNDEFINED)).await;
+    wait(allowed.enable_offline(None)).await;
     wait(allowed.wipe()).await;
 }
 
@@ -94,7 +94,7 @@ async fn the_policy_can_refuse_offline() {
 async fn disable_offline_deletes_everything_at_once() {
     let user = "disable-user";
     let mailbox = open_only(options(user, "AllComputers", "private")).await;
-    wait(mailbox.enable_offline(JsValue::UNDEFINED)).await;
+    wait(mailbox.enable_offline(None)).await;
     wait(mailbox.put_messages(array([message("m1")]))).await;
     wait(mailbox.disable_offline()).await;
     assert!(!stored(user).await);
@@ -106,7 +106,7 @@ async fn disable_offline_deletes_everything_at_once() {
 async fn a_policy_that_removes_offline_deletes_the_data_now_and_at_next_open() {
     let user = "policy-removed-user";
     let mailbox = open_only(options(user, "AllComputers", "public")).await;
-    wait(mailbox.enable_offline(JsValue::UNDEFINED)).await;
+    wait(mailbox.enable_offline(None)).await;
     wait(mailbox.put_messages(array([message("m1")]))).await;
     wait(mailbox.apply_policy(json(r#"{"allowOfflineOn":"NoComputers"}"#))).await;
     assert!(
@@ -117,7 +117,7 @@ async fn a_policy_that_removes_offline_deletes_the_data_now_and_at_next_open() {
 
     // And when the policy changes between sessions, open itself deletes.
     let again = open_only(options(user, "AllComputers", "public")).await;
-    wait(again.enable_offline(JsValue::UNDEFINED)).await;
+    wait(again.enable_offline(None)).await;
     again.close();
     let later = open_only(options(user, "PrivateComputersOnly", "public")).await;
     assert!(
@@ -131,8 +131,8 @@ async fn a_policy_that_removes_offline_deletes_the_data_now_and_at_next_open() {
 async fn sign_out_deletes_unless_kept_on_a_private_computer() {
     let keep = json(r#"{"keepOfflineData":true}"#);
     let public = open_only(options("signout-public", "AllComputers", "public")).await;
-    wait(public.enable_offline(JsValue::UNDEFINED)).await;
-    wait(public.sign_out(keep.clone())).await;
+    wait(public.enable_offline(None)).await;
+    wait(public.sign_out(Some(keep.clone().into()))).await;
     assert!(
         !stored("signout-public").await,
         "a public computer always deletes"
@@ -143,15 +143,15 @@ async fn sign_out_deletes_unless_kept_on_a_private_computer() {
     );
 
     let private = open_only(options("signout-private", "AllComputers", "private")).await;
-    wait(private.enable_offline(JsValue::UNDEFINED)).await;
-    wait(private.sign_out(keep)).await;
+    wait(private.enable_offline(None)).await;
+    wait(private.sign_out(Some(keep.into()))).await;
     assert!(
         stored("signout-private").await,
         "kept on request on a private computer"
     );
 
     let default = open_only(options("signout-private", "AllComputers", "private")).await;
-    wait(default.sign_out(JsValue::UNDEFINED)).await;
+    wait(default.sign_out(None)).await;
     assert!(
         !stored("signout-private").await,
         "signOut() deletes by default"

@@ -38,7 +38,7 @@ async fn open_with(user: &str, retention: Value) -> OfflineMailbox {
 }
 
 async fn ids_in(mailbox: &OfflineMailbox, folder: &str) -> Vec<String> {
-    let page = wait(mailbox.list_messages(folder.into(), JsValue::UNDEFINED)).await;
+    let page = wait(mailbox.list_messages(folder.into(), None)).await;
     to_value(&field(&page, "value"))
         .as_array()
         .unwrap()
@@ -174,7 +174,7 @@ async fn storage_reports_the_origin_estimate_and_what_each_kind_holds() {
     );
     let options = Object::new();
     Reflect::set(&options, &"persist".into(), &true.into()).unwrap();
-    wait(mailbox.enable_offline(options.into())).await;
+    wait(mailbox.enable_offline(Some(JsValue::from(options).into()))).await;
 
     let value = wait(OfflineMailbox::open(key_options(
         "retention-storage-off",

@@ -67,7 +67,7 @@ async fn open_with(user: &str, messages: JsValue) -> OfflineMailbox {
 }
 
 async fn ids(mailbox: &OfflineMailbox, query: &str, options: JsValue) -> Vec<String> {
-    let page = wait(mailbox.search(query.into(), options)).await;
+    let page = wait(mailbox.search(query.into(), Some(options.into()))).await;
     let value = field(&page, "value");
     js_sys::Array::from(&value)
         .iter()
@@ -124,7 +124,7 @@ async fn malformed_queries_reject_with_invalid_input_naming_the_problem() {
         ("folder:nowhere x", "no such folder"),
         ("  ", "nothing to search"),
     ] {
-        let error = rejection(mailbox.search(query.into(), JsValue::UNDEFINED)).await;
+        let error = rejection(mailbox.search(query.into(), None)).await;
         assert_eq!(
             field(&error, "code").as_string().unwrap(),
             "InvalidInput",
@@ -133,7 +133,7 @@ async fn malformed_queries_reject_with_invalid_input_naming_the_problem() {
         let message = field(&error, "message").as_string().unwrap();
         assert!(message.contains(said), "{query}: {message}");
     }
-    let error = rejection(mailbox.search("x".into(), json(r#"{"limit":0}"#))).await;
+    let error = rejection(mailbox.search("x".into(), Some(json(r#"{"limit":0}"#).into()))).await;
     assert_eq!(field(&error, "code").as_string().unwrap(), "InvalidInput");
     wait(mailbox.wipe()).await;
 }
@@ -162,17 +162,27 @@ async fn pages_hold_each_answer_once_in_order() {
         if !cursor.is_null() {
             js_sys::Reflect::set(&options, &"cursor".into(), &cursor).unwrap();
         }
-        let page = wait(mailbox.search("report".into(), options.clone().into())).await;
+        let page =
+            wait(mailbox.search("report".into(), Some(JsValue::from(options.clone()).into())))
+                .await;
         let value = js_sys::Array::from(&field(&page, "value"));
         paged.extend(value.iter().map(|m| field(&m, "id").as_string().unwrap()));
         cursor = field(&page, "nextCursor");
         if cursor.is_null() {
             break;
         }
-        let scanned = wait(mailbox.search("report".into(), {
-            js_sys::Reflect::set(&options, &"scan".into(), &true.into()).unwrap();
-            options.into()
-        }))
+        let scanned = wait(
+            mailbox.search(
+                "report".into(),
+                Some(
+                    {
+                        js_sys::Reflect::set(&options, &"scan".into(), &true.into()).unwrap();
+                        JsValue::from(options)
+                    }
+                    .into(),
+                ),
+            ),
+        )
         .await;
         assert_eq!(
             stringify(&field(&scanned, "nextCursor")),
@@ -230,7 +240,11 @@ async fn answers_follow_every_kind_of_write() {
     assert_eq!(hits(&mailbox, "travel 東京").await, ["m3"]);
     wait(mailbox.move_to(array(["m2".into()]), "archive".into())).await;
     assert_eq!(hits(&mailbox, "folder:archive").await, ["m2"]);
-    wait(mailbox.delete(array(["m2".into()]), json(r#"{"permanent":true}"#))).await;
+    wait(mailbox.delete(
+        array(["m2".into()]),
+        Some(json(r#"{"permanent":true}"#).into()),
+    ))
+    .await;
     assert_eq!(hits(&mailbox, "dinner").await, Vec::<String>::new());
     wait(mailbox.wipe()).await;
 }
@@ -335,7 +349,11 @@ async fn an_older_copy_of_the_index_put_back_is_not_believed() {
     let mailbox = open_with(user, sample()).await;
     let old = wait(snapshot(&db_name(user))).await;
     wait(mailbox.put_messages(array([message("m5", "budget later", "x", 9, "")]))).await;
-    wait(mailbox.delete(array(["m1".into()]), json(r#"{"permanent":true}"#))).await;
+    wait(mailbox.delete(
+        array(["m1".into()]),
+        Some(json(r#"{"permanent":true}"#).into()),
+    ))
+    .await;
     mailbox.close();
     // The index's stores as they were before the two writes; the messages as they are.
     wait(restore_stores(
@@ -374,15 +392,15 @@ async fn contacts_and_events_are_searched_by_words_and_phrases() {
             .collect()
     };
     assert_eq!(
-        contact_ids(wait(mailbox.search_contacts("zoe contoso".into(), JsValue::UNDEFINED)).await),
+        contact_ids(wait(mailbox.search_contacts("zoe contoso".into(), None)).await),
         ["c1"]
     );
     assert_eq!(
-        contact_ids(wait(mailbox.search_contacts("7946".into(), JsValue::UNDEFINED)).await),
+        contact_ids(wait(mailbox.search_contacts("7946".into(), None)).await),
         ["c2"]
     );
     assert_eq!(
-        contact_ids(wait(mailbox.search_contacts("fabri".into(), JsValue::UNDEFINED)).await),
+        contact_ids(wait(mailbox.search_contacts("fabri".into(), None)).await),
         ["c2"]
     );
     let june = json(r#"{"start":"2024-06-01T00:00:00Z","end":"2024-07-01T00:00:00Z"}"#);
@@ -394,7 +412,7 @@ async fn contacts_and_events_are_searched_by_words_and_phrases() {
         contact_ids(wait(mailbox.search_events("cafe".into(), june.clone())).await),
         ["e2"]
     );
-    let error = rejection(mailbox.search_contacts("from:zoe".into(), JsValue::UNDEFINED)).await;
+    let error = rejection(mailbox.search_contacts("from:zoe".into(), None)).await;
     assert_eq!(field(&error, "code").as_string().unwrap(), "InvalidInput");
     let error = rejection(mailbox.search_events("is:unread".into(), june)).await;
     assert!(field(&error, "message")
@@ -412,7 +430,7 @@ fn ids_of(value: JsValue) -> Vec<String> {
 }
 
 async fn contact_hits(mailbox: &OfflineMailbox, query: &str) -> Vec<String> {
-    ids_of(wait(mailbox.search_contacts(query.into(), JsValue::UNDEFINED)).await)
+    ids_of(wait(mailbox.search_contacts(query.into(), None)).await)
 }
 
 async fn event_hits(mailbox: &OfflineMailbox, query: &str) -> Vec<String> {
@@ -537,7 +555,11 @@ async fn two_tabs_writing_and_searching_stay_exact() {
         )])))
         .await;
     }
-    wait(a.delete(array(["m1".into()]), json(r#"{"permanent":true}"#))).await;
+    wait(a.delete(
+        array(["m1".into()]),
+        Some(json(r#"{"permanent":true}"#).into()),
+    ))
+    .await;
     let both = hits(&b, "budget").await;
     assert_eq!(both.len(), 14);
     assert!(!both.contains(&"m1".to_owned()));
@@ -585,7 +607,7 @@ async fn a_discarded_category_leaves_the_index_and_odd_cursors_are_refused() {
     assert_eq!(found.is_empty(), !back.contains("Zeppelin"), "{back}");
     let huge = format!("{}.{}", hex_bits(-1e300), "00".repeat(16));
     let options = json(&format!(r#"{{"cursor":"{huge}"}}"#));
-    let error = rejection(mailbox.search("budget".into(), options)).await;
+    let error = rejection(mailbox.search("budget".into(), Some(options.into()))).await;
     assert_eq!(field(&error, "code").as_string().unwrap(), "InvalidInput");
     wait(mailbox.wipe()).await;
 }

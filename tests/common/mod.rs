@@ -130,7 +130,7 @@ pub fn key_options(user_id: &str, byte: u8) -> JsValue {
 pub async fn open(options: JsValue) -> OfflineMailbox {
     let value = wait(OfflineMailbox::open(options)).await;
     let mailbox = OfflineMailbox::try_from_js_value(value).unwrap();
-    wait(mailbox.enable_offline(JsValue::UNDEFINED)).await;
+    wait(mailbox.enable_offline(None)).await;
     mailbox
 }
 
